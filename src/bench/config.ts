@@ -1,0 +1,173 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ConflictingOptionsError, InvalidOptionError, OutputNotWritableError, UnknownNameError } from '../errors.js';
+import { DEFAULT_SCENARIOS, SCENARIOS } from '../faults/scenarios/registry.js';
+import { PATTERNS } from '../patterns/registry.js';
+import type { LoadShape } from './loadgen.js';
+
+/** A validated run configuration. Times in ms. Written whole into results.json. */
+export interface RunConfig {
+  readonly patterns: readonly string[];
+  readonly scenarios: readonly string[];
+  readonly durationMs: number;
+  readonly warmupMs: number;
+  readonly load: LoadShape;
+  readonly trials: number;
+  readonly seed: number;
+  readonly quick: boolean;
+  /** Time budget of the sequential (tinybench) measurement per run; 0 skips it. */
+  readonly sequentialMs: number;
+  /** How long to wait for in-flight orders and asynchronous work after the window. */
+  readonly drainTimeoutMs: number;
+  readonly generator: { readonly outOfStockShare: number; readonly declineShare: number };
+  /** `embedded` or an amqp:// URL. */
+  readonly broker: string;
+  /** `memory` or a postgres:// URL. */
+  readonly eventStore: string;
+  /** Parent folder of the timestamped results folder; null writes nothing. */
+  readonly outDir: string | null;
+}
+
+/**
+ * What a user may give, CLI or library: every field optional, numbers as numbers or as
+ * the strings the command line carries. Times in seconds, as on the command line.
+ */
+export interface RunOptionsInput {
+  patterns?: string | readonly string[];
+  scenarios?: string | readonly string[];
+  duration?: number | string;
+  warmup?: number | string;
+  concurrency?: number | string;
+  rate?: number | string;
+  trials?: number | string;
+  seed?: number | string;
+  quick?: boolean;
+  outOfStockShare?: number | string;
+  declineShare?: number | string;
+  broker?: string;
+  eventStore?: string;
+  /** Folder to write results into; `false` writes nothing. Default `results`. */
+  out?: string | false;
+}
+
+/** Every default in one place. */
+export const DEFAULTS = {
+  durationS: 5,
+  warmupS: 1,
+  concurrency: 10,
+  trials: 1,
+  seed: 42,
+  sequentialMs: 500,
+  drainTimeoutMs: 10_000,
+  outOfStockShare: 0.1,
+  declineShare: 0.1,
+  broker: 'embedded',
+  eventStore: 'memory',
+  out: 'results',
+  quick: { durationS: 1, warmupS: 0.3, sequentialMs: 150 },
+} as const;
+
+/** Validate user input once and fill in the defaults. Throws a catalogued error naming the option. */
+export function resolveRunConfig(input: RunOptionsInput = {}): RunConfig {
+  const quick = input.quick ?? false;
+  const patterns = names('--patterns', input.patterns, PATTERNS.map((p) => p.id), PATTERNS.map((p) => p.id));
+  const scenarios = names('--scenarios', input.scenarios, SCENARIOS.map((s) => s.id), DEFAULT_SCENARIOS);
+  const durationS = num('--duration', input.duration, { min: 0, exclusiveMin: true, max: 86_400, what: 'a number of seconds > 0' }) ??
+    (quick ? DEFAULTS.quick.durationS : DEFAULTS.durationS);
+  const warmupS = num('--warmup', input.warmup, { min: 0, max: 3600, what: 'a number of seconds ≥ 0' }) ??
+    (quick ? DEFAULTS.quick.warmupS : DEFAULTS.warmupS);
+  const concurrency = num('--concurrency', input.concurrency, { min: 1, max: 10_000, integer: true, what: 'an integer from 1 to 10000' });
+  const rate = num('--rate', input.rate, { min: 0, exclusiveMin: true, max: 1_000_000, what: 'orders per second > 0' });
+  if (concurrency !== undefined && rate !== undefined) {
+    throw new ConflictingOptionsError(['--rate', '--concurrency'], 'choose an open loop (--rate) or a closed loop (--concurrency)');
+  }
+  const load: LoadShape =
+    rate !== undefined ? { kind: 'open', rate } : { kind: 'closed', concurrency: concurrency ?? DEFAULTS.concurrency };
+  const trials = num('--trials', input.trials, { min: 1, max: 100, integer: true, what: 'an integer from 1 to 100' }) ?? DEFAULTS.trials;
+  const seed = num('--seed', input.seed, { min: 0, max: 2 ** 32 - 1, integer: true, what: 'an integer from 0 to 4294967295' }) ?? DEFAULTS.seed;
+  const outOfStockShare = num('--out-of-stock-share', input.outOfStockShare, { min: 0, max: 1, what: 'a share from 0 to 1' }) ?? DEFAULTS.outOfStockShare;
+  const declineShare = num('--decline-share', input.declineShare, { min: 0, max: 1, what: 'a share from 0 to 1' }) ?? DEFAULTS.declineShare;
+  if (outOfStockShare + declineShare > 1) {
+    throw new ConflictingOptionsError(['--out-of-stock-share', '--decline-share'], `their sum ${outOfStockShare + declineShare} is over 1`);
+  }
+  const broker = input.broker ?? DEFAULTS.broker;
+  if (broker !== 'embedded' && !/^amqps?:\/\/[^\s]+$/.test(broker)) {
+    throw new InvalidOptionError('--broker', broker, '"embedded" or an amqp:// URL');
+  }
+  const eventStore = input.eventStore ?? DEFAULTS.eventStore;
+  if (eventStore !== 'memory' && !/^postgres(ql)?:\/\/[^\s]+$/.test(eventStore)) {
+    throw new InvalidOptionError('--event-store', eventStore, '"memory" or a postgres:// URL');
+  }
+  const outDir = input.out === false ? null : resolve(input.out ?? DEFAULTS.out);
+  if (outDir !== null) assertWritableDir('--out', outDir);
+
+  return {
+    patterns,
+    scenarios,
+    durationMs: durationS * 1000,
+    warmupMs: warmupS * 1000,
+    load,
+    trials,
+    seed,
+    quick,
+    sequentialMs: quick ? DEFAULTS.quick.sequentialMs : DEFAULTS.sequentialMs,
+    drainTimeoutMs: DEFAULTS.drainTimeoutMs,
+    generator: { outOfStockShare, declineShare },
+    broker,
+    eventStore,
+    outDir,
+  };
+}
+
+interface NumRule {
+  min: number;
+  max: number;
+  exclusiveMin?: boolean;
+  integer?: boolean;
+  what: string;
+}
+
+function num(option: string, value: number | string | undefined, rule: NumRule): number | undefined {
+  if (value === undefined) return undefined;
+  const text = typeof value === 'string' ? value.trim() : String(value);
+  // Number('') is 0 and Number('0x10') is 16: accept plain decimal notation only.
+  const n = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : Number.NaN;
+  const tooLow = rule.exclusiveMin ? n <= rule.min : n < rule.min;
+  if (!Number.isFinite(n) || tooLow || n > rule.max || (rule.integer && !Number.isInteger(n))) {
+    throw new InvalidOptionError(option, value, rule.what);
+  }
+  return n;
+}
+
+function names(option: string, value: string | readonly string[] | undefined, known: readonly string[], fallback: readonly string[]): string[] {
+  if (value === undefined) return [...fallback];
+  const list = (typeof value === 'string' ? value.split(',') : value).map((s) => s.trim()).filter((s) => s.length > 0);
+  if (list.length === 0) throw new InvalidOptionError(option, typeof value === 'string' ? value : value.join(','), `a comma-separated list of: ${known.join(', ')}`);
+  for (const name of list) if (!known.includes(name)) throw new UnknownNameError(option, name, known);
+  return [...new Set(list)];
+}
+
+/** The folder exists and is writable, or can be created under a writable ancestor. */
+export function assertWritableDir(option: string, dir: string): void {
+  let current = dir;
+  for (;;) {
+    let stat;
+    try {
+      stat = statSync(current);
+    } catch {
+      const parent = dirname(current);
+      if (parent === current) throw new OutputNotWritableError(option, dir, 'no existing parent folder');
+      current = parent;
+      continue;
+    }
+    if (!stat.isDirectory()) {
+      throw new OutputNotWritableError(option, dir, current === dir ? 'it is not a folder' : `${current} is not a folder`);
+    }
+    try {
+      accessSync(current, constants.W_OK);
+    } catch {
+      throw new OutputNotWritableError(option, dir, `${current} is not writable`);
+    }
+    return;
+  }
+}

@@ -1,0 +1,325 @@
+import { performance } from 'node:perf_hooks';
+import { describeError } from '../errors.js';
+import type { OrderOutcome, OrderRequest } from '../workflow/types.js';
+import { LatencyHistogram, type LatencySummary } from './histogram.js';
+
+/**
+ * Closed loop: `concurrency` workers, each placing its next order when the previous one
+ * settles (autocannon's connections). Open loop: orders start at a fixed `rate` whatever
+ * the system does (k6's constant-arrival-rate, wrk2), at most `maxInFlight` at once.
+ */
+export type LoadShape =
+  | { readonly kind: 'closed'; readonly concurrency: number }
+  | { readonly kind: 'open'; readonly rate: number; readonly maxInFlight?: number };
+
+export interface LoadTarget {
+  placeOrder(order: OrderRequest): Promise<OrderOutcome>;
+}
+
+export interface LoadProgress {
+  readonly phase: 'warmup' | 'measure' | 'drain';
+  /** ms since the load started. */
+  readonly elapsedMs: number;
+  /** Orders settled so far (warm-up included). */
+  readonly settled: number;
+  readonly failed: number;
+  readonly inFlight: number;
+}
+
+export interface LoadOptions {
+  readonly shape: LoadShape;
+  /** Load before the measurement window; nothing in it is recorded. ms. */
+  readonly warmupMs: number;
+  /** The measurement window. ms. */
+  readonly durationMs: number;
+  /** How long to wait for orders still in flight when the window closes. ms, default 10 000. */
+  readonly drainTimeoutMs?: number;
+  readonly nextOrder: () => OrderRequest;
+  /**
+   * Open loop only. true (default): latency counts from each order's intended start, so
+   * time an order spent waiting behind a stall is counted (coordinated-omission
+   * correction). false: from the moment it was actually sent — the stall hides.
+   */
+  readonly correctCoordinatedOmission?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: LoadProgress) => void;
+  /** ms, default 1000. */
+  readonly progressIntervalMs?: number;
+  /** The clock, ms. Tests may replace it; default performance.now. */
+  readonly now?: () => number;
+}
+
+/** Per second of the window: how many orders completed and failed in it. */
+export interface TimelinePoint {
+  readonly second: number;
+  readonly completed: number;
+  readonly failed: number;
+}
+
+export interface LoadOutcomes {
+  /** Orders started in the window. */
+  readonly placed: number;
+  readonly confirmed: number;
+  readonly cancelled: number;
+  /** Rejected by the pattern, or cancelled because a downstream hop failed. */
+  readonly failed: number;
+  /** Still in flight when the drain timeout ran out. */
+  readonly timedOut: number;
+}
+
+export interface LoadResult {
+  /** Every order the generator started, warm-up included (the invariant checker needs them all). */
+  readonly placed: readonly OrderRequest[];
+  /** Orders the system told the client it had taken (terminal outcome or accept). */
+  readonly accepted: ReadonlySet<string>;
+  readonly windowMs: number;
+  readonly outcomes: LoadOutcomes;
+  /** Failures by code (`PB_ERR_ORDER_FAILED`, `ECONNREFUSED`, `downstream_error`…). */
+  readonly errors: Readonly<Record<string, number>>;
+  readonly throughput: {
+    /** Open loop: the rate asked for. null for closed loop. orders/s. */
+    readonly target: number | null;
+    /** Open loop: orders actually sent per second in the window. null for closed loop. */
+    readonly offered: number | null;
+    /** Orders that reached a terminal state per second in the window. */
+    readonly achieved: number;
+  };
+  /** Until the terminal state. */
+  readonly latency: LatencySummary;
+  /** Until the system accepted the order, for patterns that report an accept. */
+  readonly acceptLatency: LatencySummary | null;
+  /** Open loop: how late the scheduler sent orders behind their intended start. */
+  readonly schedulerLateness: LatencySummary | null;
+  readonly cost: {
+    /** Process CPU time (all threads) in the window per completed order. µs. */
+    readonly cpuMicrosPerOrder: number;
+    /** Share of the window the main event loop was busy, 0..1. */
+    readonly eventLoopUtilization: number;
+  };
+  readonly timeline: readonly TimelinePoint[];
+  readonly aborted: boolean;
+}
+
+/** Drive `target` with the given load shape and measure it. */
+export async function runLoad(target: LoadTarget, options: LoadOptions): Promise<LoadResult> {
+  const now = options.now ?? (() => performance.now());
+  const correct = options.correctCoordinatedOmission ?? true;
+  const { shape, warmupMs, durationMs, nextOrder, signal } = options;
+
+  // Everything the hot path touches is allocated before the clock starts.
+  const latency = new LatencyHistogram();
+  const acceptLatency = new LatencyHistogram();
+  const lateness = new LatencyHistogram();
+  const placed: OrderRequest[] = [];
+  const accepted = new Set<string>();
+  const errors: Record<string, number> = {};
+  const seconds = Math.max(1, Math.ceil(durationMs / 1000));
+  const completedPerSecond = new Array<number>(seconds).fill(0);
+  const failedPerSecond = new Array<number>(seconds).fill(0);
+  let windowPlaced = 0;
+  let confirmed = 0;
+  let cancelled = 0;
+  let failed = 0;
+  let achieved = 0;
+  let offered = 0;
+  let settled = 0;
+  let settledFailed = 0;
+  let inFlight = 0;
+  let closed = false; // set when results are final: late settlements change nothing
+  let stopped = false;
+
+  const t0 = now();
+  const windowStart = t0 + warmupMs;
+  const windowEnd = windowStart + durationMs;
+  const inWindow = (t: number) => t >= windowStart && t < windowEnd;
+  const secondOf = (t: number) => Math.min(seconds - 1, Math.floor((t - windowStart) / 1000));
+
+  let idle: (() => void) | undefined;
+  let slotFreed: (() => void) | undefined; // open loop at its in-flight cap waits for this
+  const settle = () => {
+    inFlight--;
+    settled++;
+    slotFreed?.();
+    if (inFlight === 0 && idle) idle();
+  };
+
+  /** Start one order. `intended` is when it should have started, `sent` when it did. */
+  const launch = (intended: number, sent: number): Promise<void> => {
+    const order = nextOrder();
+    placed.push(order);
+    inFlight++;
+    const measured = inWindow(intended);
+    if (measured) windowPlaced++;
+    const from = correct ? intended : sent;
+    return target.placeOrder(order).then(
+      (outcome) => {
+        settle();
+        if (closed) return;
+        accepted.add(order.orderId);
+        const done = now();
+        const ok = outcome.reason !== 'downstream_error';
+        if (inWindow(done)) {
+          const s = secondOf(done);
+          if (ok) {
+            achieved++;
+            completedPerSecond[s] = (completedPerSecond[s] ?? 0) + 1;
+          } else {
+            failedPerSecond[s] = (failedPerSecond[s] ?? 0) + 1;
+          }
+        }
+        if (!ok) settledFailed++;
+        if (!measured) return;
+        latency.recordMs(done - from);
+        if (outcome.acceptedAt !== undefined) acceptLatency.recordMs(outcome.acceptedAt - from);
+        if (!ok) {
+          failed++;
+          errors.downstream_error = (errors.downstream_error ?? 0) + 1;
+        } else if (outcome.status === 'CONFIRMED') confirmed++;
+        else cancelled++;
+      },
+      (err: unknown) => {
+        settle();
+        settledFailed++;
+        if (closed) return;
+        const done = now();
+        if (inWindow(done)) {
+          const s = secondOf(done);
+          failedPerSecond[s] = (failedPerSecond[s] ?? 0) + 1;
+        }
+        if (!measured) return;
+        failed++;
+        const { code } = describeError(err);
+        errors[code] = (errors[code] ?? 0) + 1;
+      },
+    );
+  };
+
+  // Cost counters cover the window only; a timer takes the first reading when it opens.
+  let cpuStart = process.cpuUsage();
+  let eluStart = performance.eventLoopUtilization();
+  let cpuEnd: NodeJS.CpuUsage | undefined;
+  let eluEnd: ReturnType<typeof performance.eventLoopUtilization> | undefined;
+  const windowTimer = setTimeout(() => {
+    cpuStart = process.cpuUsage();
+    eluStart = performance.eventLoopUtilization();
+  }, warmupMs);
+  const endTimer = setTimeout(() => {
+    cpuEnd = process.cpuUsage(cpuStart);
+    eluEnd = performance.eventLoopUtilization(eluStart);
+  }, warmupMs + durationMs);
+
+  const progressTimer = options.onProgress
+    ? setInterval(() => {
+        const t = now();
+        options.onProgress?.({
+          phase: t < windowStart ? 'warmup' : t < windowEnd ? 'measure' : 'drain',
+          elapsedMs: t - t0,
+          settled,
+          failed: settledFailed,
+          inFlight,
+        });
+      }, options.progressIntervalMs ?? 1000)
+    : undefined;
+
+  const onAbort = () => {
+    stopped = true;
+    wakeScheduler?.();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) stopped = true;
+
+  let wakeScheduler: (() => void) | undefined;
+  if (shape.kind === 'closed') {
+    const worker = async () => {
+      while (!stopped && now() < windowEnd) {
+        const t = now();
+        await launch(t, t);
+      }
+    };
+    const workers: Promise<void>[] = [];
+    for (let i = 0; i < shape.concurrency; i++) workers.push(worker());
+    await waitOrTimeout(Promise.all(workers).then(() => undefined), windowEnd - now() + (options.drainTimeoutMs ?? 10_000));
+  } else {
+    const intervalMs = 1000 / shape.rate;
+    const maxInFlight = shape.maxInFlight ?? Number.POSITIVE_INFINITY;
+    let i = 0;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      const tick = () => {
+        timer = undefined;
+        if (stopped) return resolve();
+        const t = now();
+        while (inFlight < maxInFlight) {
+          const intended = t0 + i * intervalMs;
+          if (intended >= windowEnd) return resolve();
+          if (intended > t) break;
+          i++;
+          if (inWindow(t)) offered++;
+          if (inWindow(intended)) lateness.recordMs(t - intended);
+          void launch(intended, t);
+        }
+        if (inFlight >= maxInFlight) return; // a settlement wakes us
+        // Timers fire at 1 ms granularity: a high rate sends a small batch per tick.
+        timer = setTimeout(tick, Math.max(1, Math.round(t0 + i * intervalMs - now())));
+      };
+      wakeScheduler = () => {
+        if (timer) clearTimeout(timer);
+        tick();
+      };
+      if (Number.isFinite(maxInFlight)) {
+        slotFreed = () => {
+          if (!timer && inFlight < maxInFlight) queueMicrotask(() => wakeScheduler?.());
+        };
+      }
+      tick();
+    });
+    if (timer) clearTimeout(timer);
+    wakeScheduler = undefined;
+    slotFreed = undefined;
+    await waitForIdle(() => inFlight, (fn) => (idle = fn), options.drainTimeoutMs ?? 10_000);
+  }
+
+  closed = true;
+  clearTimeout(windowTimer);
+  clearTimeout(endTimer);
+  if (progressTimer) clearInterval(progressTimer);
+  signal?.removeEventListener('abort', onAbort);
+  const cpu = cpuEnd ?? process.cpuUsage(cpuStart);
+  const elu = eluEnd ?? performance.eventLoopUtilization(eluStart);
+  const windowSec = durationMs / 1000;
+  const completedInWindow = confirmed + cancelled;
+
+  return {
+    placed,
+    accepted,
+    windowMs: durationMs,
+    outcomes: { placed: windowPlaced, confirmed, cancelled, failed, timedOut: Math.max(0, windowPlaced - confirmed - cancelled - failed) },
+    errors,
+    throughput: {
+      target: shape.kind === 'open' ? shape.rate : null,
+      offered: shape.kind === 'open' ? offered / windowSec : null,
+      achieved: achieved / windowSec,
+    },
+    latency: latency.summary(),
+    acceptLatency: acceptLatency.count > 0 ? acceptLatency.summary() : null,
+    schedulerLateness: shape.kind === 'open' ? lateness.summary() : null,
+    cost: {
+      cpuMicrosPerOrder: completedInWindow > 0 ? (cpu.user + cpu.system) / completedInWindow : 0,
+      eventLoopUtilization: elu.utilization,
+    },
+    timeline: completedPerSecond.map((completed, second) => ({ second, completed, failed: failedPerSecond[second] ?? 0 })),
+    aborted: stopped,
+  };
+}
+
+function waitOrTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms))))]).finally(() =>
+    clearTimeout(timer),
+  );
+}
+
+function waitForIdle(inFlight: () => number, onIdle: (fn: (() => void) | undefined) => void, timeoutMs: number): Promise<void> {
+  if (inFlight() === 0) return Promise.resolve();
+  return waitOrTimeout(new Promise<void>((resolve) => onIdle(resolve)), timeoutMs).finally(() => onIdle(undefined));
+}

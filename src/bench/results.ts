@@ -1,0 +1,127 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { arch, cpus, platform, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { TransportInfo } from '../patterns/types.js';
+import type { InvariantReport } from '../workflow/invariants.js';
+import type { LatencySummary } from './histogram.js';
+import type { LoadOutcomes, TimelinePoint } from './loadgen.js';
+import type { SequentialResult } from './sequential.js';
+import type { RunConfig } from './config.js';
+
+export const SCHEMA_VERSION = 1;
+export const TOOL = { name: 'pattern-bench', version: '0.1.0' } as const;
+
+export interface Environment {
+  readonly node: string;
+  readonly platform: string;
+  readonly arch: string;
+  readonly osRelease: string;
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly totalMemoryGiB: number;
+}
+
+export function captureEnvironment(): Environment {
+  const list = cpus();
+  return {
+    node: process.version,
+    platform: platform(),
+    arch: arch(),
+    osRelease: release(),
+    cpus: list.length,
+    cpuModel: list[0]?.model.trim() ?? 'unknown',
+    totalMemoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+  };
+}
+
+interface RunKey {
+  readonly pattern: string;
+  readonly scenario: string;
+  /** 1-based. */
+  readonly trial: number;
+}
+
+export interface CompletedRun extends RunKey {
+  readonly state: 'completed';
+  readonly transport: TransportInfo;
+  /** orders/s. */
+  readonly throughput: { readonly target: number | null; readonly offered: number | null; readonly achieved: number };
+  readonly latencyMs: LatencySummary;
+  readonly acceptLatencyMs: LatencySummary | null;
+  readonly schedulerLatenessMs: LatencySummary | null;
+  readonly sequential: SequentialResult | null;
+  readonly outcomes: LoadOutcomes;
+  readonly errors: Readonly<Record<string, number>>;
+  readonly cost: {
+    readonly cpuMicrosPerOrder: number;
+    readonly eventLoopUtilization: number;
+    /** Bytes on the wire per order placed (all phases), null for patterns without a wire. */
+    readonly bytesPerOrder: number | null;
+    readonly messagesPerOrder: number | null;
+  };
+  readonly invariants: InvariantReport;
+  readonly timeline: readonly TimelinePoint[];
+  /** The measurement window, ms. */
+  readonly durationMs: number;
+}
+
+export interface ErroredRun extends RunKey {
+  readonly state: 'errored';
+  readonly error: { readonly code: string; readonly message: string };
+}
+
+export interface AbortedRun extends RunKey {
+  readonly state: 'aborted';
+}
+
+/** One pattern × scenario × trial. A pattern that fails is a result, not a crash. */
+export type RunResult = CompletedRun | ErroredRun | AbortedRun;
+
+export interface ResultsDocument {
+  readonly schemaVersion: typeof SCHEMA_VERSION;
+  readonly tool: typeof TOOL;
+  readonly environment: Environment;
+  readonly config: RunConfig;
+  readonly state: 'completed' | 'aborted';
+  /** ISO 8601. */
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly runs: readonly RunResult[];
+}
+
+/** A file-system-safe timestamp: 2026-11-26T08-15-03-123Z. */
+export function timestampName(date: Date): string {
+  return date.toISOString().replace(/[:.]/g, '-');
+}
+
+/**
+ * Write the run's files into `<outDir>/<timestamp>/` atomically: everything is written
+ * into a hidden sibling folder first, which is renamed into place once complete, so a
+ * reader never sees a half-written results folder. Returns the folder's path.
+ */
+export function writeResultsFolder(outDir: string, name: string, files: Readonly<Record<string, string>>): string {
+  mkdirSync(outDir, { recursive: true });
+  const final = join(outDir, name);
+  const staging = join(outDir, `.${name}.partial-${process.pid}`);
+  try {
+    mkdirSync(staging);
+    for (const [file, content] of Object.entries(files)) writeFileSync(join(staging, file), content);
+    renameSync(staging, final);
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
+  return final;
+}
+
+/** Write one file atomically (temp file + rename in the same folder). */
+export function writeFileAtomic(path: string, content: string): void {
+  const temp = `${path}.partial-${process.pid}`;
+  try {
+    writeFileSync(temp, content);
+    renameSync(temp, path);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,178 @@
+import { EventEmitter } from 'node:events';
+import { AbortedError, describeError } from '../errors.js';
+import { getScenario } from '../faults/scenarios/registry.js';
+import { getPattern } from '../patterns/registry.js';
+import { isDrainable, isWireMetered, type RunningPattern } from '../patterns/types.js';
+import { seededRandom } from '../random.js';
+import { OrderGenerator } from '../workflow/generator.js';
+import { checkInvariants } from '../workflow/invariants.js';
+import type { OrderRequest } from '../workflow/types.js';
+import type { RunConfig } from './config.js';
+import { runLoad, type LoadProgress } from './loadgen.js';
+import { captureEnvironment, SCHEMA_VERSION, TOOL, type CompletedRun, type ResultsDocument, type RunResult } from './results.js';
+import { measureSequential } from './sequential.js';
+
+export type RunPhase = 'starting' | 'load' | 'sequential' | 'drain' | 'check' | 'stopping';
+
+interface RunRef {
+  readonly pattern: string;
+  readonly scenario: string;
+  readonly trial: number;
+  /** 1-based position among all runs, and how many there are. */
+  readonly index: number;
+  readonly total: number;
+}
+
+/** The runner's events: the progress display and the reports listen to these. */
+export interface RunnerEvents {
+  'run-start': [RunRef];
+  phase: [RunRef & { readonly phase: RunPhase }];
+  progress: [RunRef & LoadProgress];
+  'run-end': [RunRef & { readonly result: RunResult }];
+  done: [ResultsDocument];
+}
+
+export interface RunnerOptions {
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Runs every pattern × scenario × trial of a config, one after another, and produces the
+ * results document. Each run starts the pattern fresh, drives the load, measures
+ * sequential latency, drains, checks the invariants on the pattern's snapshot and stops
+ * it. A pattern that throws becomes an `errored` run and the next run goes on.
+ */
+export class Runner extends EventEmitter<RunnerEvents> {
+  constructor(readonly config: RunConfig) {
+    super();
+  }
+
+  async run(options: RunnerOptions = {}): Promise<ResultsDocument> {
+    const { config } = this;
+    const { signal } = options;
+    const startedAt = new Date();
+    const environment = captureEnvironment();
+    const runs: RunResult[] = [];
+    const plan: { pattern: string; scenario: string; trial: number }[] = [];
+    for (const scenario of config.scenarios)
+      for (const pattern of config.patterns)
+        for (let trial = 1; trial <= config.trials; trial++) plan.push({ pattern, scenario, trial });
+
+    for (const [i, item] of plan.entries()) {
+      const ref: RunRef = { ...item, index: i + 1, total: plan.length };
+      if (signal?.aborted) {
+        runs.push({ ...item, state: 'aborted' });
+        continue;
+      }
+      this.emit('run-start', ref);
+      const result = await this.runOne(ref, signal);
+      runs.push(result);
+      this.emit('run-end', { ...ref, result });
+    }
+
+    const doc: ResultsDocument = {
+      schemaVersion: SCHEMA_VERSION,
+      tool: TOOL,
+      environment,
+      config,
+      state: signal?.aborted ? 'aborted' : 'completed',
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      runs,
+    };
+    this.emit('done', doc);
+    return doc;
+  }
+
+  private async runOne(ref: RunRef, signal: AbortSignal | undefined): Promise<RunResult> {
+    const { config } = this;
+    const key = { pattern: ref.pattern, scenario: ref.scenario, trial: ref.trial };
+    const phase = (p: RunPhase) => this.emit('phase', { ...ref, phase: p });
+    const pattern = getPattern(ref.pattern);
+    getScenario(ref.scenario);
+
+    // The same seed and trial give every pattern the same world and the same orders.
+    const random = seededRandom(config.seed + (ref.trial - 1) * 1_000_003);
+    const generator = new OrderGenerator(random.fork(), config.generator, `t${ref.trial}`);
+    const world = generator.world();
+
+    let running: RunningPattern | undefined;
+    let result: RunResult;
+    try {
+      phase('starting');
+      running = await pattern.start({
+        world,
+        random: random.fork(),
+        options: { broker: config.broker, eventStore: config.eventStore },
+      });
+      const target = running;
+      phase('load');
+      const load = await runLoad(target, {
+        shape: config.load,
+        warmupMs: config.warmupMs,
+        durationMs: config.durationMs,
+        drainTimeoutMs: config.drainTimeoutMs,
+        nextOrder: () => generator.next(),
+        ...(signal ? { signal } : {}),
+        onProgress: (p) => this.emit('progress', { ...ref, ...p }),
+      });
+      if (load.aborted) throw new AbortedError();
+
+      const placed: OrderRequest[] = [...load.placed];
+      const accepted = new Set(load.accepted);
+      let sequential = null;
+      if (config.sequentialMs > 0) {
+        phase('sequential');
+        sequential = await measureSequential(target, () => generator.next(), placed, accepted, config.sequentialMs, signal);
+      }
+
+      if (isDrainable(target)) {
+        phase('drain');
+        await target.drain(config.drainTimeoutMs);
+      }
+      phase('check');
+      const invariants = checkInvariants({ placed, accepted, snapshot: await target.snapshot() });
+      const wire = isWireMetered(target) ? target.wireStats() : null;
+
+      const completed: CompletedRun = {
+        ...key,
+        state: 'completed',
+        transport: target.transport,
+        throughput: load.throughput,
+        latencyMs: load.latency,
+        acceptLatencyMs: load.acceptLatency,
+        schedulerLatenessMs: load.schedulerLateness,
+        sequential,
+        outcomes: load.outcomes,
+        errors: load.errors,
+        cost: {
+          ...load.cost,
+          bytesPerOrder: wire && placed.length > 0 ? wire.bytes / placed.length : null,
+          messagesPerOrder: wire && placed.length > 0 ? wire.messages / placed.length : null,
+        },
+        invariants,
+        timeline: load.timeline,
+        durationMs: load.windowMs,
+      };
+      result = completed;
+    } catch (err) {
+      result = err instanceof AbortedError || signal?.aborted ? { ...key, state: 'aborted' } : { ...key, state: 'errored', error: describeError(err) };
+    }
+    if (running) {
+      phase('stopping');
+      try {
+        await running.stop();
+      } catch (err) {
+        // A pattern that cannot release what it opened is broken, whatever it measured.
+        const { code, message } = describeError(err);
+        if (result.state !== 'aborted') result = { ...key, state: 'errored', error: { code, message: `stop() failed: ${message}` } };
+      }
+    }
+    return result;
+  }
+}
+
+/** Run a whole benchmark: the library's entry point. */
+export function runBenchmark(config: RunConfig, options: RunnerOptions = {}): Promise<ResultsDocument> {
+  return new Runner(config).run(options);
+}

@@ -1,0 +1,232 @@
+#!/usr/bin/env node
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { resolveRunConfig, assertWritableDir, type RunOptionsInput } from './bench/config.js';
+import { writeFileAtomic, writeResultsFolder, timestampName, type ResultsDocument } from './bench/results.js';
+import { Runner } from './bench/runner.js';
+import { InvalidResultsFileError, PatternBenchError, UnknownNameError } from './errors.js';
+import { SCENARIOS } from './faults/scenarios/registry.js';
+import { PATTERNS } from './patterns/registry.js';
+import { renderMarkdown } from './report/markdown.js';
+import { renderTables } from './report/table.js';
+import { fmtInt } from './report/format.js';
+
+/** Where the CLI writes: stdout for results, stderr for progress and errors. Tests swap these. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  /** Whether stderr is a terminal (progress is redrawn in place). */
+  readonly interactive: boolean;
+}
+
+const processIo: CliIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  interactive: Boolean(process.stderr.isTTY),
+};
+
+interface RunFlags {
+  patterns?: string;
+  scenarios?: string;
+  duration?: string;
+  warmup?: string;
+  concurrency?: string;
+  rate?: string;
+  trials?: string;
+  seed?: string;
+  quick?: boolean;
+  broker?: string;
+  eventStore?: string;
+  out?: string;
+  json?: boolean;
+}
+
+function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('pattern-bench')
+    .description('Run one order workflow over REST, gRPC, a queue, event sourcing and sagas; compare throughput, latency and failure behaviour.')
+    .version('0.1.0')
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('benchmark the patterns and write results/<timestamp>/results.json and report.md')
+    .option('--patterns <list>', `comma-separated patterns (default: all: ${PATTERNS.map((p) => p.id).join(',')})`)
+    .option('--scenarios <list>', `comma-separated scenarios (known: ${SCENARIOS.map((s) => s.id).join(',')})`)
+    .option('--duration <seconds>', 'measured time per run (default 5; 1 with --quick)')
+    .option('--warmup <seconds>', 'unrecorded load before each run (default 1; 0.3 with --quick)')
+    .option('--concurrency <n>', 'closed loop: orders in flight at once (default 10)')
+    .option('--rate <orders/s>', 'open loop: start orders at this rate, timed from their intended start')
+    .option('--trials <n>', 'repeat each pattern × scenario; tables show medians with a confidence interval (default 1)')
+    .option('--seed <n>', 'seed of every random choice (default 42)')
+    .option('--quick', 'short runs, for a first look or a workshop laptop')
+    .option('--broker <embedded|amqp://…>', 'message broker for the queue and choreography patterns (default embedded)')
+    .option('--event-store <memory|postgres://…>', 'event store for event sourcing and the saga log (default memory)')
+    .option('--out <dir>', 'folder under which results/<timestamp>/ is written (default ./results)')
+    .option('--json', 'print the results document on stdout instead of the tables')
+    .action(async (flags: RunFlags) => setExit(await runCommand(flags, io)));
+
+  program
+    .command('list')
+    .description('list the patterns and scenarios')
+    .action(() => {
+      const lines = ['Patterns:'];
+      for (const p of PATTERNS) lines.push(`  ${p.id.padEnd(20)} ${p.summary}`);
+      lines.push('', 'Scenarios:');
+      for (const s of SCENARIOS) lines.push(`  ${s.id.padEnd(20)} ${s.description}`);
+      io.out(`${lines.join('\n')}\n`);
+    });
+
+  program
+    .command('report')
+    .description('render a report from a results.json')
+    .argument('<results.json>', 'a results document written by `run`')
+    .addOption(new Option('--format <format>', 'report format').default('md'))
+    .option('--output <file>', 'write the report to this file instead of stdout')
+    .action((file: string, flags: { format: string; output?: string }) => {
+      if (flags.format !== 'md') throw new UnknownNameError('--format', flags.format, ['md']);
+      const doc = readResults(file);
+      const text = renderMarkdown(doc);
+      if (flags.output) {
+        const target = resolve(flags.output);
+        assertWritableDir('--output', resolve(target, '..'));
+        writeFileAtomic(target, text);
+        io.err(`report written to ${target}\n`);
+      } else io.out(text);
+    });
+
+  return program;
+}
+
+async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
+  const input: RunOptionsInput = {
+    ...(flags.patterns !== undefined && { patterns: flags.patterns }),
+    ...(flags.scenarios !== undefined && { scenarios: flags.scenarios }),
+    ...(flags.duration !== undefined && { duration: flags.duration }),
+    ...(flags.warmup !== undefined && { warmup: flags.warmup }),
+    ...(flags.concurrency !== undefined && { concurrency: flags.concurrency }),
+    ...(flags.rate !== undefined && { rate: flags.rate }),
+    ...(flags.trials !== undefined && { trials: flags.trials }),
+    ...(flags.seed !== undefined && { seed: flags.seed }),
+    ...(flags.broker !== undefined && { broker: flags.broker }),
+    ...(flags.eventStore !== undefined && { eventStore: flags.eventStore }),
+    ...(flags.out !== undefined && { out: flags.out }),
+    quick: flags.quick ?? false,
+  };
+  const config = resolveRunConfig(input); // throws before anything starts or is written
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    io.err('\ninterrupted: finishing the current run, then writing the results as aborted (Ctrl-C again to quit now)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+
+  const runner = new Runner(config);
+  attachProgress(runner, io);
+  let doc: ResultsDocument;
+  try {
+    doc = await runner.run({ signal: controller.signal });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+
+  if (config.outDir) {
+    const folder = writeResultsFolder(config.outDir, timestampName(new Date(doc.startedAt)), {
+      'results.json': `${JSON.stringify(doc, null, 2)}\n`,
+      'report.md': renderMarkdown(doc),
+    });
+    io.err(`results written to ${folder}/results.json and report.md\n`);
+  }
+  io.out(flags.json ? `${JSON.stringify(doc, null, 2)}\n` : `${renderTables(doc)}\n`);
+  if (doc.state === 'aborted') return 130;
+  return doc.runs.some((r) => r.state === 'errored') ? 1 : 0;
+}
+
+/** Progress on stderr, driven by the runner's events. */
+function attachProgress(runner: Runner, io: CliIo): void {
+  const label = (r: { index: number; total: number; pattern: string; scenario: string; trial: number }) =>
+    `[${r.index}/${r.total}] ${r.pattern} · ${r.scenario}${runner.config.trials > 1 ? ` · trial ${r.trial}` : ''}`;
+  runner.on('run-start', (r) => io.err(`${label(r)} starting\n`));
+  if (io.interactive) {
+    runner.on('progress', (p) =>
+      io.err(`\r${label(p)} ${p.phase} ${(p.elapsedMs / 1000).toFixed(0)} s: ${fmtInt(p.settled)} orders, ${fmtInt(p.failed)} failed, ${p.inFlight} in flight\x1b[K`),
+    );
+  }
+  runner.on('run-end', (r) => {
+    const res = r.result;
+    const summary =
+      res.state === 'completed'
+        ? `${fmtInt(res.throughput.achieved)} orders/s, p99 ${res.latencyMs.p99} ms, invariants ${res.invariants.ok ? 'OK' : 'BROKEN'}`
+        : res.state === 'errored'
+          ? `errored: ${res.error.code}: ${res.error.message}`
+          : 'aborted';
+    io.err(`${io.interactive ? '\r' : ''}${label(r)} ${summary}${io.interactive ? '\x1b[K' : ''}\n`);
+  });
+}
+
+function readResults(file: string): ResultsDocument {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InvalidResultsFileError(file, (err as NodeJS.ErrnoException).code ?? String(err));
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new InvalidResultsFileError(file, 'not JSON');
+  }
+  const candidate = doc as Partial<ResultsDocument> | null;
+  if (!candidate || typeof candidate !== 'object' || candidate.schemaVersion !== 1 || !Array.isArray(candidate.runs)) {
+    throw new InvalidResultsFileError(file, 'not a pattern-bench results document (schemaVersion 1)');
+  }
+  return candidate as ResultsDocument;
+}
+
+/** Run the CLI with `argv` (without node and script). Resolves with the exit code. */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with code 0; usage errors are bad input: 2.
+      if (err.exitCode === 0) return 0;
+      return 2;
+    }
+    if (err instanceof PatternBenchError) {
+      io.err(`pattern-bench: ${err.message}\n`);
+      return err.exitCode;
+    }
+    io.err(`pattern-bench: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 1;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    // The bin is reached through a symlink (node_modules/.bin); compare real paths.
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  // exitCode, not exit(): the process ends by itself once every handle is closed, so a
+  // leaked socket or timer shows up as a run that does not end.
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

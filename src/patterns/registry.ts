@@ -1,0 +1,16 @@
+import { UnknownNameError } from '../errors.js';
+import { directPattern } from './direct/index.js';
+import type { Pattern } from './types.js';
+
+/** Every pattern, in the order the tables show them. */
+export const PATTERNS: readonly Pattern[] = [directPattern];
+
+export function patternIds(): string[] {
+  return PATTERNS.map((p) => p.id);
+}
+
+export function getPattern(id: string): Pattern {
+  const pattern = PATTERNS.find((p) => p.id === id);
+  if (!pattern) throw new UnknownNameError('--patterns', id, patternIds());
+  return pattern;
+}

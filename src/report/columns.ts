@@ -1,0 +1,51 @@
+import { fmtInt, fmtMs, fmtNum, fmtPercent } from './format.js';
+import { invariantVerdict, type SummaryRow } from './summary.js';
+
+/** A column of a results table: the terminal table and the markdown report share these. */
+export interface Column {
+  readonly header: string;
+  readonly align: 'left' | 'right';
+  cell(row: SummaryRow): string;
+}
+
+function throughputCell(row: SummaryRow): string {
+  const a = row.achieved;
+  if (!a) return '—';
+  if (a.n < 2) return fmtInt(a.median);
+  return `${fmtInt(a.median)} (${fmtInt(a.low)}–${fmtInt(a.high)}, ${fmtPercent(a.confidence)} CI)`;
+}
+
+/** Throughput, latency and wire cost. */
+export const PERFORMANCE_COLUMNS: readonly Column[] = [
+  { header: 'pattern', align: 'left', cell: (r) => r.pattern },
+  { header: 'scenario', align: 'left', cell: (r) => r.scenario },
+  { header: 'orders/s', align: 'right', cell: throughputCell },
+  { header: 'p50 ms', align: 'right', cell: (r) => fmtMs(r.latencyMs?.p50) },
+  { header: 'p99 ms', align: 'right', cell: (r) => fmtMs(r.latencyMs?.p99) },
+  { header: 'p99.9 ms', align: 'right', cell: (r) => fmtMs(r.latencyMs?.p999) },
+  { header: 'max ms', align: 'right', cell: (r) => fmtMs(r.latencyMs?.max) },
+  {
+    header: 'accept p50/p99 ms',
+    align: 'right',
+    cell: (r) => (r.acceptLatencyMs ? `${fmtMs(r.acceptLatencyMs.p50)} / ${fmtMs(r.acceptLatencyMs.p99)}` : '—'),
+  },
+  { header: 'bytes/order', align: 'right', cell: (r) => fmtInt(r.bytesPerOrder) },
+  { header: 'msgs/order', align: 'right', cell: (r) => fmtNum(r.messagesPerOrder) },
+];
+
+/** Outcomes, invariants and CPU cost. */
+export const OUTCOME_COLUMNS: readonly Column[] = [
+  { header: 'pattern', align: 'left', cell: (r) => r.pattern },
+  { header: 'scenario', align: 'left', cell: (r) => r.scenario },
+  { header: 'confirmed', align: 'right', cell: (r) => fmtInt(r.outcomes.confirmed) },
+  { header: 'cancelled', align: 'right', cell: (r) => fmtInt(r.outcomes.cancelled) },
+  { header: 'failed', align: 'right', cell: (r) => fmtInt(r.outcomes.failed + r.outcomes.timedOut) },
+  { header: 'CPU µs/order', align: 'right', cell: (r) => fmtNum(r.cpuMicrosPerOrder) },
+  { header: 'loop busy', align: 'right', cell: (r) => fmtPercent(r.eventLoopUtilization) },
+  {
+    header: 'sequential mean/p99 ms',
+    align: 'right',
+    cell: (r) => (r.sequential ? `${fmtMs(r.sequential.meanMs)} / ${fmtMs(r.sequential.p99Ms)} ±${r.sequential.rmePercent.toFixed(1)}%` : '—'),
+  },
+  { header: 'invariants', align: 'left', cell: (r) => (r.errors.length > 0 && !r.invariants ? `ERRORED: ${r.errors[0]?.code}` : invariantVerdict(r.invariants)) },
+];

@@ -1,0 +1,89 @@
+import { markdownTable } from 'markdown-table';
+import type { ResultsDocument } from '../bench/results.js';
+import { PATTERNS } from '../patterns/registry.js';
+import { OUTCOME_COLUMNS, PERFORMANCE_COLUMNS, type Column } from './columns.js';
+import { fmtInt, fmtMs } from './format.js';
+import { observe } from './observations.js';
+import { invariantVerdict, summarize, type SummaryRow } from './summary.js';
+
+function table(columns: readonly Column[], rows: readonly SummaryRow[]): string {
+  // Pipes inside cells would split them.
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  return markdownTable([columns.map((c) => c.header), ...rows.map((r) => columns.map((c) => esc(c.cell(r))))], {
+    align: columns.map((c) => (c.align === 'right' ? 'r' : 'l')),
+  });
+}
+
+function loadLine(doc: ResultsDocument): string {
+  const { load } = doc.config;
+  return load.kind === 'closed' ? `closed loop, ${load.concurrency} concurrent orders` : `open loop, ${fmtInt(load.rate)} orders/s`;
+}
+
+/**
+ * The report for a room of people: environment and config in one block, the tables, the
+ * generated observations, and each pattern's trade-offs beside what this run measured.
+ * Renders on GitHub as it is.
+ */
+export function renderMarkdown(doc: ResultsDocument): string {
+  const rows = summarize(doc);
+  const { config: c, environment: e } = doc;
+  const out: string[] = [];
+  out.push('# pattern-bench report', '');
+  if (doc.state === 'aborted') out.push('> **This run was aborted** before it finished; the numbers below cover only what completed.', '');
+  out.push(
+    '```',
+    `machine   ${e.cpus} × ${e.cpuModel}, ${e.totalMemoryGiB} GiB, ${e.platform} ${e.arch}, Node.js ${e.node}`,
+    `load      ${loadLine(doc)}; ${c.warmupMs / 1000} s warm-up + ${c.durationMs / 1000} s measured; ${c.trials} trial(s); seed ${c.seed}`,
+    `orders    ${Math.round(c.generator.outOfStockShare * 100)}% ask for a scarce SKU, ${Math.round(c.generator.declineShare * 100)}% from customers who cannot pay`,
+    `patterns  ${c.patterns.join(', ')}`,
+    `scenarios ${c.scenarios.join(', ')}`,
+    `broker    ${c.broker}; event store ${c.eventStore}`,
+    `run       ${doc.startedAt} → ${doc.finishedAt} (${doc.tool.name} ${doc.tool.version}, results schema ${doc.schemaVersion})`,
+    '```',
+    '',
+  );
+  out.push('## Throughput and latency', '', table(PERFORMANCE_COLUMNS, rows), '');
+  out.push(
+    'Latency is from the moment an order was placed until it reached its terminal state (CONFIRMED or CANCELLED); ' +
+      '*accept* is until the system took it, for patterns that answer before the work is done.',
+    '',
+  );
+  out.push('## Outcomes, invariants and cost', '', table(OUTCOME_COLUMNS, rows), '');
+
+  const observations = observe(rows);
+  if (observations.length > 0) out.push('## Observations', '', ...observations.map((o) => `- ${o}`), '');
+
+  const errored = rows.flatMap((r) => r.errors.map((err) => `- **${r.pattern}** / ${r.scenario}, trial ${err.trial}: \`${err.code}\` ${err.message}`));
+  if (errored.length > 0) out.push('## Errored runs', '', ...errored, '');
+
+  out.push('## The patterns', '');
+  for (const id of c.patterns) {
+    const pattern = PATTERNS.find((p) => p.id === id);
+    if (!pattern) continue;
+    out.push(`### ${pattern.title} (\`${pattern.id}\`)`, '', pattern.summary, '');
+    const measured = rows.filter((r) => r.pattern === id);
+    for (const r of measured) {
+      const t = r.transport;
+      out.push(
+        `*Measured (${r.scenario}):* ${fmtInt(r.achieved?.median)} orders/s, p50 ${fmtMs(r.latencyMs?.p50)} ms, p99 ${fmtMs(r.latencyMs?.p99)} ms` +
+          (t ? `; ${t.protocol}, ${t.encoding} encoding${t.broker ? `, broker ${t.broker}` : ''}; services on ${t.placement}` : '') +
+          `; invariants ${invariantVerdict(r.invariants)}.`,
+        '',
+      );
+    }
+    out.push(
+      '| pros | cons |',
+      '| --- | --- |',
+      ...zip(pattern.tradeOffs.pros, pattern.tradeOffs.cons).map(([p, k]) => `| ${p} | ${k} |`),
+      '',
+      `**When to use:** ${pattern.tradeOffs.whenToUse}`,
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
+function zip(a: readonly string[], b: readonly string[]): [string, string][] {
+  const n = Math.max(a.length, b.length);
+  return Array.from({ length: n }, (_, i) => [a[i] ?? '', b[i] ?? '']);
+}

@@ -1,0 +1,80 @@
+import { fmtInt, fmtMs, fmtRatio } from './format.js';
+import { invariantVerdict, type SummaryRow } from './summary.js';
+
+/** A ratio worth saying out loud (under 1.15× is noise on a shared machine). */
+const NOTABLE = 1.15;
+
+/**
+ * A few sentences read off the numbers, per scenario: who was fastest and by how much,
+ * accept versus end-to-end, wire and CPU cost, tails, and every broken invariant.
+ * Every figure comes from the rows; nothing is written down in advance.
+ */
+export function observe(rows: readonly SummaryRow[]): string[] {
+  const out: string[] = [];
+  const scenarios = [...new Set(rows.map((r) => r.scenario))];
+  for (const scenario of scenarios) {
+    const group = rows.filter((r) => r.scenario === scenario && r.achieved && r.latencyMs);
+    const where = scenarios.length > 1 ? ` (${scenario})` : '';
+
+    const byRate = [...group].sort((a, b) => (b.achieved?.median ?? 0) - (a.achieved?.median ?? 0));
+    const top = byRate[0];
+    const bottom = byRate[byRate.length - 1];
+    if (top && bottom && top !== bottom && (bottom.achieved?.median ?? 0) > 0) {
+      const ratio = (top.achieved?.median ?? 0) / (bottom.achieved?.median ?? 1);
+      out.push(
+        `${top.pattern} completed the most orders${where}: ${fmtInt(top.achieved?.median)}/s, ${fmtRatio(ratio)} as many as ${bottom.pattern} (${fmtInt(bottom.achieved?.median)}/s).`,
+      );
+    }
+
+    // Asynchronous patterns answer early: compare their accept with the others' end-to-end.
+    const sync = group.filter((r) => !r.acceptLatencyMs);
+    for (const a of group.filter((r) => r.acceptLatencyMs)) {
+      const ref = [...sync].sort((x, y) => (x.latencyMs?.p50 ?? 0) - (y.latencyMs?.p50 ?? 0)).find((r) => r.pattern !== 'direct');
+      if (!ref || !a.acceptLatencyMs || !a.latencyMs || !ref.latencyMs) continue;
+      const acceptRatio = ref.latencyMs.p50 / Math.max(a.acceptLatencyMs.p50, 1e-6);
+      const e2eRatio = a.latencyMs.p50 / Math.max(ref.latencyMs.p50, 1e-6);
+      const acceptPart =
+        acceptRatio >= NOTABLE ? `accepted orders ${fmtRatio(acceptRatio)} faster than ${ref.pattern} completed them` : `took about as long to accept an order as ${ref.pattern} took to complete one`;
+      const e2ePart =
+        e2eRatio >= NOTABLE ? `but confirmed them ${fmtRatio(e2eRatio)} slower` : e2eRatio <= 1 / NOTABLE ? `and also completed them ${fmtRatio(1 / e2eRatio)} faster` : 'and completed them in about the same time';
+      out.push(`${a.pattern} ${acceptPart} (p50 ${fmtMs(a.acceptLatencyMs.p50)} vs ${fmtMs(ref.latencyMs.p50)} ms) ${e2ePart}${where}.`);
+    }
+
+    const wired = group.filter((r) => r.bytesPerOrder !== null && r.bytesPerOrder > 0);
+    if (wired.length >= 2) {
+      const sorted = [...wired].sort((a, b) => (a.bytesPerOrder ?? 0) - (b.bytesPerOrder ?? 0));
+      const lean = sorted[0];
+      const heavy = sorted[sorted.length - 1];
+      if (lean && heavy && (heavy.bytesPerOrder ?? 0) / (lean.bytesPerOrder ?? 1) >= NOTABLE) {
+        out.push(
+          `${heavy.pattern} put ${fmtRatio((heavy.bytesPerOrder ?? 0) / (lean.bytesPerOrder ?? 1))} the bytes on the wire per order of ${lean.pattern} (${fmtInt(heavy.bytesPerOrder)} vs ${fmtInt(lean.bytesPerOrder)})${where}.`,
+        );
+      }
+    }
+
+    const direct = group.find((r) => r.pattern === 'direct');
+    const costly = [...group].filter((r) => r !== direct).sort((a, b) => (b.cpuMicrosPerOrder ?? 0) - (a.cpuMicrosPerOrder ?? 0))[0];
+    if (direct?.cpuMicrosPerOrder && costly?.cpuMicrosPerOrder && costly.cpuMicrosPerOrder / direct.cpuMicrosPerOrder >= NOTABLE) {
+      out.push(
+        `Transport is the cost: ${costly.pattern} spent ${fmtInt(costly.cpuMicrosPerOrder)} µs of CPU per order, ${fmtRatio(costly.cpuMicrosPerOrder / direct.cpuMicrosPerOrder)} what direct calls spent${where}.`,
+      );
+    }
+
+    const tail = [...group]
+      .filter((r) => (r.latencyMs?.p50 ?? 0) > 0)
+      .sort((a, b) => (b.latencyMs?.p99 ?? 0) / (b.latencyMs?.p50 ?? 1) - (a.latencyMs?.p99 ?? 0) / (a.latencyMs?.p50 ?? 1))[0];
+    if (tail?.latencyMs && tail.latencyMs.p99 / tail.latencyMs.p50 >= 3) {
+      out.push(
+        `${tail.pattern} has the longest tail${where}: its p99 (${fmtMs(tail.latencyMs.p99)} ms) is ${fmtRatio(tail.latencyMs.p99 / tail.latencyMs.p50)} its median.`,
+      );
+    }
+  }
+  for (const r of rows) {
+    if (r.invariants && !r.invariants.ok) out.push(`**${r.pattern} broke its invariants in ${r.scenario}**: ${invariantVerdict(r.invariants).replace('BROKEN: ', '')}.`);
+    if (r.invariants && r.invariants.duplicatesAbsorbed > 0) {
+      out.push(`${r.pattern} (${r.scenario}) received ${fmtInt(r.invariants.duplicatesAbsorbed)} duplicate effects that idempotency by orderId absorbed.`);
+    }
+    if (r.errors.length > 0) out.push(`${r.pattern} errored in ${r.errors.length} of ${r.trials} trial(s) of ${r.scenario}.`);
+  }
+  return out;
+}

@@ -1,0 +1,125 @@
+import type { CompletedRun, ResultsDocument, RunResult } from '../bench/results.js';
+import { medianWithCi, type MedianEstimate } from '../bench/stats.js';
+import type { TransportInfo } from '../patterns/types.js';
+
+type Invariants = CompletedRun['invariants'];
+type Counts = Omit<Invariants, 'ok'>;
+
+/** One pattern × scenario over its trials: medians, with the CI of throughput. */
+export interface SummaryRow {
+  readonly pattern: string;
+  readonly scenario: string;
+  readonly trials: number;
+  readonly completedTrials: number;
+  readonly errors: readonly { readonly trial: number; readonly code: string; readonly message: string }[];
+  readonly transport: TransportInfo | null;
+  readonly achieved: MedianEstimate | null;
+  readonly offered: number | null;
+  readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly p999: number; readonly max: number } | null;
+  readonly acceptLatencyMs: { readonly p50: number; readonly p99: number } | null;
+  readonly sequential: { readonly meanMs: number; readonly p99Ms: number; readonly rmePercent: number } | null;
+  /** Summed over trials. */
+  readonly outcomes: { readonly placed: number; readonly confirmed: number; readonly cancelled: number; readonly failed: number; readonly timedOut: number };
+  readonly cpuMicrosPerOrder: number | null;
+  readonly eventLoopUtilization: number | null;
+  readonly bytesPerOrder: number | null;
+  readonly messagesPerOrder: number | null;
+  /** Summed over trials; ok only if every trial was ok. */
+  readonly invariants: Invariants | null;
+}
+
+const median = (xs: readonly number[]): number | null => medianWithCi(xs)?.median ?? null;
+
+function medianOf(runs: readonly CompletedRun[], pick: (r: CompletedRun) => number | null | undefined): number | null {
+  const xs: number[] = [];
+  for (const r of runs) {
+    const v = pick(r);
+    if (typeof v === 'number') xs.push(v);
+  }
+  return median(xs);
+}
+
+/** Group the runs by pattern × scenario, in the order they ran. */
+export function summarize(doc: ResultsDocument): SummaryRow[] {
+  const groups = new Map<string, RunResult[]>();
+  for (const run of doc.runs) {
+    const key = `${run.scenario}\u0000${run.pattern}`;
+    const list = groups.get(key) ?? [];
+    list.push(run);
+    groups.set(key, list);
+  }
+  const rows: SummaryRow[] = [];
+  for (const runs of groups.values()) {
+    const first = runs[0];
+    if (!first) continue;
+    const done = runs.filter((r): r is CompletedRun => r.state === 'completed');
+    const errors = runs.flatMap((r) => (r.state === 'errored' ? [{ trial: r.trial, ...r.error }] : []));
+    const sum = (pick: (r: CompletedRun) => number) => done.reduce((acc, r) => acc + pick(r), 0);
+    let invariants: Invariants | null = null;
+    if (done.length > 0) {
+      const counts = {} as Record<keyof Counts, number>;
+      for (const r of done) {
+        for (const [k, v] of Object.entries(r.invariants)) {
+          if (k === 'ok' || typeof v !== 'number') continue;
+          counts[k as keyof Counts] = (counts[k as keyof Counts] ?? 0) + v;
+        }
+      }
+      invariants = { ...(counts as Counts), ok: done.every((r) => r.invariants.ok) };
+    }
+    const withAccept = done.filter((r) => r.acceptLatencyMs !== null);
+    const withSeq = done.filter((r) => r.sequential !== null);
+    rows.push({
+      pattern: first.pattern,
+      scenario: first.scenario,
+      trials: runs.length,
+      completedTrials: done.length,
+      errors,
+      transport: done[0]?.transport ?? null,
+      achieved: medianWithCi(done.map((r) => r.throughput.achieved)),
+      offered: medianOf(done, (r) => r.throughput.offered),
+      latencyMs:
+        done.length === 0
+          ? null
+          : {
+              p50: medianOf(done, (r) => r.latencyMs.p50) ?? 0,
+              p90: medianOf(done, (r) => r.latencyMs.p90) ?? 0,
+              p99: medianOf(done, (r) => r.latencyMs.p99) ?? 0,
+              p999: medianOf(done, (r) => r.latencyMs.p999) ?? 0,
+              max: medianOf(done, (r) => r.latencyMs.max) ?? 0,
+            },
+      acceptLatencyMs:
+        withAccept.length === 0
+          ? null
+          : { p50: medianOf(withAccept, (r) => r.acceptLatencyMs?.p50) ?? 0, p99: medianOf(withAccept, (r) => r.acceptLatencyMs?.p99) ?? 0 },
+      sequential:
+        withSeq.length === 0
+          ? null
+          : {
+              meanMs: medianOf(withSeq, (r) => r.sequential?.meanMs) ?? 0,
+              p99Ms: medianOf(withSeq, (r) => r.sequential?.p99Ms) ?? 0,
+              rmePercent: medianOf(withSeq, (r) => r.sequential?.rmePercent) ?? 0,
+            },
+      outcomes: {
+        placed: sum((r) => r.outcomes.placed),
+        confirmed: sum((r) => r.outcomes.confirmed),
+        cancelled: sum((r) => r.outcomes.cancelled),
+        failed: sum((r) => r.outcomes.failed),
+        timedOut: sum((r) => r.outcomes.timedOut),
+      },
+      cpuMicrosPerOrder: medianOf(done, (r) => r.cost.cpuMicrosPerOrder),
+      eventLoopUtilization: medianOf(done, (r) => r.cost.eventLoopUtilization),
+      bytesPerOrder: medianOf(done, (r) => r.cost.bytesPerOrder),
+      messagesPerOrder: medianOf(done, (r) => r.cost.messagesPerOrder),
+      invariants,
+    });
+  }
+  return rows;
+}
+
+/** "OK", or the broken invariants with their counts. */
+export function invariantVerdict(inv: Invariants | null): string {
+  if (!inv) return '—';
+  if (inv.ok) return 'OK';
+  const broken = Object.entries(inv).filter(([k, v]) => k !== 'ok' && k !== 'duplicatesAbsorbed' && typeof v === 'number' && v > 0);
+  return `BROKEN: ${broken.map(([k, v]) => `${k} ${v}`).join(', ')}`;
+}

@@ -1,0 +1,28 @@
+import Table from 'cli-table3';
+import type { ResultsDocument } from '../bench/results.js';
+import { OUTCOME_COLUMNS, PERFORMANCE_COLUMNS, type Column } from './columns.js';
+import { summarize, type SummaryRow } from './summary.js';
+
+function render(columns: readonly Column[], rows: readonly SummaryRow[]): string {
+  const table = new Table({
+    head: columns.map((c) => c.header),
+    colAligns: columns.map((c) => c.align),
+    style: { head: [], border: [] },
+  });
+  for (const row of rows) table.push(columns.map((c) => c.cell(row)));
+  return table.toString();
+}
+
+/** The terminal tables for a results document (plain strings, no colour codes). */
+export function renderTables(doc: ResultsDocument): string {
+  const rows = summarize(doc);
+  const errored = rows.flatMap((r) => r.errors.map((e) => `  ${r.pattern} / ${r.scenario} trial ${e.trial}: ${e.code}: ${e.message}`));
+  return [
+    'Throughput and latency',
+    render(PERFORMANCE_COLUMNS, rows),
+    '',
+    'Outcomes, invariants and cost',
+    render(OUTCOME_COLUMNS, rows),
+    ...(errored.length > 0 ? ['', 'Errored runs', ...errored] : []),
+  ].join('\n');
+}

@@ -1,0 +1,130 @@
+import { ORDER_STATUSES, isTerminal } from './types.js';
+import type { CancelReason, OrderOutcome, OrderRequest, OrderStatus, TerminalStatus } from './types.js';
+
+export interface OrderRecord {
+  readonly orderId: string;
+  readonly status: OrderStatus;
+  readonly reason?: CancelReason;
+}
+
+export interface OrdersSnapshot {
+  readonly orders: readonly OrderRecord[];
+  readonly duplicates: number;
+}
+
+export type OrderListener = (record: OrderRecord) => void;
+
+type Mutable = { orderId: string; status: OrderStatus; reason?: CancelReason };
+
+const RANK: ReadonlyMap<OrderStatus, number> = new Map(ORDER_STATUSES.map((s, i) => [s, i]));
+
+/**
+ * The orders service: the state of every order. Status only moves forward
+ * (PENDING → RESERVED → CHARGED → CONFIRMED, or → CANCELLED from any non-terminal
+ * state); a terminal state is final. Repeated creates and stale transitions are absorbed
+ * and counted.
+ */
+export class OrdersService {
+  private readonly orders = new Map<string, Mutable>();
+  private readonly listeners = new Map<string, Set<OrderListener>>();
+  private duplicates = 0;
+
+  /** Record a new order as PENDING. Returns false (and changes nothing) if it exists. */
+  create(order: OrderRequest): boolean {
+    if (this.orders.has(order.orderId)) {
+      this.duplicates++;
+      return false;
+    }
+    const record: Mutable = { orderId: order.orderId, status: 'PENDING' };
+    this.orders.set(order.orderId, record);
+    this.emit(record);
+    return true;
+  }
+
+  get(orderId: string): OrderRecord | undefined {
+    return this.orders.get(orderId);
+  }
+
+  /** Move an order forward. Returns false if the move is stale (already there or past it). */
+  advance(orderId: string, status: Exclude<OrderStatus, 'PENDING' | TerminalStatus>): boolean {
+    const record = this.orders.get(orderId);
+    if (!record || isTerminal(record.status) || (RANK.get(record.status) ?? 0) >= (RANK.get(status) ?? 0)) {
+      this.duplicates++;
+      return false;
+    }
+    record.status = status;
+    this.emit(record);
+    return true;
+  }
+
+  /** Put an order in its terminal state. Returns false if it already was terminal. */
+  finish(orderId: string, status: TerminalStatus, reason?: CancelReason): boolean {
+    let record = this.orders.get(orderId);
+    if (!record) {
+      record = { orderId, status: 'PENDING' };
+      this.orders.set(orderId, record);
+    }
+    if (isTerminal(record.status)) {
+      this.duplicates++;
+      return false;
+    }
+    record.status = status;
+    if (status === 'CANCELLED') record.reason = reason;
+    this.emit(record);
+    return true;
+  }
+
+  /** The outcome of a terminal order, or undefined while it is in flight. */
+  outcome(orderId: string): OrderOutcome | undefined {
+    const record = this.orders.get(orderId);
+    if (!record || !isTerminal(record.status)) return undefined;
+    return record.reason ? { orderId, status: record.status, reason: record.reason } : { orderId, status: record.status };
+  }
+
+  /** Listen to one order's status changes. Returns the function that stops listening. */
+  watch(orderId: string, listener: OrderListener): () => void {
+    let set = this.listeners.get(orderId);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(orderId, set);
+    }
+    set.add(listener);
+    return () => {
+      const current = this.listeners.get(orderId);
+      if (!current) return;
+      current.delete(listener);
+      if (current.size === 0) this.listeners.delete(orderId);
+    };
+  }
+
+  /** Resolves with the outcome once the order is terminal. */
+  whenTerminal(orderId: string): Promise<OrderOutcome> {
+    const done = this.outcome(orderId);
+    if (done) return Promise.resolve(done);
+    return new Promise((resolve) => {
+      const stop = this.watch(orderId, () => {
+        const outcome = this.outcome(orderId);
+        if (outcome) {
+          stop();
+          resolve(outcome);
+        }
+      });
+    });
+  }
+
+  snapshot(): OrdersSnapshot {
+    return {
+      orders: [...this.orders.values()].map((r) =>
+        r.reason ? { orderId: r.orderId, status: r.status, reason: r.reason } : { orderId: r.orderId, status: r.status },
+      ),
+      duplicates: this.duplicates,
+    };
+  }
+
+  private emit(record: Mutable): void {
+    const set = this.listeners.get(record.orderId);
+    if (!set) return;
+    const copy: OrderRecord = { ...record };
+    for (const listener of [...set]) listener(copy);
+  }
+}

@@ -1,0 +1,47 @@
+import { InventoryService, type InventorySnapshot } from './inventory.js';
+import { NotificationsService, type NotificationsSnapshot } from './notifications.js';
+import { OrdersService, type OrdersSnapshot } from './orders.js';
+import { PaymentsService, type PaymentsSnapshot } from './payments.js';
+
+/** The initial state of a run: stock per SKU and balance per customer. */
+export interface World {
+  readonly stock: Readonly<Record<string, number>>;
+  readonly balances: Readonly<Record<string, number>>;
+}
+
+/** The four services of the order workflow, in memory, fresh per run. */
+export interface WorkflowServices {
+  readonly orders: OrdersService;
+  readonly inventory: InventoryService;
+  readonly payments: PaymentsService;
+  readonly notifications: NotificationsService;
+}
+
+/**
+ * The state of every service after a run, as plain data: what the invariant checker
+ * reads. Plain data so that services living in a worker thread can hand it over.
+ */
+export interface SystemSnapshot {
+  readonly orders: OrdersSnapshot;
+  readonly inventory: InventorySnapshot;
+  readonly payments: PaymentsSnapshot;
+  readonly notifications: NotificationsSnapshot;
+}
+
+export function createServices(world: World): WorkflowServices {
+  return {
+    orders: new OrdersService(),
+    inventory: new InventoryService(world.stock),
+    payments: new PaymentsService(world.balances),
+    notifications: new NotificationsService(),
+  };
+}
+
+export function snapshotServices(services: WorkflowServices): SystemSnapshot {
+  return {
+    orders: services.orders.snapshot(),
+    inventory: services.inventory.snapshot(),
+    payments: services.payments.snapshot(),
+    notifications: services.notifications.snapshot(),
+  };
+}
