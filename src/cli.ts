@@ -39,6 +39,7 @@ interface RunFlags {
   quick?: boolean;
   broker?: string;
   eventStore?: string;
+  placement?: string;
   out?: string;
   json?: boolean;
 }
@@ -64,6 +65,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--quick', 'short runs, for a first look or a workshop laptop')
     .option('--broker <embedded|amqp://…>', 'message broker for the queue and choreography patterns (default embedded)')
     .option('--event-store <memory|postgres://…>', 'event store for event sourcing and the saga log (default memory)')
+    .option('--placement <same-thread|worker>', "where each pattern's services run (default: each pattern's measured default)")
     .option('--out <dir>', 'folder under which results/<timestamp>/ is written (default ./results)')
     .option('--json', 'print the results document on stdout instead of the tables')
     .action(async (flags: RunFlags) => setExit(await runCommand(flags, io)));
@@ -112,6 +114,7 @@ async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
     ...(flags.seed !== undefined && { seed: flags.seed }),
     ...(flags.broker !== undefined && { broker: flags.broker }),
     ...(flags.eventStore !== undefined && { eventStore: flags.eventStore }),
+    ...(flags.placement !== undefined && { placement: flags.placement }),
     ...(flags.out !== undefined && { out: flags.out }),
     quick: flags.quick ?? false,
   };

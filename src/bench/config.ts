@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { ConflictingOptionsError, InvalidOptionError, OutputNotWritableError, UnknownNameError } from '../errors.js';
 import { DEFAULT_SCENARIOS, SCENARIOS } from '../faults/scenarios/registry.js';
 import { PATTERNS } from '../patterns/registry.js';
+import type { Placement } from '../patterns/types.js';
 import type { LoadShape } from './loadgen.js';
 
 /** A validated run configuration. Times in ms. Written whole into results.json. */
@@ -24,6 +25,8 @@ export interface RunConfig {
   readonly broker: string;
   /** `memory` or a postgres:// URL. */
   readonly eventStore: string;
+  /** Where services run; null: each pattern's measured default. */
+  readonly placement: Placement | null;
   /** Parent folder of the timestamped results folder; null writes nothing. */
   readonly outDir: string | null;
 }
@@ -46,6 +49,7 @@ export interface RunOptionsInput {
   declineShare?: number | string;
   broker?: string;
   eventStore?: string;
+  placement?: string;
   /** Folder to write results into; `false` writes nothing. Default `results`. */
   out?: string | false;
 }
@@ -98,6 +102,10 @@ export function resolveRunConfig(input: RunOptionsInput = {}): RunConfig {
   if (eventStore !== 'memory' && !/^postgres(ql)?:\/\/[^\s]+$/.test(eventStore)) {
     throw new InvalidOptionError('--event-store', eventStore, '"memory" or a postgres:// URL');
   }
+  const placement = input.placement ?? null;
+  if (placement !== null && placement !== 'same-thread' && placement !== 'worker') {
+    throw new InvalidOptionError('--placement', placement, '"same-thread" or "worker"');
+  }
   const outDir = input.out === false ? null : resolve(input.out ?? DEFAULTS.out);
   if (outDir !== null) assertWritableDir('--out', outDir);
 
@@ -115,6 +123,7 @@ export function resolveRunConfig(input: RunOptionsInput = {}): RunConfig {
     generator: { outOfStockShare, declineShare },
     broker,
     eventStore,
+    placement,
     outDir,
   };
 }

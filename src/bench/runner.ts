@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { AbortedError, describeError } from '../errors.js';
 import { getScenario } from '../faults/scenarios/registry.js';
 import { getPattern } from '../patterns/registry.js';
-import { isDrainable, isWireMetered, type RunningPattern } from '../patterns/types.js';
+import { DIRECT_NETWORK, isDrainable, isWireMetered, type RunningPattern } from '../patterns/types.js';
 import { seededRandom } from '../random.js';
 import { OrderGenerator } from '../workflow/generator.js';
 import { checkInvariants } from '../workflow/invariants.js';
@@ -103,7 +103,8 @@ export class Runner extends EventEmitter<RunnerEvents> {
       running = await pattern.start({
         world,
         random: random.fork(),
-        options: { broker: config.broker, eventStore: config.eventStore },
+        options: { broker: config.broker, eventStore: config.eventStore, ...(config.placement ? { placement: config.placement } : {}) },
+        network: DIRECT_NETWORK,
       });
       const target = running;
       phase('load');

@@ -21,13 +21,35 @@ export interface TradeOffs {
   readonly whenToUse: string;
 }
 
+/** Where a pattern's services run. */
+export type Placement = 'same-thread' | 'worker';
+
 /** Options a run hands to every pattern; each pattern reads the ones it needs. */
 export interface PatternOptions {
   /** `embedded` or an amqp:// URL. */
   readonly broker: string;
   /** `memory` or a postgres:// URL. */
   readonly eventStore: string;
+  /** Where to run the services; undefined: the pattern's own default (chosen by measurement). */
+  readonly placement?: Placement;
 }
+
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * The run's network: every socket hop a pattern opens (a downstream service, the broker,
+ * the event store's database) is dialled at the address `route` returns, so the run can
+ * put a fault proxy in front of it. `hop` names the hop for the report, e.g.
+ * `rest:payments`. The default routes straight to the target.
+ */
+export interface Network {
+  route(hop: string, target: Address): Promise<Address>;
+}
+
+export const DIRECT_NETWORK: Network = { route: async (_hop, target) => target };
 
 export interface PatternContext {
   /** Initial stock and balances: a pattern builds its services from this. */
@@ -35,6 +57,7 @@ export interface PatternContext {
   /** The pattern's own seeded stream (jitter, ids); never Math.random. */
   readonly random: Random;
   readonly options: PatternOptions;
+  readonly network: Network;
 }
 
 export interface RunningPattern {
