@@ -48,7 +48,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('pattern-bench')
     .description('Run one order workflow over REST, gRPC, a queue, event sourcing and sagas; compare throughput, latency and failure behaviour.')
     .version('0.1.0')
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    // Usage errors are printed by main() as one line; help and version go to stdout.
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: () => {} })
     .exitOverride();
 
   program
@@ -204,6 +205,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     if (err instanceof CommanderError) {
       // --help and --version end here with code 0; usage errors are bad input: 2.
       if (err.exitCode === 0) return 0;
+      io.err(`pattern-bench: ${err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')}\n`);
       return 2;
     }
     if (err instanceof PatternBenchError) {

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { describeError } from '../errors.js';
 import type { OrderOutcome, OrderRequest } from '../workflow/types.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
+import { PlacedLog } from './placed.js';
 
 /**
  * Closed loop: `concurrency` workers, each placing its next order when the previous one
@@ -35,6 +36,8 @@ export interface LoadOptions {
   /** How long to wait for orders still in flight when the window closes. ms, default 10 000. */
   readonly drainTimeoutMs?: number;
   readonly nextOrder: () => OrderRequest;
+  /** Where placed orders are recorded (a run passes one log to every phase). Default: a new one. */
+  readonly log?: PlacedLog;
   /**
    * Open loop only. true (default): latency counts from each order's intended start, so
    * time an order spent waiting behind a stall is counted (coordinated-omission
@@ -68,10 +71,8 @@ export interface LoadOutcomes {
 }
 
 export interface LoadResult {
-  /** Every order the generator started, warm-up included (the invariant checker needs them all). */
-  readonly placed: readonly OrderRequest[];
-  /** Orders the system told the client it had taken (terminal outcome or accept). */
-  readonly accepted: ReadonlySet<string>;
+  /** Every order started, warm-up included, and whether the system took it (the invariant checker needs them all). */
+  readonly placed: PlacedLog;
   readonly windowMs: number;
   readonly outcomes: LoadOutcomes;
   /** Failures by code (`PB_ERR_ORDER_FAILED`, `ECONNREFUSED`, `downstream_error`…). */
@@ -110,8 +111,7 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
   const latency = new LatencyHistogram();
   const acceptLatency = new LatencyHistogram();
   const lateness = new LatencyHistogram();
-  const placed: OrderRequest[] = [];
-  const accepted = new Set<string>();
+  const placed = options.log ?? new PlacedLog();
   const errors: Record<string, number> = {};
   const seconds = Math.max(1, Math.ceil(durationMs / 1000));
   const completedPerSecond = new Array<number>(seconds).fill(0);
@@ -146,7 +146,7 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
   /** Start one order. `intended` is when it should have started, `sent` when it did. */
   const launch = (intended: number, sent: number): Promise<void> => {
     const order = nextOrder();
-    placed.push(order);
+    const index = placed.add(order);
     inFlight++;
     const measured = inWindow(intended);
     if (measured) windowPlaced++;
@@ -155,7 +155,7 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
       (outcome) => {
         settle();
         if (closed) return;
-        accepted.add(order.orderId);
+        placed.accept(index);
         const done = now();
         const ok = outcome.reason !== 'downstream_error';
         if (inWindow(done)) {
@@ -291,7 +291,6 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
 
   return {
     placed,
-    accepted,
     windowMs: durationMs,
     outcomes: { placed: windowPlaced, confirmed, cancelled, failed, timedOut: Math.max(0, windowPlaced - confirmed - cancelled - failed) },
     errors,

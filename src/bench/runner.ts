@@ -1,12 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { AbortedError, describeError } from '../errors.js';
+import { AbortedError, describeError, UnknownNameError } from '../errors.js';
 import { getScenario } from '../faults/scenarios/registry.js';
-import { getPattern } from '../patterns/registry.js';
-import { DIRECT_NETWORK, isDrainable, isWireMetered, type RunningPattern } from '../patterns/types.js';
+import { PATTERNS } from '../patterns/registry.js';
+import { DIRECT_NETWORK, isDrainable, isWireMetered, type Pattern, type RunningPattern } from '../patterns/types.js';
 import { seededRandom } from '../random.js';
 import { OrderGenerator } from '../workflow/generator.js';
 import { checkInvariants } from '../workflow/invariants.js';
-import type { OrderRequest } from '../workflow/types.js';
 import type { RunConfig } from './config.js';
 import { runLoad, type LoadProgress } from './loadgen.js';
 import { captureEnvironment, SCHEMA_VERSION, TOOL, type CompletedRun, type ResultsDocument, type RunResult } from './results.js';
@@ -43,8 +42,15 @@ export interface RunnerOptions {
  * it. A pattern that throws becomes an `errored` run and the next run goes on.
  */
 export class Runner extends EventEmitter<RunnerEvents> {
-  constructor(readonly config: RunConfig) {
+  private readonly patterns: readonly Pattern[];
+
+  /** `patterns` is where pattern ids are looked up: the registry, unless a test or a library user brings its own. */
+  constructor(
+    readonly config: RunConfig,
+    patterns: readonly Pattern[] = PATTERNS,
+  ) {
     super();
+    this.patterns = patterns;
   }
 
   async run(options: RunnerOptions = {}): Promise<ResultsDocument> {
@@ -88,7 +94,8 @@ export class Runner extends EventEmitter<RunnerEvents> {
     const { config } = this;
     const key = { pattern: ref.pattern, scenario: ref.scenario, trial: ref.trial };
     const phase = (p: RunPhase) => this.emit('phase', { ...ref, phase: p });
-    const pattern = getPattern(ref.pattern);
+    const pattern = this.patterns.find((p) => p.id === ref.pattern);
+    if (!pattern) throw new UnknownNameError('--patterns', ref.pattern, this.patterns.map((p) => p.id));
     getScenario(ref.scenario);
 
     // The same seed and trial give every pattern the same world and the same orders.
@@ -119,12 +126,11 @@ export class Runner extends EventEmitter<RunnerEvents> {
       });
       if (load.aborted) throw new AbortedError();
 
-      const placed: OrderRequest[] = [...load.placed];
-      const accepted = new Set(load.accepted);
+      const placed = load.placed;
       let sequential = null;
       if (config.sequentialMs > 0) {
         phase('sequential');
-        sequential = await measureSequential(target, () => generator.next(), placed, accepted, config.sequentialMs, signal);
+        sequential = await measureSequential(target, () => generator.next(), placed, config.sequentialMs, signal);
       }
 
       if (isDrainable(target)) {
@@ -132,7 +138,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
         await target.drain(config.drainTimeoutMs);
       }
       phase('check');
-      const invariants = checkInvariants({ placed, accepted, snapshot: await target.snapshot() });
+      const invariants = checkInvariants({ placed: placed.orders(), accepted: placed.acceptedIds(), snapshot: await target.snapshot() });
       const wire = isWireMetered(target) ? target.wireStats() : null;
 
       const completed: CompletedRun = {
@@ -148,8 +154,8 @@ export class Runner extends EventEmitter<RunnerEvents> {
         errors: load.errors,
         cost: {
           ...load.cost,
-          bytesPerOrder: wire && placed.length > 0 ? wire.bytes / placed.length : null,
-          messagesPerOrder: wire && placed.length > 0 ? wire.messages / placed.length : null,
+          bytesPerOrder: wire && placed.size > 0 ? wire.bytes / placed.size : null,
+          messagesPerOrder: wire && placed.size > 0 ? wire.messages / placed.size : null,
         },
         invariants,
         timeline: load.timeline,

@@ -1,6 +1,7 @@
 import { Bench } from 'tinybench';
 import type { OrderRequest } from '../workflow/types.js';
 import type { LoadTarget } from './loadgen.js';
+import type { PlacedLog } from './placed.js';
 
 /** Sequential single-order latency (one order at a time), from tinybench. ms. */
 export interface SequentialResult {
@@ -14,13 +15,12 @@ export interface SequentialResult {
 
 /**
  * Place orders one at a time for `timeMs` (after a short warm-up) and report tinybench's
- * statistics. Every order placed is recorded in `placed` and `accepted`, for the invariant checker.
+ * statistics. Every order placed is recorded in `log`, for the invariant checker.
  */
 export async function measureSequential(
   target: LoadTarget,
   nextOrder: () => OrderRequest,
-  placed: OrderRequest[],
-  accepted: Set<string>,
+  log: PlacedLog,
   timeMs: number,
   signal?: AbortSignal,
 ): Promise<SequentialResult | null> {
@@ -34,9 +34,9 @@ export async function measureSequential(
   });
   bench.add('placeOrder', async () => {
     const order = nextOrder();
-    placed.push(order);
+    const index = log.add(order);
     await target.placeOrder(order);
-    accepted.add(order.orderId);
+    log.accept(index);
   });
   await bench.run();
   const result = bench.tasks[0]?.result;

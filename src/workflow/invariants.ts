@@ -4,7 +4,7 @@ import { isTerminal, type OrderRequest } from './types.js';
 /** What the checker needs: the orders the client placed, what it was told, and the system's state. */
 export interface InvariantInput {
   /** Every order the client attempted to place (warm-up included). */
-  readonly placed: readonly OrderRequest[];
+  readonly placed: readonly Pick<OrderRequest, 'orderId' | 'amountCents'>[];
   /**
    * Orders the system told the client it had taken: a terminal outcome, or an accept for
    * asynchronous patterns. Such an order that the system has no record of is lost.

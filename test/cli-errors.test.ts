@@ -1,0 +1,85 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { main, type CliIo } from '../src/cli.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pb-cli-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t), interactive: false };
+  const code = await main(args, io);
+  return { code, out, err };
+}
+
+describe('bad input: one line naming the option and the value, exit 2, nothing written', () => {
+  const cases: [string[], string][] = [
+    [['--patterns', 'soap'], 'pattern-bench: unknown value for --patterns: "soap" (known: '],
+    [['--scenarios', 'meteor'], 'pattern-bench: unknown value for --scenarios: "meteor" (known: '],
+    [['--duration', '-1'], 'pattern-bench: invalid value for --duration: "-1" (expected a number of seconds > 0)'],
+    [['--duration', '0'], 'pattern-bench: invalid value for --duration: "0" (expected a number of seconds > 0)'],
+    [['--duration', 'ten'], 'pattern-bench: invalid value for --duration: "ten" (expected a number of seconds > 0)'],
+    [['--warmup', '-0.5'], 'pattern-bench: invalid value for --warmup: "-0.5" (expected a number of seconds ≥ 0)'],
+    [['--rate', 'fast'], 'pattern-bench: invalid value for --rate: "fast" (expected orders per second > 0)'],
+    [['--rate', '-5'], 'pattern-bench: invalid value for --rate: "-5" (expected orders per second > 0)'],
+    [['--rate', '0x10'], 'pattern-bench: invalid value for --rate: "0x10" (expected orders per second > 0)'],
+    [['--concurrency', '0'], 'pattern-bench: invalid value for --concurrency: "0" (expected an integer from 1 to 10000)'],
+    [['--concurrency', '2.5'], 'pattern-bench: invalid value for --concurrency: "2.5" (expected an integer from 1 to 10000)'],
+    [['--concurrency', 'many'], 'pattern-bench: invalid value for --concurrency: "many" (expected an integer from 1 to 10000)'],
+    [['--rate', '100', '--concurrency', '4'], 'pattern-bench: --rate and --concurrency cannot be used together: choose an open loop (--rate) or a closed loop (--concurrency)'],
+    [['--trials', '0'], 'pattern-bench: invalid value for --trials: "0" (expected an integer from 1 to 100)'],
+    [['--seed', '-3'], 'pattern-bench: invalid value for --seed: "-3" (expected an integer from 0 to 4294967295)'],
+    [['--broker', 'ftp://x'], 'pattern-bench: invalid value for --broker: "ftp://x" (expected "embedded" or an amqp:// URL)'],
+    [['--event-store', 'mysql://x'], 'pattern-bench: invalid value for --event-store: "mysql://x" (expected "memory" or a postgres:// URL)'],
+    [['--placement', 'moon'], 'pattern-bench: invalid value for --placement: "moon" (expected "same-thread" or "worker")'],
+  ];
+
+  for (const [args, line] of cases) {
+    it(`run ${args.join(' ')}`, async () => {
+      const out = join(dir, 'out');
+      const r = await cli('run', ...args, '--out', out);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err.endsWith('\n')).toBe(true);
+      expect(r.err.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.err.startsWith(line)).toBe(true);
+      expect(readdirSync(dir)).toEqual([]);
+    });
+  }
+
+  it('run --out under a file', async () => {
+    const file = join(dir, 'file');
+    writeFileSync(file, 'x');
+    const r = await cli('run', '--quick', '--out', join(file, 'sub'));
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`pattern-bench: cannot write to --out ${JSON.stringify(join(file, 'sub'))}: ${file} is not a folder\n`);
+    expect(readdirSync(dir)).toEqual(['file']);
+  });
+
+  it('an unknown option is a usage error', async () => {
+    const r = await cli('run', '--speed', '3');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("pattern-bench: unknown option '--speed' (Did you mean --seed?)\n");
+  });
+
+  it('report of a missing or foreign file', async () => {
+    const missing = await cli('report', join(dir, 'none.json'));
+    expect(missing).toEqual({ code: 2, out: '', err: `pattern-bench: cannot read results file ${JSON.stringify(join(dir, 'none.json'))}: ENOENT\n` });
+    const foreign = join(dir, 'foreign.json');
+    writeFileSync(foreign, '{"hello": 1}');
+    const r = await cli('report', foreign);
+    expect(r.err).toBe(`pattern-bench: cannot read results file ${JSON.stringify(foreign)}: not a pattern-bench results document (schemaVersion 1)\n`);
+    expect(r.code).toBe(2);
+  });
+
+  it('report --format pdf', async () => {
+    const r = await cli('report', 'x.json', '--format', 'pdf');
+    expect(r).toEqual({ code: 2, out: '', err: 'pattern-bench: unknown value for --format: "pdf" (known: md)\n' });
+  });
+});

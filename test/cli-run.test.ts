@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ResultsDocument } from '../src/bench/results.js';
+
+// The real binary, as a user runs it: it must exit by itself (no handle left open).
+const BIN = resolve(import.meta.dirname, '../dist/src/cli.js');
+
+function run(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`pattern-bench ${args.join(' ')} did not exit within ${timeoutMs} ms\n${err}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, out, err });
+    });
+  });
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pb-run-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('pattern-bench run (the built binary)', () => {
+  it('--quick on direct prints the tables, writes results.json and report.md, and exits by itself', async () => {
+    const out = join(dir, 'quick');
+    const r = await run(['run', '--quick', '--patterns', 'direct', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('orders/s');
+    expect(r.out).toMatch(/│ direct\s+│ baseline │/);
+    expect(r.out).toContain('OK');
+    const folders = readdirSync(out);
+    expect(folders).toHaveLength(1); // no staging folder left behind
+    const folder = join(out, folders[0] as string);
+    const doc = JSON.parse(readFileSync(join(folder, 'results.json'), 'utf8')) as ResultsDocument;
+    expect(doc.schemaVersion).toBe(1);
+    expect(doc.tool.name).toBe('pattern-bench');
+    expect(doc.config.patterns).toEqual(['direct']);
+    expect(doc.environment.node).toBe(process.version);
+    const first = doc.runs[0];
+    expect(first?.state).toBe('completed');
+    if (first?.state === 'completed') {
+      expect(first.invariants.ok).toBe(true);
+      expect(first.latencyMs.p999).toBeGreaterThanOrEqual(first.latencyMs.p99);
+    }
+    const md = readFileSync(join(folder, 'report.md'), 'utf8');
+    expect(md).toContain('# pattern-bench report');
+    expect(md).toContain('| pattern');
+    expect(md).toContain('**When to use:**');
+
+    const report = await run(['report', join(folder, 'results.json')]);
+    expect(report.code).toBe(0);
+    expect(report.out).toBe(md);
+  });
+
+  it('--json prints the results document on stdout', async () => {
+    const r = await run(['run', '--quick', '--patterns', 'direct', '--duration', '0.3', '--warmup', '0', '--json', '--out', join(dir, 'json')]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out) as ResultsDocument;
+    expect(doc.runs).toHaveLength(1);
+  });
+
+  it('bad input exits 2 with one line and writes nothing', async () => {
+    const out = join(dir, 'bad');
+    const r = await run(['run', '--duration', '-1', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('pattern-bench: invalid value for --duration: "-1" (expected a number of seconds > 0)\n');
+    expect(r.out).toBe('');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('open loop reports offered and achieved rate within 2%', async () => {
+    const r = await run(['run', '--patterns', 'direct', '--rate', '2000', '--duration', '2', '--warmup', '0.5', '--json', '--out', join(dir, 'rate')]);
+    expect(r.code).toBe(0);
+    const run0 = (JSON.parse(r.out) as ResultsDocument).runs[0];
+    expect(run0?.state).toBe('completed');
+    if (run0?.state !== 'completed') return;
+    expect(run0.throughput.target).toBe(2000);
+    expect(Math.abs((run0.throughput.achieved - 2000) / 2000)).toBeLessThan(0.02);
+    expect(run0.schedulerLatenessMs?.count).toBeGreaterThan(0);
+  });
+});

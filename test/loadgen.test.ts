@@ -1,0 +1,128 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { runLoad, type LoadTarget } from '../src/bench/loadgen.js';
+import { seededRandom } from '../src/random.js';
+import { OrderGenerator } from '../src/workflow/generator.js';
+import type { OrderOutcome, OrderRequest } from '../src/workflow/types.js';
+
+const generator = () => {
+  const gen = new OrderGenerator(seededRandom(1));
+  return () => gen.next();
+};
+const confirm = (order: OrderRequest): OrderOutcome => ({ orderId: order.orderId, status: 'CONFIRMED' });
+
+/** A target that answers at once, except one call (after `stallAfterMs`) that takes `stallMs`. */
+function stallingTarget(stallAfterMs: number, stallMs: number): LoadTarget {
+  const start = performance.now();
+  let stalled = false;
+  return {
+    async placeOrder(order) {
+      if (!stalled && performance.now() - start >= stallAfterMs) {
+        stalled = true;
+        await sleep(stallMs);
+      }
+      return confirm(order);
+    },
+  };
+}
+
+describe('open loop and coordinated omission', () => {
+  // One order at a time (like a single connection): while one order stalls for 500 ms the
+  // orders scheduled behind it cannot start. Timed from their intended start they show
+  // the wait; timed from when they were finally sent, the stall hides in one sample.
+  const shape = { kind: 'open', rate: 1000, maxInFlight: 1 } as const;
+
+  it('with correction, p99 reflects a 500 ms stall', async () => {
+    const r = await runLoad(stallingTarget(500, 500), { shape, warmupMs: 0, durationMs: 2000, nextOrder: generator() });
+    expect(r.latency.p99).toBeGreaterThanOrEqual(400);
+    expect(r.latency.max).toBeGreaterThanOrEqual(480);
+  });
+
+  it('without correction, the same stall hides below p99', async () => {
+    const r = await runLoad(stallingTarget(500, 500), {
+      shape,
+      warmupMs: 0,
+      durationMs: 2000,
+      nextOrder: generator(),
+      correctCoordinatedOmission: false,
+    });
+    expect(r.latency.max).toBeGreaterThanOrEqual(480); // the one stalled order
+    expect(r.latency.p99).toBeLessThan(50);
+  });
+
+  it('holds its rate and reports offered, achieved and scheduler lateness', async () => {
+    const r = await runLoad({ placeOrder: async (o) => confirm(o) }, { shape: { kind: 'open', rate: 2000 }, warmupMs: 200, durationMs: 1500, nextOrder: generator() });
+    expect(r.throughput.target).toBe(2000);
+    expect(r.throughput.achieved).toBeGreaterThan(2000 * 0.97);
+    expect(r.throughput.achieved).toBeLessThan(2000 * 1.03);
+    expect(r.throughput.offered).toBeGreaterThan(2000 * 0.97);
+    expect(r.schedulerLateness?.count).toBeGreaterThan(2500);
+    expect(r.outcomes.placed).toBe(3000);
+    // Warm-up orders are placed (the checker needs them) but not recorded.
+    expect(r.placed.size).toBe(3400);
+    expect(r.latency.count).toBe(3000);
+  });
+});
+
+describe('closed loop', () => {
+  it('keeps `concurrency` orders in flight and records only the window', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const target: LoadTarget = {
+      async placeOrder(o) {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await sleep(2);
+        inFlight--;
+        return confirm(o);
+      },
+    };
+    const r = await runLoad(target, { shape: { kind: 'closed', concurrency: 8 }, warmupMs: 100, durationMs: 500, nextOrder: generator() });
+    expect(peak).toBe(8);
+    expect(r.throughput.offered).toBeNull();
+    expect(r.outcomes.placed).toBe(r.latency.count);
+    expect(r.placed.size).toBeGreaterThan(r.outcomes.placed);
+    expect(r.latency.p50).toBeGreaterThanOrEqual(2);
+    expect(r.throughput.achieved).toBeGreaterThan(0);
+    expect(r.timeline).toHaveLength(1);
+  });
+
+  it('counts failures by code and cancellations apart from confirmations', async () => {
+    let n = 0;
+    const target: LoadTarget = {
+      async placeOrder(o) {
+        n++;
+        if (n % 3 === 0) throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+        if (n % 3 === 1) return { orderId: o.orderId, status: 'CANCELLED', reason: 'out_of_stock' };
+        return confirm(o);
+      },
+    };
+    const r = await runLoad(target, { shape: { kind: 'closed', concurrency: 1 }, warmupMs: 0, durationMs: 200, nextOrder: generator() });
+    const { confirmed, cancelled, failed, placed } = r.outcomes;
+    expect(confirmed + cancelled + failed).toBe(placed);
+    expect(failed).toBe(r.errors.ECONNREFUSED);
+    expect(Math.abs(failed - confirmed)).toBeLessThanOrEqual(1);
+    expect(r.placed.acceptedIds().size).toBe(r.placed.size - failed);
+  });
+
+  it('stops early on abort and says so', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const started = performance.now();
+    const r = await runLoad({ placeOrder: async (o) => (await sleep(1), confirm(o)) }, {
+      shape: { kind: 'closed', concurrency: 2 },
+      warmupMs: 0,
+      durationMs: 10_000,
+      nextOrder: generator(),
+      signal: controller.signal,
+    });
+    expect(r.aborted).toBe(true);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('gives up on orders that never settle after the drain timeout and counts them', async () => {
+    const target: LoadTarget = { placeOrder: () => new Promise<OrderOutcome>(() => {}) };
+    const r = await runLoad(target, { shape: { kind: 'closed', concurrency: 3 }, warmupMs: 0, durationMs: 100, drainTimeoutMs: 100, nextOrder: generator() });
+    expect(r.outcomes).toMatchObject({ placed: 3, timedOut: 3, confirmed: 0 });
+  });
+});
