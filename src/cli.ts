@@ -6,11 +6,14 @@ import { Command, CommanderError, Option } from 'commander';
 import { resolveRunConfig, assertWritableDir, type RunOptionsInput } from './bench/config.js';
 import { writeFileAtomic, writeResultsFolder, timestampName, type ResultsDocument } from './bench/results.js';
 import { Runner } from './bench/runner.js';
-import { InvalidResultsFileError, PatternBenchError, UnknownNameError } from './errors.js';
-import { SCENARIOS } from './faults/scenarios/registry.js';
+import { preflight } from './bench/preflight.js';
+import { runBrokerCommand } from './broker/command.js';
+import { InvalidOptionError, InvalidResultsFileError, PatternBenchError, UnknownNameError } from './errors.js';
+import { DEFAULT_SCENARIOS, SCENARIOS } from './faults/scenarios/registry.js';
 import { PATTERNS } from './patterns/registry.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderTables } from './report/table.js';
+import { renderComparison } from './report/compare.js';
 import { fmtInt } from './report/format.js';
 
 /** Where the CLI writes: stdout for results, stderr for progress and errors. Tests swap these. */
@@ -40,6 +43,8 @@ interface RunFlags {
   broker?: string;
   eventStore?: string;
   placement?: string;
+  queueAck?: string;
+  resilience?: string;
   out?: string;
   json?: boolean;
 }
@@ -56,17 +61,19 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .command('run')
     .description('benchmark the patterns and write results/<timestamp>/results.json and report.md')
     .option('--patterns <list>', `comma-separated patterns (default: all: ${PATTERNS.map((p) => p.id).join(',')})`)
-    .option('--scenarios <list>', `comma-separated scenarios (known: ${SCENARIOS.map((s) => s.id).join(',')})`)
-    .option('--duration <seconds>', 'measured time per run (default 5; 1 with --quick)')
-    .option('--warmup <seconds>', 'unrecorded load before each run (default 1; 0.3 with --quick)')
+    .option('--scenarios <list>', `comma-separated scenarios (default: ${DEFAULT_SCENARIOS.join(',')}; baseline with --quick; known: ${SCENARIOS.map((s) => s.id).join(',')})`)
+    .option('--duration <seconds>', 'measured time per run (default 4; 1 with --quick)')
+    .option('--warmup <seconds>', 'unrecorded load before each run (default 0.5; 0.3 with --quick)')
     .option('--concurrency <n>', 'closed loop: orders in flight at once (default 10)')
     .option('--rate <orders/s>', 'open loop: start orders at this rate, timed from their intended start')
     .option('--trials <n>', 'repeat each pattern × scenario; tables show medians with a confidence interval (default 1)')
     .option('--seed <n>', 'seed of every random choice (default 42)')
-    .option('--quick', 'short runs, for a first look or a workshop laptop')
+    .option('--quick', 'short runs of the baseline scenario, for a first look or a workshop laptop')
     .option('--broker <embedded|amqp://…>', 'message broker for the queue and choreography patterns (default embedded)')
     .option('--event-store <memory|postgres://…>', 'event store for event sourcing and the saga log (default memory)')
     .option('--placement <same-thread|worker>', "where each pattern's services run (default: each pattern's measured default)")
+    .option('--queue-ack <manual|auto>', 'queue consumers ack after the work (manual, default) or on delivery (auto: loses orders when a consumer dies)')
+    .option('--resilience <none|default>', 'timeouts, retries with backoff and a circuit breaker on synchronous hops (default), or none')
     .option('--out <dir>', 'folder under which results/<timestamp>/ is written (default ./results)')
     .option('--json', 'print the results document on stdout instead of the tables')
     .action(async (flags: RunFlags) => setExit(await runCommand(flags, io)));
@@ -100,6 +107,42 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       } else io.out(text);
     });
 
+  program
+    .command('broker')
+    .description('run the embedded AMQP 0-9-1 broker on its own, for any AMQP client, until Ctrl-C')
+    .option('--port <port>', 'TCP port on 127.0.0.1 (0: any free port)', '5672')
+    .action(async (flags: { port: string }) => {
+      const port = Number(flags.port);
+      if (!/^\d+$/.test(flags.port) || port > 65535) throw new InvalidOptionError('--port', flags.port, 'a port number from 0 to 65535');
+      let broker;
+      try {
+        broker = await runBrokerCommand({ port }, (line) => io.err(`${line}\n`));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' || code === 'EACCES') throw new InvalidOptionError('--port', flags.port, `a free port (${code})`);
+        throw err;
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      await broker.close();
+    });
+
+  program
+    .command('compare')
+    .description('compare two results.json side by side')
+    .argument('<a.json>', 'the first results document')
+    .argument('<b.json>', 'the second results document')
+    .action((a: string, b: string) => {
+      io.out(`${renderComparison(readResults(a), readResults(b), [a, b])}\n`);
+    });
+
   return program;
 }
 
@@ -116,10 +159,13 @@ async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
     ...(flags.broker !== undefined && { broker: flags.broker }),
     ...(flags.eventStore !== undefined && { eventStore: flags.eventStore }),
     ...(flags.placement !== undefined && { placement: flags.placement }),
+    ...(flags.queueAck !== undefined && { queueAck: flags.queueAck }),
+    ...(flags.resilience !== undefined && { resilience: flags.resilience }),
     ...(flags.out !== undefined && { out: flags.out }),
     quick: flags.quick ?? false,
   };
   const config = resolveRunConfig(input); // throws before anything starts or is written
+  await preflight(config); // an unreachable --broker or --event-store is bad input too
 
   const controller = new AbortController();
   let interrupts = 0;

@@ -37,6 +37,9 @@ describe('bad input: one line naming the option and the value, exit 2, nothing w
     [['--seed', '-3'], 'pattern-bench: invalid value for --seed: "-3" (expected an integer from 0 to 4294967295)'],
     [['--broker', 'ftp://x'], 'pattern-bench: invalid value for --broker: "ftp://x" (expected "embedded" or an amqp:// URL)'],
     [['--event-store', 'mysql://x'], 'pattern-bench: invalid value for --event-store: "mysql://x" (expected "memory" or a postgres:// URL)'],
+    [['--queue-ack', 'sometimes'], 'pattern-bench: invalid value for --queue-ack: "sometimes" (expected "manual" or "auto")'],
+    [['--patterns', 'queue', '--broker', 'amqp://guest:guest@127.0.0.1:1'], 'pattern-bench: cannot reach --broker "amqp://guest:guest@127.0.0.1:1": ECONNREFUSED'],
+    [['--resilience', 'maximum'], 'pattern-bench: invalid value for --resilience: "maximum" (expected "none" or "default")'],
     [['--placement', 'moon'], 'pattern-bench: invalid value for --placement: "moon" (expected "same-thread" or "worker")'],
   ];
 

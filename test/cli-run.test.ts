@@ -81,7 +81,7 @@ describe('pattern-bench run (the built binary)', () => {
   });
 
   it('open loop reports offered and achieved rate within 2%', async () => {
-    const r = await run(['run', '--patterns', 'direct', '--rate', '2000', '--duration', '2', '--warmup', '0.5', '--json', '--out', join(dir, 'rate')]);
+    const r = await run(['run', '--patterns', 'direct', '--scenarios', 'baseline', '--rate', '2000', '--duration', '2', '--warmup', '0.5', '--json', '--out', join(dir, 'rate')]);
     expect(r.code).toBe(0);
     const run0 = (JSON.parse(r.out) as ResultsDocument).runs[0];
     expect(run0?.state).toBe('completed');
@@ -90,4 +90,49 @@ describe('pattern-bench run (the built binary)', () => {
     expect(Math.abs((run0.throughput.achieved - 2000) / 2000)).toBeLessThan(0.02);
     expect(run0.schedulerLatenessMs?.count).toBeGreaterThan(0);
   });
+});
+
+describe('pattern-bench compare', () => {
+  it('puts two runs side by side with the change between them', async () => {
+    const a = join(dir, 'cmp-a');
+    const b = join(dir, 'cmp-b');
+    for (const [out, seed] of [
+      [a, '1'],
+      [b, '2'],
+    ] as const) {
+      const r = await run(['run', '--patterns', 'direct', '--scenarios', 'baseline', '--duration', '0.3', '--warmup', '0', '--seed', seed, '--out', out]);
+      expect(r.code).toBe(0);
+    }
+    const file = (d: string) => join(d, readdirSync(d)[0] as string, 'results.json');
+    const r = await run(['compare', file(a), file(b)]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/direct \/ baseline\s+│\s+[\d,]+\s+│\s+[\d,]+\s+│\s+[+-]\d+\.\d%/);
+    expect(r.out).toContain('OK');
+  });
+});
+
+describe('Ctrl-C', () => {
+  it('finishes the current run, writes the results marked aborted, and exits 130', async () => {
+    const out = join(dir, 'sigint');
+    const child = spawn(process.execPath, [BIN, 'run', '--patterns', 'direct', '--scenarios', 'baseline', '--trials', '3', '--duration', '30', '--warmup', '0', '--out', out], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    // Interrupt once the first run is under way.
+    await new Promise<void>((resolve) => {
+      const check = () => (err.includes('starting') ? setTimeout(resolve, 300) : setTimeout(check, 50));
+      check();
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code).toBe(130);
+    expect(err).toContain('interrupted');
+    const folder = join(out, readdirSync(out)[0] as string);
+    const doc = JSON.parse(readFileSync(join(folder, 'results.json'), 'utf8')) as ResultsDocument;
+    expect(doc.state).toBe('aborted');
+    expect(doc.runs.map((r) => r.state)).toEqual(['aborted', 'aborted', 'aborted']);
+  }, 20_000);
 });

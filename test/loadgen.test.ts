@@ -84,7 +84,8 @@ describe('closed loop', () => {
     expect(r.placed.size).toBeGreaterThan(r.outcomes.placed);
     expect(r.latency.p50).toBeGreaterThanOrEqual(2);
     expect(r.throughput.achieved).toBeGreaterThan(0);
-    expect(r.timeline).toHaveLength(1);
+    expect(r.timeline).toHaveLength(5);
+    expect(r.timelineBucketMs).toBe(100);
   });
 
   it('counts failures by code and cancellations apart from confirmations', async () => {

@@ -27,6 +27,10 @@ export interface RunConfig {
   readonly eventStore: string;
   /** Where services run; null: each pattern's measured default. */
   readonly placement: Placement | null;
+  /** Queue consumers' acks: `manual` (at-least-once) or `auto` (noAck, the teaching toggle). */
+  readonly queueAck: 'manual' | 'auto';
+  /** Resilience policy of the synchronous hops: `default` (timeouts, retries, breaker) or `none`. */
+  readonly resilience: 'none' | 'default';
   /** Parent folder of the timestamped results folder; null writes nothing. */
   readonly outDir: string | null;
 }
@@ -50,18 +54,20 @@ export interface RunOptionsInput {
   broker?: string;
   eventStore?: string;
   placement?: string;
+  queueAck?: string;
+  resilience?: string;
   /** Folder to write results into; `false` writes nothing. Default `results`. */
   out?: string | false;
 }
 
 /** Every default in one place. */
 export const DEFAULTS = {
-  durationS: 5,
-  warmupS: 1,
+  durationS: 4,
+  warmupS: 0.5,
   concurrency: 10,
   trials: 1,
   seed: 42,
-  sequentialMs: 500,
+  sequentialMs: 300,
   drainTimeoutMs: 10_000,
   outOfStockShare: 0.1,
   declineShare: 0.1,
@@ -75,7 +81,8 @@ export const DEFAULTS = {
 export function resolveRunConfig(input: RunOptionsInput = {}): RunConfig {
   const quick = input.quick ?? false;
   const patterns = names('--patterns', input.patterns, PATTERNS.map((p) => p.id), PATTERNS.map((p) => p.id));
-  const scenarios = names('--scenarios', input.scenarios, SCENARIOS.map((s) => s.id), DEFAULT_SCENARIOS);
+  // A quick look is the steady state only, unless scenarios are asked for.
+  const scenarios = names('--scenarios', input.scenarios, SCENARIOS.map((s) => s.id), quick ? ['baseline'] : DEFAULT_SCENARIOS);
   const durationS = num('--duration', input.duration, { min: 0, exclusiveMin: true, max: 86_400, what: 'a number of seconds > 0' }) ??
     (quick ? DEFAULTS.quick.durationS : DEFAULTS.durationS);
   const warmupS = num('--warmup', input.warmup, { min: 0, max: 3600, what: 'a number of seconds ≥ 0' }) ??
@@ -106,6 +113,10 @@ export function resolveRunConfig(input: RunOptionsInput = {}): RunConfig {
   if (placement !== null && placement !== 'same-thread' && placement !== 'worker') {
     throw new InvalidOptionError('--placement', placement, '"same-thread" or "worker"');
   }
+  const queueAck = input.queueAck ?? 'manual';
+  if (queueAck !== 'manual' && queueAck !== 'auto') throw new InvalidOptionError('--queue-ack', queueAck, '"manual" or "auto"');
+  const resilience = input.resilience ?? 'default';
+  if (resilience !== 'none' && resilience !== 'default') throw new InvalidOptionError('--resilience', resilience, '"none" or "default"');
   const outDir = input.out === false ? null : resolve(input.out ?? DEFAULTS.out);
   if (outDir !== null) assertWritableDir('--out', outDir);
 
@@ -124,6 +135,8 @@ export function resolveRunConfig(input: RunOptionsInput = {}): RunConfig {
     broker,
     eventStore,
     placement,
+    queueAck,
+    resilience,
     outDir,
   };
 }

@@ -50,11 +50,38 @@ export interface LoadOptions {
   readonly progressIntervalMs?: number;
   /** The clock, ms. Tests may replace it; default performance.now. */
   readonly now?: () => number;
+  /**
+   * Extra load for parts of the window (a spike): from `fromMs` to `toMs` after the window
+   * opens, closed loop runs `multiplier`× the orders in flight, open loop `multiplier`× the rate.
+   */
+  readonly surges?: readonly LoadSurge[];
+  /**
+   * Parts of the window to report on their own (before, during and after a fault):
+   * latency and outcomes of the orders that started in each, ms after the window opens.
+   */
+  readonly segments?: readonly { readonly name: string; readonly fromMs: number; readonly toMs: number }[];
 }
 
-/** Per second of the window: how many orders completed and failed in it. */
+export interface LoadSurge {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly multiplier: number;
+}
+
+/** Latency and outcomes of the orders that started in one segment of the window. */
+export interface SegmentResult {
+  readonly name: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly latency: LatencySummary;
+  readonly placed: number;
+  readonly failed: number;
+}
+
+/** Per slice of the window (`LoadResult.timelineBucketMs` long): orders completed and failed in it. */
 export interface TimelinePoint {
-  readonly second: number;
+  /** Start of the slice, ms after the window opened. */
+  readonly atMs: number;
   readonly completed: number;
   readonly failed: number;
 }
@@ -98,8 +125,14 @@ export interface LoadResult {
     readonly eventLoopUtilization: number;
   };
   readonly timeline: readonly TimelinePoint[];
+  readonly timelineBucketMs: number;
+  /** The segments asked for, in order. */
+  readonly segments: readonly SegmentResult[];
   readonly aborted: boolean;
 }
+
+/** Closed loop: longest stretch of ms without giving the event loop back. */
+const YIELD_EVERY_MS = 5;
 
 /** Drive `target` with the given load shape and measure it. */
 export async function runLoad(target: LoadTarget, options: LoadOptions): Promise<LoadResult> {
@@ -111,11 +144,14 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
   const latency = new LatencyHistogram();
   const acceptLatency = new LatencyHistogram();
   const lateness = new LatencyHistogram();
+  const segments = (options.segments ?? []).map((seg) => ({ ...seg, histogram: new LatencyHistogram(), placed: 0, failed: 0 }));
   const placed = options.log ?? new PlacedLog();
   const errors: Record<string, number> = {};
-  const seconds = Math.max(1, Math.ceil(durationMs / 1000));
-  const completedPerSecond = new Array<number>(seconds).fill(0);
-  const failedPerSecond = new Array<number>(seconds).fill(0);
+  // About a hundred slices, none shorter than 100 ms.
+  const bucketMs = Math.max(100, Math.ceil(durationMs / 100 / 100) * 100);
+  const buckets = Math.max(1, Math.ceil(durationMs / bucketMs));
+  const completedPerBucket = new Array<number>(buckets).fill(0);
+  const failedPerBucket = new Array<number>(buckets).fill(0);
   let windowPlaced = 0;
   let confirmed = 0;
   let cancelled = 0;
@@ -132,7 +168,19 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
   const windowStart = t0 + warmupMs;
   const windowEnd = windowStart + durationMs;
   const inWindow = (t: number) => t >= windowStart && t < windowEnd;
-  const secondOf = (t: number) => Math.min(seconds - 1, Math.floor((t - windowStart) / 1000));
+  type Segment = (typeof segments)[number];
+  const segmentOf = (t: number): Segment | undefined => {
+    for (const seg of segments) if (t >= windowStart + seg.fromMs && t < windowStart + seg.toMs) return seg;
+    return undefined;
+  };
+  const surges = options.surges ?? [];
+  /** The load multiplier at time t. */
+  const multiplierAt = (t: number) => {
+    let m = 1;
+    for (const s of surges) if (t >= windowStart + s.fromMs && t < windowStart + s.toMs) m *= s.multiplier;
+    return m;
+  };
+  const bucketOf = (t: number) => Math.min(buckets - 1, Math.floor((t - windowStart) / bucketMs));
 
   let idle: (() => void) | undefined;
   let slotFreed: (() => void) | undefined; // open loop at its in-flight cap waits for this
@@ -150,6 +198,8 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
     inFlight++;
     const measured = inWindow(intended);
     if (measured) windowPlaced++;
+    const segment = segments.length > 0 ? segmentOf(intended) : undefined;
+    if (segment) segment.placed++;
     const from = correct ? intended : sent;
     return target.placeOrder(order).then(
       (outcome) => {
@@ -159,15 +209,19 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
         const done = now();
         const ok = outcome.reason !== 'downstream_error';
         if (inWindow(done)) {
-          const s = secondOf(done);
+          const s = bucketOf(done);
           if (ok) {
             achieved++;
-            completedPerSecond[s] = (completedPerSecond[s] ?? 0) + 1;
+            completedPerBucket[s] = (completedPerBucket[s] ?? 0) + 1;
           } else {
-            failedPerSecond[s] = (failedPerSecond[s] ?? 0) + 1;
+            failedPerBucket[s] = (failedPerBucket[s] ?? 0) + 1;
           }
         }
         if (!ok) settledFailed++;
+        if (segment) {
+          segment.histogram.recordMs(done - from);
+          if (!ok) segment.failed++;
+        }
         if (!measured) return;
         latency.recordMs(done - from);
         if (outcome.acceptedAt !== undefined) acceptLatency.recordMs(outcome.acceptedAt - from);
@@ -183,9 +237,10 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
         if (closed) return;
         const done = now();
         if (inWindow(done)) {
-          const s = secondOf(done);
-          failedPerSecond[s] = (failedPerSecond[s] ?? 0) + 1;
+          const s = bucketOf(done);
+          failedPerBucket[s] = (failedPerBucket[s] ?? 0) + 1;
         }
+        if (segment) segment.failed++;
         if (!measured) return;
         failed++;
         const { code } = describeError(err);
@@ -230,19 +285,58 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
 
   let wakeScheduler: (() => void) | undefined;
   if (shape.kind === 'closed') {
+    // A pattern that answers with resolved promises (direct calls) never gives the event
+    // loop back; yield every few ms so that timers, signals and I/O still run.
+    let lastYield = now();
+    const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
     const worker = async () => {
       while (!stopped && now() < windowEnd) {
         const t = now();
+        if (t - lastYield > YIELD_EVERY_MS) {
+          lastYield = t;
+          await yieldNow();
+          continue;
+        }
         await launch(t, t);
       }
     };
     const workers: Promise<void>[] = [];
     for (let i = 0; i < shape.concurrency; i++) workers.push(worker());
+    // A surge adds workers for its part of the window.
+    const surgeTimers: NodeJS.Timeout[] = [];
+    for (const surge of surges) {
+      const extra = Math.round(shape.concurrency * (surge.multiplier - 1));
+      const until = windowStart + surge.toMs;
+      const surgeWorker = async () => {
+        while (!stopped && now() < Math.min(until, windowEnd)) {
+          const t = now();
+          if (t - lastYield > YIELD_EVERY_MS) {
+            lastYield = t;
+            await yieldNow();
+            continue;
+          }
+          await launch(t, t);
+        }
+      };
+      workers.push(
+        new Promise<void>((resolve) => {
+          surgeTimers.push(
+            setTimeout(() => {
+              const started: Promise<void>[] = [];
+              for (let i = 0; i < extra; i++) started.push(surgeWorker());
+              void Promise.all(started).then(() => resolve());
+            }, Math.max(0, warmupMs + surge.fromMs)),
+          );
+          signal?.addEventListener('abort', () => resolve(), { once: true });
+        }),
+      );
+    }
     await waitOrTimeout(Promise.all(workers).then(() => undefined), windowEnd - now() + (options.drainTimeoutMs ?? 10_000));
+    for (const timer of surgeTimers) clearTimeout(timer);
   } else {
-    const intervalMs = 1000 / shape.rate;
     const maxInFlight = shape.maxInFlight ?? Number.POSITIVE_INFINITY;
-    let i = 0;
+    // Intended start of the next order; the gap to the one after depends on the rate then.
+    let nextIntended = t0;
     let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
       const tick = () => {
@@ -250,17 +344,17 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
         if (stopped) return resolve();
         const t = now();
         while (inFlight < maxInFlight) {
-          const intended = t0 + i * intervalMs;
+          const intended = nextIntended;
           if (intended >= windowEnd) return resolve();
           if (intended > t) break;
-          i++;
+          nextIntended = intended + 1000 / (shape.rate * multiplierAt(intended));
           if (inWindow(t)) offered++;
           if (inWindow(intended)) lateness.recordMs(t - intended);
           void launch(intended, t);
         }
         if (inFlight >= maxInFlight) return; // a settlement wakes us
         // Timers fire at 1 ms granularity: a high rate sends a small batch per tick.
-        timer = setTimeout(tick, Math.max(1, Math.round(t0 + i * intervalMs - now())));
+        timer = setTimeout(tick, Math.max(1, Math.round(nextIntended - now())));
       };
       wakeScheduler = () => {
         if (timer) clearTimeout(timer);
@@ -306,7 +400,9 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
       cpuMicrosPerOrder: completedInWindow > 0 ? (cpu.user + cpu.system) / completedInWindow : 0,
       eventLoopUtilization: elu.utilization,
     },
-    timeline: completedPerSecond.map((completed, second) => ({ second, completed, failed: failedPerSecond[second] ?? 0 })),
+    timeline: completedPerBucket.map((completed, i) => ({ atMs: i * bucketMs, completed, failed: failedPerBucket[i] ?? 0 })),
+    timelineBucketMs: bucketMs,
+    segments: segments.map(({ name, fromMs, toMs, histogram, placed: n, failed: f }) => ({ name, fromMs, toMs, latency: histogram.summary(), placed: n, failed: f })),
     aborted: stopped,
   };
 }

@@ -1,11 +1,12 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import type { TransportInfo } from '../patterns/types.js';
+import type { Backlog, TransportInfo } from '../patterns/types.js';
 import type { InvariantReport } from '../workflow/invariants.js';
 import type { LatencySummary } from './histogram.js';
 import type { LoadOutcomes, TimelinePoint } from './loadgen.js';
 import type { SequentialResult } from './sequential.js';
+import type { FailureFigures } from './failure.js';
 import type { RunConfig } from './config.js';
 
 export const SCHEMA_VERSION = 1;
@@ -60,6 +61,17 @@ export interface CompletedRun extends RunKey {
     readonly messagesPerOrder: number | null;
   };
   readonly invariants: InvariantReport;
+  /** Patterns that queue work: peak queue depth and ms to drain after the load. */
+  readonly backlog: Backlog | null;
+  /** Failures on the pattern's internal hops, by `hop:kind` (retried or compensated). */
+  readonly hopErrors: Readonly<Record<string, number>> | null;
+  /** Sagas: failure detected → fully compensated. */
+  readonly compensationMs: LatencySummary | null;
+  /** Orchestrated sagas: steps run (retries included) and sagas resumed after a restart. */
+  readonly saga: { readonly stepsRun: number; readonly stepsPerOrder: number; readonly resumed: number } | null;
+  /** Fault scenarios: success rate, latency before/during/after, time to recover… */
+  readonly failure: FailureFigures | null;
+  readonly timelineBucketMs: number;
   readonly timeline: readonly TimelinePoint[];
   /** The measurement window, ms. */
   readonly durationMs: number;

@@ -1,14 +1,17 @@
 import { EventEmitter } from 'node:events';
 import { AbortedError, describeError, UnknownNameError } from '../errors.js';
+import { FaultNetwork } from '../faults/network.js';
+import { faultWindow, needsFaultNetwork, ScenarioPlayer, segmentsOf, surgesOf } from '../faults/player.js';
 import { getScenario } from '../faults/scenarios/registry.js';
 import { PATTERNS } from '../patterns/registry.js';
-import { DIRECT_NETWORK, isDrainable, isWireMetered, type Pattern, type RunningPattern } from '../patterns/types.js';
+import { DIRECT_NETWORK, isBacklogReporter, isCompensationReporter, isSagaStats, isDrainable, isHopErrorCounter, isWireMetered, type Pattern, type RunningPattern } from '../patterns/types.js';
 import { seededRandom } from '../random.js';
 import { OrderGenerator } from '../workflow/generator.js';
 import { checkInvariants } from '../workflow/invariants.js';
 import type { RunConfig } from './config.js';
 import { runLoad, type LoadProgress } from './loadgen.js';
 import { captureEnvironment, SCHEMA_VERSION, TOOL, type CompletedRun, type ResultsDocument, type RunResult } from './results.js';
+import { failureFigures } from './failure.js';
 import { measureSequential } from './sequential.js';
 
 export type RunPhase = 'starting' | 'load' | 'sequential' | 'drain' | 'check' | 'stopping';
@@ -96,7 +99,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
     const phase = (p: RunPhase) => this.emit('phase', { ...ref, phase: p });
     const pattern = this.patterns.find((p) => p.id === ref.pattern);
     if (!pattern) throw new UnknownNameError('--patterns', ref.pattern, this.patterns.map((p) => p.id));
-    getScenario(ref.scenario);
+    const scenario = getScenario(ref.scenario);
 
     // The same seed and trial give every pattern the same world and the same orders.
     const random = seededRandom(config.seed + (ref.trial - 1) * 1_000_003);
@@ -105,16 +108,28 @@ export class Runner extends EventEmitter<RunnerEvents> {
 
     let running: RunningPattern | undefined;
     let result: RunResult;
+    // Fault scenarios put a proxy on every socket hop; baseline runs without them so that
+    // its figures carry no proxy cost.
+    const network = needsFaultNetwork(scenario) ? new FaultNetwork(random.fork()) : null;
+    let player: ScenarioPlayer | undefined;
     try {
       phase('starting');
       running = await pattern.start({
         world,
         random: random.fork(),
-        options: { broker: config.broker, eventStore: config.eventStore, ...(config.placement ? { placement: config.placement } : {}) },
-        network: DIRECT_NETWORK,
+        options: {
+          broker: config.broker,
+          eventStore: config.eventStore,
+          queueAck: config.queueAck,
+          resilience: config.resilience,
+          ...(config.placement ? { placement: config.placement } : {}),
+        },
+        network: network ?? DIRECT_NETWORK,
       });
       const target = running;
       phase('load');
+      player = new ScenarioPlayer(scenario, target, network, config.warmupMs, config.durationMs);
+      player.start();
       const load = await runLoad(target, {
         shape: config.load,
         warmupMs: config.warmupMs,
@@ -123,23 +138,32 @@ export class Runner extends EventEmitter<RunnerEvents> {
         nextOrder: () => generator.next(),
         ...(signal ? { signal } : {}),
         onProgress: (p) => this.emit('progress', { ...ref, ...p }),
+        surges: surgesOf(scenario, config.durationMs),
+        segments: segmentsOf(scenario, config.durationMs),
       });
+      // Heal the system before draining: the invariants are judged once it has recovered.
+      player.stop();
       if (load.aborted) throw new AbortedError();
 
       const placed = load.placed;
-      let sequential = null;
-      if (config.sequentialMs > 0) {
-        phase('sequential');
-        sequential = await measureSequential(target, () => generator.next(), placed, config.sequentialMs, signal);
-      }
-
+      // Drain right after the load: the drain time is the backlog's figure.
       if (isDrainable(target)) {
         phase('drain');
         await target.drain(config.drainTimeoutMs);
       }
+      const backlog = isBacklogReporter(target) ? target.backlog() : null;
+      let sequential = null;
+      // Sequential latency is a steady-state figure: measured in scenarios without faults.
+      if (config.sequentialMs > 0 && scenario.steps.length === 0) {
+        phase('sequential');
+        sequential = await measureSequential(target, () => generator.next(), placed, config.sequentialMs, signal);
+        if (isDrainable(target)) await target.drain(config.drainTimeoutMs);
+      }
       phase('check');
-      const invariants = checkInvariants({ placed: placed.orders(), accepted: placed.acceptedIds(), snapshot: await target.snapshot() });
+      const snapshot = await target.snapshot();
+      const invariants = checkInvariants({ placed: placed.orders(), accepted: placed.acceptedIds(), snapshot });
       const wire = isWireMetered(target) ? target.wireStats() : null;
+      const hopErrors = isHopErrorCounter(target) ? { ...target.hopErrors() } : null;
 
       const completed: CompletedRun = {
         ...key,
@@ -158,13 +182,20 @@ export class Runner extends EventEmitter<RunnerEvents> {
           messagesPerOrder: wire && placed.size > 0 ? wire.messages / placed.size : null,
         },
         invariants,
+        backlog,
+        hopErrors,
+        compensationMs: isCompensationReporter(target) ? target.compensation() : null,
+        saga: isSagaStats(target) && placed.size > 0 ? { ...target.sagaStats(), stepsPerOrder: target.sagaStats().stepsRun / placed.size } : null,
+        failure: scenario.steps.length > 0 ? failureFigures(load, faultWindow(scenario, config.durationMs), hopErrors, snapshot, player.played(), player.applied) : null,
         timeline: load.timeline,
+        timelineBucketMs: load.timelineBucketMs,
         durationMs: load.windowMs,
       };
       result = completed;
     } catch (err) {
       result = err instanceof AbortedError || signal?.aborted ? { ...key, state: 'aborted' } : { ...key, state: 'errored', error: describeError(err) };
     }
+    player?.stop();
     if (running) {
       phase('stopping');
       try {
@@ -175,6 +206,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
         if (result.state !== 'aborted') result = { ...key, state: 'errored', error: { code, message: `stop() failed: ${message}` } };
       }
     }
+    await network?.close();
     return result;
   }
 }

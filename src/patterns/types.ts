@@ -1,3 +1,4 @@
+import type { LatencySummary } from '../bench/histogram.js';
 import type { Random } from '../random.js';
 import type { SystemSnapshot, World } from '../workflow/services.js';
 import type { OrderOutcome, OrderRequest } from '../workflow/types.js';
@@ -32,6 +33,13 @@ export interface PatternOptions {
   readonly eventStore: string;
   /** Where to run the services; undefined: the pattern's own default (chosen by measurement). */
   readonly placement?: Placement;
+  /**
+   * Queue consumers' acknowledgements: `manual` (default, at-least-once) or `auto`
+   * (noAck, at-most-once — the teaching toggle that loses orders when a consumer dies).
+   */
+  readonly queueAck?: 'manual' | 'auto';
+  /** Resilience policy of the workflow's synchronous hops (timeouts, retries, breaker). Default `default`. */
+  readonly resilience?: 'none' | 'default';
 }
 
 export interface Address {
@@ -76,6 +84,10 @@ export interface Pattern {
   /** One line, shown by `pattern-bench list`. */
   readonly summary: string;
   readonly tradeOffs: TradeOffs;
+  /** The pattern wraps its synchronous hops in the run's resilience policy (shown in the report). */
+  readonly resilient?: boolean;
+  /** External services this pattern talks to when the run names one (checked before the run). */
+  readonly uses?: readonly ('broker' | 'event-store')[];
   start(ctx: PatternContext): Promise<RunningPattern>;
 }
 
@@ -113,4 +125,52 @@ export interface HopErrorCounter {
 
 export function isHopErrorCounter(p: RunningPattern): p is RunningPattern & HopErrorCounter {
   return typeof (p as Partial<HopErrorCounter>).hopErrors === 'function';
+}
+
+/** Backlog figures of a pattern that queues work. */
+export interface Backlog {
+  /** Most messages waiting in the pattern's queues at once (sampled). */
+  readonly peakDepth: number;
+  /** ms from the end of the load until the system was idle; null before any drain. */
+  readonly drainMs: number | null;
+}
+
+export interface BacklogReporter {
+  backlog(): Backlog;
+}
+
+export function isBacklogReporter(p: RunningPattern): p is RunningPattern & BacklogReporter {
+  return typeof (p as Partial<BacklogReporter>).backlog === 'function';
+}
+
+/**
+ * A running pattern whose services can be crashed on purpose (an application fault):
+ * the service dies abruptly — mid-batch — and comes back; unfinished work is redone.
+ */
+export interface Crashable {
+  /** Whether this pattern can crash `service` itself (otherwise the run takes its hops down). */
+  canCrash(service: string): boolean;
+  crash(service: string): Promise<void>;
+}
+
+export function isCrashable(p: RunningPattern): p is RunningPattern & Crashable {
+  return typeof (p as Partial<Crashable>).crash === 'function';
+}
+
+/** A pattern that compensates (sagas): failure detected → fully compensated, ms. */
+export interface CompensationReporter {
+  compensation(): LatencySummary;
+}
+
+export function isCompensationReporter(p: RunningPattern): p is RunningPattern & CompensationReporter {
+  return typeof (p as Partial<CompensationReporter>).compensation === 'function';
+}
+
+/** Saga execution figures: steps run (retries included) and sagas resumed after a restart. */
+export interface SagaStats {
+  sagaStats(): { readonly stepsRun: number; readonly resumed: number };
+}
+
+export function isSagaStats(p: RunningPattern): p is RunningPattern & SagaStats {
+  return typeof (p as Partial<SagaStats>).sagaStats === 'function';
 }

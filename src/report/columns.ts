@@ -40,6 +40,11 @@ export const OUTCOME_COLUMNS: readonly Column[] = [
   { header: 'confirmed', align: 'right', cell: (r) => fmtInt(r.outcomes.confirmed) },
   { header: 'cancelled', align: 'right', cell: (r) => fmtInt(r.outcomes.cancelled) },
   { header: 'failed', align: 'right', cell: (r) => fmtInt(r.outcomes.failed + r.outcomes.timedOut) },
+  {
+    header: 'compensated p50/p99 ms',
+    align: 'right',
+    cell: (r) => (r.compensationMs && r.compensationMs.count > 0 ? `${fmtMs(r.compensationMs.p50)} / ${fmtMs(r.compensationMs.p99)}` : '—'),
+  },
   { header: 'CPU µs/order', align: 'right', cell: (r) => fmtNum(r.cpuMicrosPerOrder) },
   { header: 'loop busy', align: 'right', cell: (r) => fmtPercent(r.eventLoopUtilization) },
   {
@@ -48,4 +53,50 @@ export const OUTCOME_COLUMNS: readonly Column[] = [
     cell: (r) => (r.sequential ? `${fmtMs(r.sequential.meanMs)} / ${fmtMs(r.sequential.p99Ms)} ±${r.sequential.rmePercent.toFixed(1)}%` : '—'),
   },
   { header: 'invariants', align: 'left', cell: (r) => (r.errors.length > 0 && !r.invariants ? `ERRORED: ${r.errors[0]?.code}` : invariantVerdict(r.invariants)) },
+];
+
+function topErrors(errors: Readonly<Record<string, number>>): string {
+  const sorted = Object.entries(errors).sort((a, b) => b[1] - a[1]);
+  if (sorted.length === 0) return 'none';
+  const shown = sorted.slice(0, 3).map(([k, v]) => `${k} ${fmtInt(v)}`);
+  return sorted.length > 3 ? `${shown.join(', ')}, +${sorted.length - 3} more` : shown.join(', ');
+}
+
+const inv = (r: SummaryRow, pick: (i: NonNullable<SummaryRow['invariants']>) => number) => (r.invariants ? fmtInt(pick(r.invariants)) : '—');
+
+/** The failure table: how each pattern behaved under each fault scenario. */
+export const FAILURE_COLUMNS: readonly Column[] = [
+  { header: 'pattern', align: 'left', cell: (r) => r.pattern },
+  { header: 'scenario', align: 'left', cell: (r) => r.scenario },
+  { header: 'success', align: 'right', cell: (r) => fmtPercent(r.failure?.successRate) },
+  {
+    header: 'p99 before→during ms',
+    align: 'right',
+    cell: (r) => (r.failure ? `${fmtMs(r.failure.p99BeforeMs)} → ${fmtMs(r.failure.p99DuringMs)}` : '—'),
+  },
+  {
+    header: 'recovered in',
+    align: 'right',
+    cell: (r) =>
+      !r.failure
+        ? '—'
+        : !r.failure.applied
+          ? 'n/a: not affected'
+          : r.failure.timeToRecoverMs === null
+            ? 'not in window'
+            : `${fmtInt(r.failure.timeToRecoverMs)} ms`,
+  },
+  { header: 'lost/stuck', align: 'right', cell: (r) => (r.invariants ? `${fmtInt(r.invariants.lost)}/${fmtInt(r.invariants.stuck)}` : '—') },
+  { header: 'double-charged', align: 'right', cell: (r) => inv(r, (i) => i.doubleCharged) },
+  { header: 'oversold', align: 'right', cell: (r) => inv(r, (i) => i.oversold) },
+  { header: 'leaked', align: 'right', cell: (r) => inv(r, (i) => i.leakedReservations + i.leakedCharges) },
+  { header: 'compensations', align: 'right', cell: (r) => fmtInt(r.failure?.compensations) },
+  { header: 'duplicates absorbed', align: 'right', cell: (r) => inv(r, (i) => i.duplicatesAbsorbed) },
+  { header: 'sagas resumed', align: 'right', cell: (r) => (r.saga ? fmtInt(r.saga.resumed) : '—') },
+  {
+    header: 'backlog peak / drain ms',
+    align: 'right',
+    cell: (r) => (r.backlog ? `${fmtInt(r.backlog.peakDepth)} / ${fmtMs(r.backlog.drainMs)}` : '—'),
+  },
+  { header: 'errors by kind', align: 'left', cell: (r) => (r.failure ? topErrors(r.failure.errorsByKind) : '—') },
 ];

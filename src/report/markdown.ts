@@ -1,7 +1,9 @@
 import { markdownTable } from 'markdown-table';
 import type { ResultsDocument } from '../bench/results.js';
+import { SCENARIOS } from '../faults/scenarios/registry.js';
 import { PATTERNS } from '../patterns/registry.js';
-import { OUTCOME_COLUMNS, PERFORMANCE_COLUMNS, type Column } from './columns.js';
+import { describePolicy, RESILIENCE_POLICIES } from '../resilience/policies.js';
+import { FAILURE_COLUMNS, OUTCOME_COLUMNS, PERFORMANCE_COLUMNS, type Column } from './columns.js';
 import { fmtInt, fmtMs } from './format.js';
 import { observe } from './observations.js';
 import { invariantVerdict, summarize, type SummaryRow } from './summary.js';
@@ -49,12 +51,40 @@ export function renderMarkdown(doc: ResultsDocument): string {
     '',
   );
   out.push('## Outcomes, invariants and cost', '', table(OUTCOME_COLUMNS, rows), '');
+  const faulted = rows.filter((r) => r.failure);
+  if (faulted.length > 0) {
+    out.push('## Failure behaviour', '', table(FAILURE_COLUMNS, faulted), '');
+    out.push(
+      '*success*: orders that reached a business outcome (confirmed or cancelled) rather than failing. ' +
+        '*p99 before→during*: orders started before the fault vs during it, in the same run. ' +
+        '*recovered in*: from the end of the fault until failures were back to the level before it.',
+      '',
+    );
+    for (const scenario of [...new Set(faulted.map((r) => r.scenario))]) {
+      const s = SCENARIOS.find((x) => x.id === scenario);
+      const played = faulted.find((r) => r.scenario === scenario)?.failure?.played ?? [];
+      out.push(`**${s?.title ?? scenario}** — ${s?.description ?? ''}${played.length > 0 ? ` Played (first pattern): ${played.join('; ')}.` : ''}`, '');
+    }
+  }
 
   const observations = observe(rows);
   if (observations.length > 0) out.push('## Observations', '', ...observations.map((o) => `- ${o}`), '');
 
   const errored = rows.flatMap((r) => r.errors.map((err) => `- **${r.pattern}** / ${r.scenario}, trial ${err.trial}: \`${err.code}\` ${err.message}`));
   if (errored.length > 0) out.push('## Errored runs', '', ...errored, '');
+
+  const resilient = c.patterns.filter((id) => PATTERNS.find((p) => p.id === id)?.resilient);
+  if (resilient.length > 0) {
+    const policy = RESILIENCE_POLICIES[c.resilience];
+    out.push(
+      '## Resilience policies',
+      '',
+      `\`--resilience ${policy.name}\` wraps the synchronous hops of ${resilient.join(', ')} (cockatiel; retries reuse the orderId, so no retry double-charges):`,
+      '',
+      ...describePolicy(policy).map((line) => `- ${line}`),
+      '',
+    );
+  }
 
   out.push('## The patterns', '');
   for (const id of c.patterns) {

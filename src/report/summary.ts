@@ -26,6 +26,27 @@ export interface SummaryRow {
   readonly messagesPerOrder: number | null;
   /** Summed over trials; ok only if every trial was ok. */
   readonly invariants: Invariants | null;
+  readonly backlog: { readonly peakDepth: number; readonly drainMs: number | null } | null;
+  /** Sagas: failure detected → fully compensated (medians of trials). */
+  readonly compensationMs: { readonly p50: number; readonly p99: number; readonly count: number } | null;
+  /** Orchestrated sagas: steps per order and sagas resumed after restarts (summed). */
+  readonly saga: { readonly stepsPerOrder: number; readonly resumed: number } | null;
+  /** Fault scenarios only: medians over trials (errors and compensations summed). */
+  readonly failure: FailureSummary | null;
+}
+
+export interface FailureSummary {
+  readonly successRate: number;
+  readonly p99BeforeMs: number | null;
+  readonly p99DuringMs: number | null;
+  readonly p99AfterMs: number | null;
+  /** null: not back within the window in at least one trial (or the fault never ended). */
+  readonly timeToRecoverMs: number | null;
+  readonly errorsByKind: Readonly<Record<string, number>>;
+  readonly compensations: number;
+  readonly played: readonly string[];
+  /** false: the scenario did not reach this pattern in any trial. */
+  readonly applied: boolean;
 }
 
 const median = (xs: readonly number[]): number | null => medianWithCi(xs)?.median ?? null;
@@ -111,9 +132,47 @@ export function summarize(doc: ResultsDocument): SummaryRow[] {
       bytesPerOrder: medianOf(done, (r) => r.cost.bytesPerOrder),
       messagesPerOrder: medianOf(done, (r) => r.cost.messagesPerOrder),
       invariants,
+      backlog: done.some((r) => r.backlog)
+        ? { peakDepth: medianOf(done, (r) => r.backlog?.peakDepth) ?? 0, drainMs: medianOf(done, (r) => r.backlog?.drainMs) }
+        : null,
+      failure: summarizeFailure(done),
+      compensationMs: done.some((r) => r.compensationMs)
+        ? {
+            p50: medianOf(done, (r) => r.compensationMs?.p50) ?? 0,
+            p99: medianOf(done, (r) => r.compensationMs?.p99) ?? 0,
+            count: sum((r) => r.compensationMs?.count ?? 0),
+          }
+        : null,
+      saga: done.some((r) => r.saga)
+        ? { stepsPerOrder: medianOf(done, (r) => r.saga?.stepsPerOrder) ?? 0, resumed: sum((r) => r.saga?.resumed ?? 0) }
+        : null,
     });
   }
   return rows;
+}
+
+function summarizeFailure(done: readonly CompletedRun[]): FailureSummary | null {
+  const runs = done.filter((r) => r.failure);
+  if (runs.length === 0) return null;
+  const p99Of = (name: string) => medianOf(runs, (r) => r.failure?.segments.find((s) => s.name === name && s.latency.count > 0)?.latency.p99);
+  const errorsByKind: Record<string, number> = {};
+  let compensations = 0;
+  for (const r of runs) {
+    for (const [k, v] of Object.entries(r.failure?.errorsByKind ?? {})) errorsByKind[k] = (errorsByKind[k] ?? 0) + v;
+    compensations += r.failure?.compensations ?? 0;
+  }
+  const recover = runs.map((r) => r.failure?.timeToRecoverMs ?? null);
+  return {
+    successRate: medianOf(runs, (r) => r.failure?.successRate) ?? 0,
+    p99BeforeMs: p99Of('before'),
+    p99DuringMs: p99Of('during'),
+    p99AfterMs: p99Of('after'),
+    timeToRecoverMs: recover.some((v) => v === null) ? null : median(recover as number[]),
+    errorsByKind,
+    compensations,
+    played: (runs[0]?.failure?.played ?? []).map((p) => `${(p.atMs / 1000).toFixed(1)} s: ${p.what}`),
+    applied: runs.some((r) => r.failure?.applied),
+  };
 }
 
 /** "OK", or the broken invariants with their counts. */

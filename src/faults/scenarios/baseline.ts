@@ -4,4 +4,5 @@ export const baseline: Scenario = {
   id: 'baseline',
   title: 'Baseline',
   description: 'No faults: the steady-state cost of each pattern.',
+  steps: [],
 };

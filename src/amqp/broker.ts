@@ -1,0 +1,55 @@
+import { connect } from 'amqplib';
+import { startBroker } from '../broker/index.js';
+import { ServiceUnreachableError } from '../errors.js';
+import type { Network } from '../patterns/types.js';
+
+/** The broker a pattern talks to: the embedded one (started here) or a given RabbitMQ. */
+export interface BrokerHandle {
+  /** URL of the broker itself (before any routing). */
+  readonly url: string;
+  /** `embedded` or `amqp` — what --broker chose. */
+  readonly kind: 'embedded' | 'amqp';
+  /** Dial URL for one hop, routed through the run's network (a fault proxy may sit there). */
+  urlFor(hop: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Start the embedded broker for `embedded`, or use the amqp:// URL as it is. */
+export async function openBroker(spec: string, network: Network): Promise<BrokerHandle> {
+  const embedded = spec === 'embedded' ? await startBroker() : undefined;
+  const url = embedded ? embedded.url : spec;
+  return {
+    url,
+    kind: embedded ? 'embedded' : 'amqp',
+    urlFor: (hop) => routeUrl(network, hop, url),
+    stop: async () => {
+      await embedded?.stop();
+    },
+  };
+}
+
+/** Rewrite `url`'s host and port to what the network routes `hop` to. */
+export async function routeUrl(network: Network, hop: string, url: string): Promise<string> {
+  const parsed = new URL(url);
+  const port = parsed.port ? Number(parsed.port) : parsed.protocol === 'amqps:' ? 5671 : 5672;
+  const routed = await network.route(hop, { host: parsed.hostname, port });
+  parsed.hostname = routed.host;
+  parsed.port = String(routed.port);
+  return parsed.toString();
+}
+
+/**
+ * Connect once to check that `--broker` is reachable; resolves with its product and
+ * version. An unreachable broker or bad credentials → ServiceUnreachableError (exit 2).
+ */
+export async function probeBroker(url: string, timeoutMs = 3000): Promise<{ product: string; version: string }> {
+  try {
+    const conn = await connect(url, { timeout: timeoutMs, noDelay: true });
+    const props = conn.connection.serverProperties;
+    await conn.close();
+    return { product: String(props.product ?? 'unknown'), version: String(props.version ?? '') };
+  } catch (err) {
+    const reason = err instanceof Error ? ((err as { code?: string }).code ?? err.message) : String(err);
+    throw new ServiceUnreachableError('--broker', url, reason);
+  }
+}

@@ -1,0 +1,268 @@
+import type { Socket } from 'node:net';
+import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
+import type { WireMeter } from '../wire/meter.js';
+
+/** One consumer an endpoint keeps alive across reconnects. */
+export interface ConsumerSpec {
+  readonly queue: string;
+  /** Unacked deliveries the broker may push to this consumer (basic.qos). */
+  readonly prefetch: number;
+  /**
+   * `manual` (default): the handler settles, then the message is acked — at-least-once.
+   * `auto`: noAck, the broker forgets a message as soon as it sends it — at-most-once.
+   */
+  readonly ack?: 'manual' | 'auto';
+  /**
+   * Handle one delivery. Resolves when its effects are durable (its own publishes
+   * confirmed): only then is the message acked. Throwing dead-letters the message.
+   */
+  readonly handle: (msg: ConsumeMessage) => Promise<void>;
+}
+
+export interface EndpointOptions {
+  /** Name for errors and the report, e.g. `inventory`. */
+  readonly name: string;
+  readonly url: string;
+  /** Declare exchanges, queues and bindings; run after every (re)connect. Must be idempotent. */
+  readonly topology: (ch: Channel) => Promise<void>;
+  readonly consumers: readonly ConsumerSpec[];
+  /** Counts bytes at this endpoint's sockets (each byte between it and the broker once). */
+  readonly meter?: WireMeter;
+  /** Called when a handler throws (the message is dead-lettered) or a publish is retried. */
+  readonly onError?: (kind: string, err: unknown) => void;
+}
+
+interface Outstanding {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly body: Buffer;
+  /** Generation of the channel it was last sent on; -1 = not sent yet. */
+  generation: number;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+export class EndpointStoppedError extends Error {
+  readonly code = 'PB_ERR_ENDPOINT_STOPPED';
+  constructor(name: string) {
+    super(`${name}: the endpoint was stopped`);
+    this.name = 'EndpointStoppedError';
+  }
+}
+
+/**
+ * An AMQP client endpoint (one service's connection) that survives broker connection
+ * loss: amqplib's opt-in recovery reconnects; after every connect the endpoint
+ * re-declares its topology, re-opens its confirm channel, resumes its consumers, and
+ * republishes every message the broker had not confirmed. Duplicates that this causes
+ * are the consumers' to absorb (they are idempotent by orderId).
+ */
+export class AmqpEndpoint {
+  private model: RecoveringChannelModel | undefined;
+  private publisher: ConfirmChannel | undefined;
+  private consumerChannel: Channel | undefined;
+  private generation = 0;
+  private readonly outstanding = new Set<Outstanding>();
+  private inFlightHandlers = 0;
+  private stopped = false;
+  private published = 0;
+  private delivered = 0;
+  private currentSocket: Socket | undefined;
+  /** Times this endpoint connected (1 + reconnects). */
+  connects = 0;
+  serverProduct = '';
+  serverVersion = '';
+
+  constructor(private readonly options: EndpointOptions) {}
+
+  async start(): Promise<void> {
+    const { options } = this;
+    this.model = await connect(options.url, {
+      noDelay: true,
+      recovery: {
+        initialDelay: 50,
+        maxDelay: 1000,
+        // The first connection fails fast (an unreachable broker is a clear error);
+        // once connected, keep reconnecting until stopped.
+        initialMaxRetries: 0,
+        maxRetries: Number.POSITIVE_INFINITY,
+        setup: (model: ChannelModel) => this.setup(model),
+      },
+    });
+    this.model.on('error', (err: Error) => options.onError?.('connection', err));
+  }
+
+  private async setup(model: ChannelModel): Promise<void> {
+    if (this.stopped) return;
+    const generation = ++this.generation;
+    this.connects++;
+    const props = model.connection.serverProperties;
+    this.serverProduct = String(props.product ?? 'unknown broker');
+    this.serverVersion = String(props.version ?? '');
+    const socket = (model.connection as unknown as { stream?: Socket }).stream;
+    if (socket && typeof socket.setNoDelay === 'function') {
+      this.currentSocket = socket;
+      this.options.meter?.attach(socket);
+    }
+
+    const publisher = await model.createConfirmChannel();
+    publisher.on('error', (err: Error) => this.options.onError?.('publisher-channel', err));
+    await this.options.topology(publisher);
+    this.publisher = publisher;
+
+    if (this.options.consumers.length > 0) {
+      const ch = await model.createChannel();
+      ch.on('error', (err: Error) => this.options.onError?.('consumer-channel', err));
+      for (const spec of this.options.consumers) {
+        const manual = (spec.ack ?? 'manual') === 'manual';
+        if (manual) await ch.prefetch(spec.prefetch, false);
+        await ch.consume(spec.queue, (msg) => this.deliver(ch, spec, msg), { noAck: !manual });
+      }
+      this.consumerChannel = ch;
+    }
+
+    // Everything not confirmed on an earlier channel is sent again.
+    for (const entry of this.outstanding) if (entry.generation < generation) this.send(entry);
+  }
+
+  private deliver(ch: Channel, spec: ConsumerSpec, msg: ConsumeMessage | null): void {
+    if (!msg) return; // consumer cancelled by the broker (queue deleted)
+    this.delivered++;
+    this.inFlightHandlers++;
+    const manual = (spec.ack ?? 'manual') === 'manual';
+    spec.handle(msg).then(
+      () => {
+        this.inFlightHandlers--;
+        if (this.crashRequest) {
+          // Die with this message handled but not acked: the broker redelivers it.
+          this.crashRequest();
+          return;
+        }
+        // A channel that died meanwhile cannot ack: the broker redelivers the message.
+        if (manual && ch === this.consumerChannel) safely(() => ch.ack(msg));
+      },
+      (err: unknown) => {
+        this.inFlightHandlers--;
+        this.options.onError?.('handler', err);
+        if (err instanceof EndpointStoppedError) return;
+        if (manual && ch === this.consumerChannel) safely(() => ch.nack(msg, false, false)); // to the dead-letter queue
+      },
+    );
+  }
+
+  /**
+   * Publish a persistent message; resolves when the broker confirms it. Survives
+   * reconnects: a message not yet confirmed is sent again on the next connection.
+   */
+  publish(exchange: string, routingKey: string, body: Buffer): Promise<void> {
+    if (this.stopped) return Promise.reject(new EndpointStoppedError(this.options.name));
+    return new Promise<void>((resolve, reject) => {
+      const entry: Outstanding = { exchange, routingKey, body, generation: -1, resolve, reject };
+      this.outstanding.add(entry);
+      this.send(entry);
+    });
+  }
+
+  private send(entry: Outstanding): void {
+    const ch = this.publisher;
+    if (!ch) return; // not connected: setup() sends it
+    const generation = this.generation;
+    entry.generation = generation;
+    this.published++;
+    try {
+      ch.publish(entry.exchange, entry.routingKey, entry.body, { persistent: true, contentType: 'application/json' }, (err: unknown) => {
+        if (!this.outstanding.has(entry)) return;
+        if (!err) {
+          this.outstanding.delete(entry);
+          entry.resolve();
+          return;
+        }
+        if (generation !== this.generation || ch !== this.publisher) return; // the channel died; setup() resends it
+        // The broker nacked it (could not take it): try again shortly.
+        this.options.onError?.('publish-nacked', err);
+        const timer = setTimeout(() => {
+          if (!this.stopped && this.outstanding.has(entry) && entry.generation === generation) this.send(entry);
+        }, 20);
+        timer.unref();
+      });
+    } catch (err) {
+      // The channel closed under us; setup() after the reconnect sends it.
+      this.options.onError?.('publish', err);
+    }
+  }
+
+  /** Messages this endpoint published (retries included) and received. */
+  counts(): { published: number; delivered: number } {
+    return { published: this.published, delivered: this.delivered };
+  }
+
+  /** Nothing waiting for a confirm and no handler running. */
+  get idle(): boolean {
+    return this.outstanding.size === 0 && this.inFlightHandlers === 0;
+  }
+
+  /** A channel for management calls (checkQueue, deleteQueue) on the current connection. */
+  async channel(): Promise<Channel> {
+    if (!this.model) throw new Error(`${this.options.name}: not started`);
+    return this.model.createChannel();
+  }
+
+  private crashRequest: (() => void) | undefined;
+
+  /**
+   * Crash as a process would mid-batch: right after a handler has done its work and
+   * before it acks (or after 250 ms if no delivery comes), the socket is destroyed. The
+   * broker requeues every unacked delivery, recovery reconnects, and the redelivered work
+   * is done again — absorbed by the idempotent services. Resolves once the socket is dead.
+   */
+  crash(): Promise<void> {
+    if (this.crashRequest) return Promise.resolve();
+    if (!this.consumerChannel) {
+      this.crashNow();
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.crashRequest?.(), 250);
+      this.crashRequest = () => {
+        clearTimeout(timer);
+        this.crashRequest = undefined;
+        this.crashNow();
+        resolve();
+      };
+    });
+  }
+
+  private crashNow(): void {
+    this.consumerChannel = undefined;
+    this.publisher = undefined;
+    // amqplib notices a dead socket by its 'error' or 'end', not by 'close'.
+    this.currentSocket?.destroy(Object.assign(new Error(`${this.options.name}: connection killed (crash)`), { code: 'PB_CRASH' }));
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.crashRequest?.();
+    for (const entry of this.outstanding) entry.reject(new EndpointStoppedError(this.options.name));
+    this.outstanding.clear();
+    this.consumerChannel = undefined;
+    this.publisher = undefined;
+    const model = this.model;
+    this.model = undefined;
+    if (!model) return;
+    // A broker that stopped answering must not hold stop() forever.
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 2000)));
+    const result = await Promise.race([model.close().then(() => 'closed' as const, () => 'closed' as const), timedOut]);
+    clearTimeout(timer);
+    if (result === 'timeout') this.currentSocket?.destroy();
+  }
+}
+
+function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // The channel closed between the check and the call; the broker redelivers.
+  }
+}

@@ -1,0 +1,85 @@
+import type { PlayedAction } from '../faults/player.js';
+import type { SystemSnapshot } from '../workflow/services.js';
+import type { LoadResult, SegmentResult, TimelinePoint } from './loadgen.js';
+
+/** How a run behaved under its scenario's faults: the failure table's figures. */
+export interface FailureFigures {
+  /** Orders of the window that reached a business outcome (confirmed or cancelled), 0..1. */
+  readonly successRate: number;
+  /** The disturbed part of the window, ms after it opened. */
+  readonly faultWindowMs: { readonly fromMs: number; readonly toMs: number } | null;
+  /** Latency and failures of the orders started before, during and after the fault. */
+  readonly segments: readonly SegmentResult[];
+  /**
+   * ms from the fault's end until the success rate was back to what it was before the
+   * fault (and stayed there); 0 if it never dropped; null if it did not come back within
+   * the window, or the fault lasted the whole window.
+   */
+  readonly timeToRecoverMs: number | null;
+  /** Client-side failures and internal hop failures, by kind. */
+  readonly errorsByKind: Readonly<Record<string, number>>;
+  /** Compensating effects that ran: reservations released plus charges refunded. */
+  readonly compensations: number;
+  /** What the scenario did, and when. */
+  readonly played: readonly PlayedAction[];
+  /** false: nothing in the scenario reached this pattern (no hop matched, nothing to crash). */
+  readonly applied: boolean;
+}
+
+/** Slices in a row that must look healthy to call the system recovered. */
+const HEALTHY_RUN = 2;
+
+function failureShare(p: TimelinePoint): number {
+  const n = p.completed + p.failed;
+  return n === 0 ? 1 : p.failed / n;
+}
+
+/**
+ * Time to recover, read off the timeline: the first slice at or after the fault's end
+ * from which `HEALTHY_RUN` slices in a row fail no more than before the fault (+1 point)
+ * and complete at least half as many orders per slice.
+ */
+export function timeToRecover(timeline: readonly TimelinePoint[], bucketMs: number, fromMs: number, toMs: number): number | null {
+  const before = timeline.filter((p) => p.atMs + bucketMs <= fromMs);
+  const during = timeline.filter((p) => p.atMs >= fromMs && p.atMs < toMs);
+  const after = timeline.filter((p) => p.atMs >= toMs);
+  if (before.length === 0 || after.length === 0) return null;
+  const baseFailed = before.reduce((a, p) => a + p.failed, 0);
+  const baseDone = before.reduce((a, p) => a + p.completed, 0);
+  const baseShare = baseFailed / Math.max(1, baseFailed + baseDone);
+  const baseRate = baseDone / before.length;
+  const healthy = (p: TimelinePoint) => failureShare(p) <= baseShare + 0.01 && p.completed >= baseRate * 0.5;
+  if (during.every(healthy)) return 0;
+  for (let i = 0; i + HEALTHY_RUN <= after.length; i++) {
+    if (after.slice(i, i + HEALTHY_RUN).every(healthy)) return (after[i] as TimelinePoint).atMs - toMs;
+  }
+  return null;
+}
+
+export function failureFigures(
+  load: LoadResult,
+  faultWindowMs: { fromMs: number; toMs: number } | null,
+  hopErrors: Readonly<Record<string, number>> | null,
+  snapshot: SystemSnapshot,
+  played: readonly PlayedAction[],
+  applied: boolean,
+): FailureFigures {
+  const { placed, confirmed, cancelled } = load.outcomes;
+  const errorsByKind: Record<string, number> = { ...load.errors };
+  for (const [kind, n] of Object.entries(hopErrors ?? {})) errorsByKind[`hop ${kind}`] = n;
+  const compensations =
+    snapshot.inventory.reservations.filter((r) => r.state === 'released').length + snapshot.payments.ledger.filter((e) => e.kind === 'refund').length;
+  return {
+    successRate: placed === 0 ? 0 : (confirmed + cancelled) / placed,
+    faultWindowMs,
+    segments: load.segments,
+    timeToRecoverMs:
+      applied && faultWindowMs && faultWindowMs.toMs < load.windowMs
+        ? timeToRecover(load.timeline, load.timelineBucketMs, faultWindowMs.fromMs, faultWindowMs.toMs)
+        : null,
+    errorsByKind,
+    compensations,
+    played,
+    applied,
+  };
+}

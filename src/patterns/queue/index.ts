@@ -1,0 +1,78 @@
+import { EventDrivenSystem, type EventWorkflow } from '../../amqp/system.js';
+import type { Pattern } from '../types.js';
+
+/** The routing keys of the queue pattern's events. */
+export const KEYS = {
+  orderPlaced: 'order.placed',
+  stockReserved: 'stock.reserved',
+  stockRejected: 'stock.rejected',
+  paymentCharged: 'payment.charged',
+  paymentDeclined: 'payment.declined',
+} as const;
+
+/**
+ * The order workflow as a pipeline of queues: orders publishes `order.placed`; inventory
+ * reserves and publishes `stock.reserved` or `stock.rejected`; payments charges on
+ * `stock.reserved` and publishes `payment.charged` or `payment.declined`; inventory
+ * releases on `payment.declined`; orders turns the results into `order.confirmed` or
+ * `order.cancelled`. Every consumer is idempotent by orderId (the services are).
+ */
+export const queueWorkflow: EventWorkflow = {
+  name: 'queue',
+  startKey: KEYS.orderPlaced,
+  services: {
+    inventory: {
+      keys: [KEYS.orderPlaced, KEYS.paymentDeclined],
+      async handle(api, key, { order }) {
+        if (key === KEYS.paymentDeclined) {
+          api.services.inventory.release(order.orderId);
+          return;
+        }
+        const r = api.services.inventory.reserve(order.orderId, order.items);
+        await api.publish('inventory', r.ok ? KEYS.stockReserved : KEYS.stockRejected, { order });
+      },
+    },
+    payments: {
+      keys: [KEYS.stockReserved],
+      async handle(api, _key, { order }) {
+        const r = api.services.payments.charge(order.orderId, order.customerId, order.amountCents);
+        await api.publish('payments', r.ok ? KEYS.paymentCharged : KEYS.paymentDeclined, { order });
+      },
+    },
+    orders: {
+      keys: [KEYS.stockRejected, KEYS.paymentCharged, KEYS.paymentDeclined],
+      async handle(api, key, { order }) {
+        const { orders } = api.services;
+        if (key === KEYS.stockRejected) orders.finish(order.orderId, 'CANCELLED', 'out_of_stock');
+        else if (key === KEYS.paymentDeclined) orders.finish(order.orderId, 'CANCELLED', 'payment_declined');
+        else {
+          orders.advance(order.orderId, 'CHARGED');
+          orders.finish(order.orderId, 'CONFIRMED');
+        }
+        // The order's state as it stands: a redelivered event republishes the same outcome.
+        await api.publishOutcome(order.orderId);
+      },
+    },
+  },
+};
+
+export const queuePattern: Pattern = {
+  id: 'queue',
+  title: 'Message queue (AMQP)',
+  summary: 'Services exchange events through a broker: confirmed publishes, manual acks, prefetch, dead letters.',
+  tradeOffs: {
+    pros: [
+      'The client is answered as soon as the broker has the order (accept latency)',
+      'Load spikes queue up instead of failing; consumers work at their own pace',
+      'A crashed consumer loses nothing: unacked messages are redelivered',
+    ],
+    cons: [
+      'End-to-end latency includes every hop through the broker',
+      'At-least-once delivery: every consumer must be idempotent',
+      'One more piece of infrastructure to run, monitor and size',
+    ],
+    whenToUse: 'Work that may finish later than the request, bursts to absorb, and services that must survive each other’s outages.',
+  },
+  uses: ['broker'],
+  start: (ctx) => EventDrivenSystem.start(ctx, queueWorkflow),
+};

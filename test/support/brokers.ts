@@ -1,0 +1,8 @@
+/**
+ * The brokers a pattern test runs against: the embedded one always, RabbitMQ when
+ * AMQP_URL is set (CI sets it with PB_REQUIRE_SERVICES=1, so an unreachable RabbitMQ
+ * fails the test instead of skipping it).
+ */
+export const BROKERS: readonly string[] = ['embedded', ...(process.env.AMQP_URL ? [process.env.AMQP_URL] : [])];
+
+export const brokerName = (spec: string): string => (spec === 'embedded' ? 'embedded broker' : 'RabbitMQ');
