@@ -151,14 +151,15 @@ export class EventDrivenSystem
     const meter = new WireMeter();
     const errors: Record<string, number> = {};
 
-    let system: EventDrivenSystem | undefined;
+    // The handlers need the system, which needs the endpoints: filled in once both exist.
+    const ref: { system?: EventDrivenSystem } = {};
     const endpoints = new Map<string, AmqpEndpoint>();
     for (const service of Object.keys(bindings)) {
       const consumer: ConsumerSpec = {
         queue: queueOf(topology, service),
         prefetch: PREFETCH,
         ack,
-        handle: (msg) => (system ? system.dispatch(service, msg) : Promise.reject(new Error('not started'))),
+        handle: (msg) => (ref.system ? ref.system.dispatch(service, msg) : Promise.reject(new Error('not started'))),
       };
       endpoints.set(
         service,
@@ -184,7 +185,8 @@ export class EventDrivenSystem
       await broker.stop();
       throw err;
     }
-    system = new EventDrivenSystem(workflow, broker, topology, services, endpoints, meter, errors);
+    const system = new EventDrivenSystem(workflow, broker, topology, services, endpoints, meter, errors);
+    ref.system = system;
     system.startDepthPoller();
     return system;
   }
