@@ -14,7 +14,10 @@ const STORES = ['memory', ...(process.env.DATABASE_URL ? [process.env.DATABASE_U
 const fast = { stepAttempts: 3, mustLandAttempts: 20, backoff: { initialMs: 1, maxMs: 5 } };
 
 /** In-process participants that record every call and fail where told to. */
-function participants(s: WorkflowServices, opts: { failing?: Set<string>; failTimes?: Map<string, number>; delayMs?: number } = {}) {
+function participants(
+  s: WorkflowServices,
+  opts: { failing?: Set<string>; failTimes?: Map<string, number>; delayMs?: number; afterCall?: (name: string, n: number) => void } = {},
+) {
   const calls: string[] = [];
   const call = async <T>(name: string, orderId: string, fn: () => T): Promise<T> => {
     if (opts.delayMs) await sleep(opts.delayMs);
@@ -25,7 +28,9 @@ function participants(s: WorkflowServices, opts: { failing?: Set<string>; failTi
       throw new Error(`${name} unavailable`);
     }
     if (opts.failing?.has(`${name}:${orderId}`)) throw new Error(`${name} unavailable`);
-    return fn();
+    const result = fn();
+    opts.afterCall?.(name, calls.filter((c) => c.startsWith(`${name}:`)).length);
+    return result;
   };
   const p: SagaParticipants = {
     charge: (o) => call('charge', o.orderId, () => s.payments.charge(o.orderId, o.customerId, o.amountCents)),
@@ -101,16 +106,17 @@ describe.each(STORES)('saga orchestrator with the saga log in %s', (spec) => {
     store = await openEventStore(spec);
     const gen = new OrderGenerator(seededRandom(5), { outOfStockShare: 0.2, declineShare: 0.2 });
     const s = createServices(gen.world());
-    const { p, calls } = participants(s, { delayMs: 1 });
+    // The orchestrator dies at the worst moment: right after the 20th reservation took
+    // effect, before the orchestrator could log it.
+    const { p, calls } = participants(s, { delayMs: 1, afterCall: (name, n) => n === 20 && name === 'reserve' && orchestrator?.crash() });
     orchestrator = new Orchestrator(store, p, seededRandom(2), fast);
     const placed = Array.from({ length: 120 }, () => gen.next());
     const started = placed.map(async (order) => {
       s.orders.create(order);
       await orchestrator!.start(order);
     });
-    await sleep(15);
-    orchestrator.crash(); // mid-run: some sagas half done
     await Promise.all(started);
+    await until(() => calls.filter((c) => c.startsWith('reserve:')).length >= 20);
     await sleep(20); // the dead executions' in-flight calls land
     const resumed = await orchestrator.recover();
     expect(resumed).toBeGreaterThan(0);

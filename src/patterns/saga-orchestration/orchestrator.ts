@@ -67,8 +67,12 @@ export class Orchestrator {
     this.launch({ orderId: order.orderId, order, version: result.version, succeeded: [], compensated: [] });
   }
 
+  /** Sagas executing now, with the generation that runs them. */
+  private readonly active = new Map<string, number>();
+
   private launch(state: SagaState): void {
     const gen = this.generation;
+    this.active.set(state.orderId, gen);
     const run = this.execute(state, gen).catch((err: unknown) => {
       if (err instanceof Abandoned || this.stopped) return;
       // The saga stays open in the log; the next recovery resumes it.
@@ -76,7 +80,10 @@ export class Orchestrator {
       this.lastError = err;
     });
     this.running.add(run);
-    void run.finally(() => this.running.delete(run));
+    void run.finally(() => {
+      this.running.delete(run);
+      if (this.active.get(state.orderId) === gen) this.active.delete(state.orderId);
+    });
   }
 
   /** Append a record at the saga's version; abandoned executions append nothing. */
@@ -181,7 +188,8 @@ export class Orchestrator {
 
   /** Restart after a crash: resume every saga the log says has not ended. Returns how many. */
   async recover(): Promise<number> {
-    const open = await unfinishedSagas(this.log);
+    // Sagas started since the restart are already running in this generation.
+    const open = (await unfinishedSagas(this.log)).filter((s) => this.active.get(s.orderId) !== this.generation);
     for (const state of open) this.launch(state);
     this.resumed += open.length;
     return open.length;
