@@ -1,6 +1,7 @@
 import { connect } from 'amqplib';
 import { startBroker } from '../broker/index.js';
 import { ServiceUnreachableError } from '../errors.js';
+import { routeUrl } from '../net/route-url.js';
 import type { Network } from '../patterns/types.js';
 
 /** The broker a pattern talks to: the embedded one (started here) or a given RabbitMQ. */
@@ -21,21 +22,11 @@ export async function openBroker(spec: string, network: Network): Promise<Broker
   return {
     url,
     kind: embedded ? 'embedded' : 'amqp',
-    urlFor: (hop) => routeUrl(network, hop, url),
+    urlFor: (hop) => routeUrl(network, hop, url, new URL(url).protocol === 'amqps:' ? 5671 : 5672),
     stop: async () => {
       await embedded?.stop();
     },
   };
-}
-
-/** Rewrite `url`'s host and port to what the network routes `hop` to. */
-export async function routeUrl(network: Network, hop: string, url: string): Promise<string> {
-  const parsed = new URL(url);
-  const port = parsed.port ? Number(parsed.port) : parsed.protocol === 'amqps:' ? 5671 : 5672;
-  const routed = await network.route(hop, { host: parsed.hostname, port });
-  parsed.hostname = routed.host;
-  parsed.port = String(routed.port);
-  return parsed.toString();
 }
 
 /**

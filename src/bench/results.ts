@@ -7,6 +7,7 @@ import type { LatencySummary } from './histogram.js';
 import type { LoadOutcomes, TimelinePoint } from './loadgen.js';
 import type { SequentialResult } from './sequential.js';
 import type { FailureFigures } from './failure.js';
+import type { HopStats } from '../faults/network.js';
 import type { RunConfig } from './config.js';
 
 export const SCHEMA_VERSION = 1;
@@ -65,6 +66,8 @@ export interface CompletedRun extends RunKey {
   readonly backlog: Backlog | null;
   /** Failures on the pattern's internal hops, by `hop:kind` (retried or compensated). */
   readonly hopErrors: Readonly<Record<string, number>> | null;
+  /** Fault scenarios: every socket hop the run proxied, with its traffic and injected faults. */
+  readonly hops: readonly HopStats[] | null;
   /** Sagas: failure detected → fully compensated. */
   readonly compensationMs: LatencySummary | null;
   /** Orchestrated sagas: steps run (retries included) and sagas resumed after a restart. */

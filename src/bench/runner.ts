@@ -184,6 +184,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
         invariants,
         backlog,
         hopErrors,
+        hops: network ? network.stats() : null,
         compensationMs: isCompensationReporter(target) ? target.compensation() : null,
         saga: isSagaStats(target) && placed.size > 0 ? { ...target.sagaStats(), stepsPerOrder: target.sagaStats().stepsRun / placed.size } : null,
         failure: scenario.steps.length > 0 ? failureFigures(load, faultWindow(scenario, config.durationMs), hopErrors, snapshot, player.played(), player.applied) : null,

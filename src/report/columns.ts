@@ -45,6 +45,11 @@ export const OUTCOME_COLUMNS: readonly Column[] = [
     align: 'right',
     cell: (r) => (r.compensationMs && r.compensationMs.count > 0 ? `${fmtMs(r.compensationMs.p50)} / ${fmtMs(r.compensationMs.p99)}` : '—'),
   },
+  {
+    header: 'backlog peak / drain ms',
+    align: 'right',
+    cell: (r) => (r.backlog ? `${fmtInt(r.backlog.peakDepth)} / ${fmtMs(r.backlog.drainMs)}` : '—'),
+  },
   { header: 'CPU µs/order', align: 'right', cell: (r) => fmtNum(r.cpuMicrosPerOrder) },
   { header: 'loop busy', align: 'right', cell: (r) => fmtPercent(r.eventLoopUtilization) },
   {
