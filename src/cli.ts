@@ -13,6 +13,7 @@ import { DEFAULT_SCENARIOS, SCENARIOS } from './faults/scenarios/registry.js';
 import { PATTERNS } from './patterns/registry.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderTables } from './report/table.js';
+import { renderHtml } from './report/html.js';
 import { renderComparison } from './report/compare.js';
 import { fmtInt } from './report/format.js';
 
@@ -93,12 +94,12 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .command('report')
     .description('render a report from a results.json')
     .argument('<results.json>', 'a results document written by `run`')
-    .addOption(new Option('--format <format>', 'report format').default('md'))
+    .addOption(new Option('--format <format>', 'report format: md or html').default('md'))
     .option('--output <file>', 'write the report to this file instead of stdout')
     .action((file: string, flags: { format: string; output?: string }) => {
-      if (flags.format !== 'md') throw new UnknownNameError('--format', flags.format, ['md']);
+      if (flags.format !== 'md' && flags.format !== 'html') throw new UnknownNameError('--format', flags.format, ['md', 'html']);
       const doc = readResults(file);
-      const text = renderMarkdown(doc);
+      const text = flags.format === 'html' ? renderHtml(doc) : renderMarkdown(doc);
       if (flags.output) {
         const target = resolve(flags.output);
         assertWritableDir('--output', resolve(target, '..'));

@@ -83,6 +83,6 @@ describe('bad input: one line naming the option and the value, exit 2, nothing w
 
   it('report --format pdf', async () => {
     const r = await cli('report', 'x.json', '--format', 'pdf');
-    expect(r).toEqual({ code: 2, out: '', err: 'pattern-bench: unknown value for --format: "pdf" (known: md)\n' });
+    expect(r).toEqual({ code: 2, out: '', err: 'pattern-bench: unknown value for --format: "pdf" (known: md, html)\n' });
   });
 });

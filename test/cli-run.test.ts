@@ -62,6 +62,12 @@ describe('pattern-bench run (the built binary)', () => {
     const report = await run(['report', join(folder, 'results.json')]);
     expect(report.code).toBe(0);
     expect(report.out).toBe(md);
+    const html = await run(['report', join(folder, 'results.json'), '--format', 'html', '--output', join(folder, 'report.html')]);
+    expect(html.code).toBe(0);
+    const page = readFileSync(join(folder, 'report.html'), 'utf8');
+    expect(page).toMatch(/^<!doctype html>/);
+    expect(page).toContain('<table>');
+    expect(page).toContain('<h1>pattern-bench report</h1>');
   });
 
   it('--json prints the results document on stdout', async () => {
