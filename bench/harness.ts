@@ -64,7 +64,7 @@ const ratios = gen.map((v, i) => v / (bare[i] ?? v));
 const ratio = medianWithCi(ratios);
 const usPerOrder = 1e6 / g.median - 1e6 / b.median;
 
-const table = new Table({ head: ['loop', 'orders/s (median)', 'range', 'µs/order'], colAligns: ['left', 'right', 'right', 'right'] });
+const table = new Table({ head: ['loop', 'orders/s (median)', 'range', 'µs/order'], colAligns: ['left', 'right', 'right', 'right'], style: { head: [], border: [] } });
 table.push(['load generator (closed, 10)', Math.round(g.median).toLocaleString('en-US'), `${Math.round(g.low)}–${Math.round(g.high)}`, (1e6 / g.median).toFixed(2)]);
 table.push(['bare loop, same calls', Math.round(b.median).toLocaleString('en-US'), `${Math.round(b.low)}–${Math.round(b.high)}`, (1e6 / b.median).toFixed(2)]);
 console.log(table.toString());

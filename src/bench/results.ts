@@ -8,6 +8,7 @@ import type { LoadOutcomes, TimelinePoint } from './loadgen.js';
 import type { SequentialResult } from './sequential.js';
 import type { FailureFigures } from './failure.js';
 import type { HopStats } from '../faults/network.js';
+import type { ProjectionStats } from '../patterns/event-sourcing/stats.js';
 import type { RunConfig } from './config.js';
 
 export const SCHEMA_VERSION = 1;
@@ -68,6 +69,8 @@ export interface CompletedRun extends RunKey {
   readonly hopErrors: Readonly<Record<string, number>> | null;
   /** Fault scenarios: every socket hop the run proxied, with its traffic and injected faults. */
   readonly hops: readonly HopStats[] | null;
+  /** Event sourcing: projection lag, concurrency conflicts and retries. */
+  readonly projection: ProjectionStats | null;
   /** Sagas: failure detected → fully compensated. */
   readonly compensationMs: LatencySummary | null;
   /** Orchestrated sagas: steps run (retries included) and sagas resumed after a restart. */

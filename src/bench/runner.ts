@@ -3,6 +3,7 @@ import { AbortedError, describeError, UnknownNameError } from '../errors.js';
 import { FaultNetwork } from '../faults/network.js';
 import { faultWindow, needsFaultNetwork, ScenarioPlayer, segmentsOf, surgesOf } from '../faults/player.js';
 import { getScenario } from '../faults/scenarios/registry.js';
+import { isProjectionStatsReporter } from '../patterns/event-sourcing/stats.js';
 import { PATTERNS } from '../patterns/registry.js';
 import { DIRECT_NETWORK, isBacklogReporter, isCompensationReporter, isSagaStats, isDrainable, isHopErrorCounter, isWireMetered, type Pattern, type RunningPattern } from '../patterns/types.js';
 import { seededRandom } from '../random.js';
@@ -185,6 +186,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
         backlog,
         hopErrors,
         hops: network ? network.stats() : null,
+        projection: isProjectionStatsReporter(target) ? target.projectionStats() : null,
         compensationMs: isCompensationReporter(target) ? target.compensation() : null,
         saga: isSagaStats(target) && placed.size > 0 ? { ...target.sagaStats(), stepsPerOrder: target.sagaStats().stepsRun / placed.size } : null,
         failure: scenario.steps.length > 0 ? failureFigures(load, faultWindow(scenario, config.durationMs), hopErrors, snapshot, player.played(), player.applied) : null,

@@ -40,16 +40,6 @@ export const OUTCOME_COLUMNS: readonly Column[] = [
   { header: 'confirmed', align: 'right', cell: (r) => fmtInt(r.outcomes.confirmed) },
   { header: 'cancelled', align: 'right', cell: (r) => fmtInt(r.outcomes.cancelled) },
   { header: 'failed', align: 'right', cell: (r) => fmtInt(r.outcomes.failed + r.outcomes.timedOut) },
-  {
-    header: 'compensated p50/p99 ms',
-    align: 'right',
-    cell: (r) => (r.compensationMs && r.compensationMs.count > 0 ? `${fmtMs(r.compensationMs.p50)} / ${fmtMs(r.compensationMs.p99)}` : '—'),
-  },
-  {
-    header: 'backlog peak / drain ms',
-    align: 'right',
-    cell: (r) => (r.backlog ? `${fmtInt(r.backlog.peakDepth)} / ${fmtMs(r.backlog.drainMs)}` : '—'),
-  },
   { header: 'CPU µs/order', align: 'right', cell: (r) => fmtNum(r.cpuMicrosPerOrder) },
   { header: 'loop busy', align: 'right', cell: (r) => fmtPercent(r.eventLoopUtilization) },
   {
@@ -105,3 +95,34 @@ export const FAILURE_COLUMNS: readonly Column[] = [
   },
   { header: 'errors by kind', align: 'left', cell: (r) => (r.failure ? topErrors(r.failure.errorsByKind) : '—') },
 ];
+
+/** Figures only some patterns have: queues, event logs and sagas. */
+export const ASYNC_COLUMNS: readonly Column[] = [
+  { header: 'pattern', align: 'left', cell: (r) => r.pattern },
+  { header: 'scenario', align: 'left', cell: (r) => r.scenario },
+  {
+    header: 'backlog peak / drain ms',
+    align: 'right',
+    cell: (r) => (r.backlog ? `${fmtInt(r.backlog.peakDepth)} / ${fmtMs(r.backlog.drainMs)}` : '—'),
+  },
+  {
+    header: 'projection lag p50/p99 ms',
+    align: 'right',
+    cell: (r) => (r.projection ? `${fmtMs(r.projection.lagP50)} / ${fmtMs(r.projection.lagP99)}` : '—'),
+  },
+  {
+    header: 'conflicts / retries per 1k',
+    align: 'right',
+    cell: (r) => (r.projection ? `${fmtNum(r.projection.conflictsPer1k)} / ${fmtNum(r.projection.retriesPer1k)}` : '—'),
+  },
+  {
+    header: 'compensated p50/p99 ms',
+    align: 'right',
+    cell: (r) => (r.compensationMs && r.compensationMs.count > 0 ? `${fmtMs(r.compensationMs.p50)} / ${fmtMs(r.compensationMs.p99)}` : '—'),
+  },
+  { header: 'saga steps/order', align: 'right', cell: (r) => (r.saga ? fmtNum(r.saga.stepsPerOrder, 2) : '—') },
+];
+
+/** Whether a row has anything for ASYNC_COLUMNS. */
+export const hasAsyncFigures = (r: SummaryRow): boolean =>
+  Boolean(r.backlog || r.projection || (r.compensationMs && r.compensationMs.count > 0) || r.saga);

@@ -3,7 +3,7 @@ import type { ResultsDocument } from '../bench/results.js';
 import { SCENARIOS } from '../faults/scenarios/registry.js';
 import { PATTERNS } from '../patterns/registry.js';
 import { describePolicy, RESILIENCE_POLICIES } from '../resilience/policies.js';
-import { FAILURE_COLUMNS, OUTCOME_COLUMNS, PERFORMANCE_COLUMNS, type Column } from './columns.js';
+import { ASYNC_COLUMNS, FAILURE_COLUMNS, hasAsyncFigures, OUTCOME_COLUMNS, PERFORMANCE_COLUMNS, type Column } from './columns.js';
 import { fmtInt, fmtMs } from './format.js';
 import { observe } from './observations.js';
 import { invariantVerdict, summarize, type SummaryRow } from './summary.js';
@@ -51,6 +51,16 @@ export function renderMarkdown(doc: ResultsDocument): string {
     '',
   );
   out.push('## Outcomes, invariants and cost', '', table(OUTCOME_COLUMNS, rows), '');
+  const asyncRows = rows.filter(hasAsyncFigures);
+  if (asyncRows.length > 0) {
+    out.push('## Queues, event logs and sagas', '', table(ASYNC_COLUMNS, asyncRows), '');
+    out.push(
+      '*backlog*: most messages waiting at once, and the time to empty the queues once the load stopped. ' +
+        '*projection lag*: from an event’s append to the read model showing it. ' +
+        '*compensated*: from the failed step to the last compensation done.',
+      '',
+    );
+  }
   const faulted = rows.filter((r) => r.failure);
   if (faulted.length > 0) {
     out.push('## Failure behaviour', '', table(FAILURE_COLUMNS, faulted), '');

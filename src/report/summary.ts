@@ -29,6 +29,8 @@ export interface SummaryRow {
   readonly backlog: { readonly peakDepth: number; readonly drainMs: number | null } | null;
   /** Sagas: failure detected → fully compensated (medians of trials). */
   readonly compensationMs: { readonly p50: number; readonly p99: number; readonly count: number } | null;
+  /** Event sourcing: projection lag (medians of trials) and conflicts/retries per 1,000 orders. */
+  readonly projection: { readonly lagP50: number; readonly lagP99: number; readonly conflictsPer1k: number | null; readonly retriesPer1k: number | null } | null;
   /** Orchestrated sagas: steps per order and sagas resumed after restarts (summed). */
   readonly saga: { readonly stepsPerOrder: number; readonly resumed: number } | null;
   /** Fault scenarios only: medians over trials (errors and compensations summed). */
@@ -141,6 +143,14 @@ export function summarize(doc: ResultsDocument): SummaryRow[] {
             p50: medianOf(done, (r) => r.compensationMs?.p50) ?? 0,
             p99: medianOf(done, (r) => r.compensationMs?.p99) ?? 0,
             count: sum((r) => r.compensationMs?.count ?? 0),
+          }
+        : null,
+      projection: done.some((r) => r.projection)
+        ? {
+            lagP50: medianOf(done, (r) => r.projection?.projectionLagMs.p50) ?? 0,
+            lagP99: medianOf(done, (r) => r.projection?.projectionLagMs.p99) ?? 0,
+            conflictsPer1k: medianOf(done, (r) => r.projection?.conflictsPer1000Orders),
+            retriesPer1k: medianOf(done, (r) => r.projection?.retriesPer1000Orders),
           }
         : null,
       saga: done.some((r) => r.saga)

@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import type { ResultsDocument } from '../bench/results.js';
-import { FAILURE_COLUMNS, OUTCOME_COLUMNS, PERFORMANCE_COLUMNS, type Column } from './columns.js';
+import { ASYNC_COLUMNS, FAILURE_COLUMNS, hasAsyncFigures, OUTCOME_COLUMNS, PERFORMANCE_COLUMNS, type Column } from './columns.js';
 import { summarize, type SummaryRow } from './summary.js';
 
 function render(columns: readonly Column[], rows: readonly SummaryRow[]): string {
@@ -23,6 +23,7 @@ export function renderTables(doc: ResultsDocument): string {
     '',
     'Outcomes, invariants and cost',
     render(OUTCOME_COLUMNS, rows),
+    ...(rows.some(hasAsyncFigures) ? ['', 'Queues, event logs and sagas', render(ASYNC_COLUMNS, rows.filter(hasAsyncFigures))] : []),
     ...(rows.some((r) => r.failure) ? ['', 'Failure behaviour', render(FAILURE_COLUMNS, rows.filter((r) => r.failure))] : []),
     ...(errored.length > 0 ? ['', 'Errored runs', ...errored] : []),
   ].join('\n');

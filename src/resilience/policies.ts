@@ -128,11 +128,14 @@ export function withResilience(ports: WorkflowPorts, policy: ResiliencePolicy, r
   const p = Object.fromEntries(
     (Object.keys(policy.hops) as Hop[]).map((hop) => [hop, policyFor(hop, policy.hops[hop], random.fork(), listen)]),
   ) as Record<Hop, IPolicy>;
+  // A signal per call: without one, cockatiel hangs every call's listener on one shared
+  // signal, and Node warns of a leak past ten calls in flight.
+  const own = () => new AbortController().signal;
   return {
-    reserve: (order) => p.reserve.execute(() => ports.reserve(order)),
-    charge: (order) => p.charge.execute(() => ports.charge(order)),
-    release: (orderId) => p.release.execute(() => ports.release(orderId)),
-    refund: (orderId) => p.refund.execute(() => ports.refund(orderId)),
-    notify: (orderId, status) => p.notify.execute(() => ports.notify(orderId, status)),
+    reserve: (order) => p.reserve.execute(() => ports.reserve(order), own()),
+    charge: (order) => p.charge.execute(() => ports.charge(order), own()),
+    release: (orderId) => p.release.execute(() => ports.release(orderId), own()),
+    refund: (orderId) => p.refund.execute(() => ports.refund(orderId), own()),
+    notify: (orderId, status) => p.notify.execute(() => ports.notify(orderId, status), own()),
   };
 }

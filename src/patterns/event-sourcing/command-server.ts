@@ -1,0 +1,74 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WireMeter } from '../../wire/meter.js';
+import type { OrderRequest } from '../../workflow/types.js';
+import { HttpError, readJson, sendError, sendJson } from '../rest/http.js';
+import { parseOrder } from '../rest/validate.js';
+import type { Address } from '../types.js';
+import { orderStream } from './events.js';
+import { OrderAggregate } from './order-aggregate.js';
+import type { OrdersReadModel } from './read-model.js';
+import type { Repository } from './repository.js';
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+export interface CommandServer {
+  readonly address: Address;
+  /** PlaceOrder commands that named an order that already existed (a retried command). */
+  readonly duplicates: () => number;
+  close(): Promise<void>;
+}
+
+/**
+ * The orders command handler (the C of CQRS) on node:http, 127.0.0.1:0:
+ * - `POST /orders` (PlaceOrder): appends OrderCreated to a new order stream (expected
+ *   version 0) and answers 202 once it is appended; 200 for an order that exists already.
+ * - `GET /orders/<id>`: the read model's row (the query side), 404 if unknown.
+ */
+export async function startCommandServer(repo: Repository, readModel: OrdersReadModel, meter: WireMeter): Promise<CommandServer> {
+  let duplicates = 0;
+  // A new order needs no read: the append expects version 0, and a stream that exists already is a repeated command.
+  const place = (order: OrderRequest): Promise<boolean> => repo.create(orderStream(order.orderId), OrderAggregate.place(null, order));
+
+  const server: Server = createServer({ noDelay: true, keepAliveTimeout: 30_000 }, (req, res) => {
+    meter.countMessages(2); // the request and its response
+    const url = req.url ?? '/';
+    void (async () => {
+      try {
+        if (req.method === 'POST' && url === '/orders') {
+          const order = parseOrder(await readJson(req, MAX_BODY_BYTES));
+          const created = await place(order);
+          if (!created) duplicates++;
+          return sendJson(res, created ? 202 : 200, { orderId: order.orderId, accepted: true });
+        }
+        if (req.method === 'GET' && url.startsWith('/orders/')) {
+          req.resume();
+          const view = readModel.get(decodeURIComponent(url.slice('/orders/'.length)));
+          return view ? sendJson(res, 200, view) : sendJson(res, 404, { error: 'no such order' });
+        }
+        req.resume();
+        throw new HttpError(404, `no resource ${req.method ?? ''} ${url}`);
+      } catch (err) {
+        if (!res.headersSent) sendError(res, err);
+      }
+    })();
+  });
+  meter.meterServer(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    address: { host: '127.0.0.1', port },
+    duplicates: () => duplicates,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,90 @@
+import type { JsonObject, NewEvent, RecordedEvent } from '../../event-store/index.js';
+import type { CancelReason, OrderItem, OrderRequest, OrderStatus } from '../../workflow/types.js';
+import { ORDER_EVENTS, dataOf, type OrderCreatedData, type OrderTerminalData } from './events.js';
+
+/** The order aggregate's folded state (a JSON object, so that it can be snapshotted). */
+export interface OrderState {
+  readonly orderId: string;
+  readonly customerId: string;
+  readonly items: readonly OrderItem[];
+  readonly amountCents: number;
+  readonly status: OrderStatus;
+  readonly reason?: CancelReason;
+  readonly stock?: 'reserved' | 'rejected';
+  readonly payment?: 'charged' | 'declined';
+}
+
+/** A stream that does not exist yet. */
+export type MaybeOrder = OrderState | null;
+
+/**
+ * Folds one order event. Pure; unknown event types are ignored, so that a new event
+ * type does not break an old reader.
+ */
+export function applyOrderEvent(state: MaybeOrder, event: Pick<RecordedEvent, 'type' | 'data'>): MaybeOrder {
+  if (event.type === ORDER_EVENTS.created) {
+    const d = dataOf<OrderCreatedData>(event);
+    return { orderId: d.orderId, customerId: d.customerId, items: d.items, amountCents: d.amountCents, status: 'PENDING' };
+  }
+  if (state === null) return null;
+  switch (event.type) {
+    case ORDER_EVENTS.stockReserved:
+      return { ...state, stock: 'reserved', status: 'RESERVED' };
+    case ORDER_EVENTS.stockRejected:
+      return { ...state, stock: 'rejected' };
+    case ORDER_EVENTS.paymentCharged:
+      return { ...state, payment: 'charged', status: 'CHARGED' };
+    case ORDER_EVENTS.paymentDeclined:
+      return { ...state, payment: 'declined' };
+    case ORDER_EVENTS.confirmed:
+      return { ...state, status: 'CONFIRMED' };
+    case ORDER_EVENTS.cancelled: {
+      const reason = dataOf<OrderTerminalData>(event).reason;
+      return reason === undefined ? { ...state, status: 'CANCELLED' } : { ...state, status: 'CANCELLED', reason };
+    }
+    default:
+      return state;
+  }
+}
+
+export const orderToJson = (state: MaybeOrder): JsonObject => (state === null ? {} : (state as unknown as JsonObject));
+export const orderFromJson = (json: JsonObject): MaybeOrder => ('orderId' in json ? (json as unknown as OrderState) : null);
+
+/**
+ * The order aggregate's decisions: each returns the events to append (an empty list when
+ * the command was already applied — a redelivery, absorbed and counted as a duplicate).
+ * A business outcome and its consequence are appended together, atomically: a rejected
+ * reservation cancels the order, a charge confirms it, a declined charge cancels it.
+ */
+export const OrderAggregate = {
+  place(state: MaybeOrder, order: OrderRequest): NewEvent[] {
+    if (state !== null) return [];
+    const data: OrderCreatedData = { orderId: order.orderId, customerId: order.customerId, items: order.items, amountCents: order.amountCents };
+    return [{ type: ORDER_EVENTS.created, data: data as unknown as JsonObject }];
+  },
+
+  recordStock(state: MaybeOrder, reserved: boolean): NewEvent[] {
+    if (state === null || state.stock !== undefined || state.status !== 'PENDING') return [];
+    const { orderId, customerId, amountCents } = state;
+    if (reserved) return [{ type: ORDER_EVENTS.stockReserved, data: { orderId, customerId, amountCents } }];
+    return [{ type: ORDER_EVENTS.stockRejected, data: { orderId } }, cancelled(state, 'out_of_stock')];
+  },
+
+  recordPayment(state: MaybeOrder, charged: boolean): NewEvent[] {
+    if (state === null || state.stock !== 'reserved' || state.payment !== undefined || state.status !== 'RESERVED') return [];
+    const { orderId } = state;
+    if (charged) {
+      return [
+        { type: ORDER_EVENTS.paymentCharged, data: { orderId } },
+        { type: ORDER_EVENTS.confirmed, data: { orderId, items: itemsJson(state.items) } },
+      ];
+    }
+    return [{ type: ORDER_EVENTS.paymentDeclined, data: { orderId } }, cancelled(state, 'payment_declined')];
+  },
+};
+
+function cancelled(state: OrderState, reason: CancelReason): NewEvent {
+  return { type: ORDER_EVENTS.cancelled, data: { orderId: state.orderId, items: itemsJson(state.items), reason } };
+}
+
+const itemsJson = (items: readonly OrderItem[]): JsonObject[] => items.map((i) => ({ sku: i.sku, qty: i.qty }));

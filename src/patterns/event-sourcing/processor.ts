@@ -1,0 +1,176 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EventStore, RecordedEvent, Subscription } from '../../event-store/index.js';
+import { describeError } from '../../errors.js';
+import { ProcessorCrashedError } from './repository.js';
+
+/**
+ * What a processor does with one event: undefined when the event is not its business,
+ * else a task. `alive()` turns false when the processor has crashed since the task began:
+ * the task must stop before its next effect (the repository checks it before appending).
+ */
+export type ProcessorHandler = (event: RecordedEvent, alive: () => boolean) => Promise<void> | undefined;
+
+export interface ProcessorOptions {
+  readonly name: string;
+  /** Tasks in flight at once. Concurrency is what makes a hot stream conflict. */
+  readonly concurrency: number;
+  /** Attempts per task when it fails with an error (a store hiccup); then it is counted and skipped. Default 5. */
+  readonly taskAttempts?: number;
+  /** Called for every failed task attempt and every subscription failure. */
+  readonly onError: (kind: string, err: unknown) => void;
+  /** Called for every event the subscription delivers (wire message count). */
+  readonly onDelivered?: () => void;
+  /** How long a crashed processor stays down before it resubscribes, ms. Default 0. */
+  readonly restartDelayMs?: number;
+}
+
+/** Wait before resubscribing after live delivery was lost. */
+const SUBSCRIPTION_RETRY_MS = 100;
+
+interface Slot {
+  readonly position: number;
+  done: boolean;
+}
+
+/**
+ * A subscriber to the global log that runs its tasks concurrently, up to a limit, and
+ * keeps a checkpoint it can resume from: the highest position below which every task has
+ * finished (a task still running holds the checkpoint back). A crash — abrupt, mid-batch —
+ * abandons running tasks and resubscribes from that checkpoint, so unfinished work is
+ * redone; the handlers' idempotency absorbs what had already happened.
+ */
+export class Processor {
+  private sub: Subscription | undefined;
+  private generation = 0;
+  private window: Slot[] = [];
+  private running = 0;
+  private committed: number;
+  private slotFreed: (() => void) | undefined;
+  private stopped = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  /** Every task still settling, abandoned ones included: stop() waits for them. */
+  private readonly tasks = new Set<Promise<void>>();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly handler: ProcessorHandler,
+    private readonly options: ProcessorOptions,
+    startAfter = 0,
+  ) {
+    this.committed = startAfter;
+  }
+
+  /** Every event at or below this position has been handled. */
+  get checkpoint(): number {
+    return this.committed;
+  }
+
+  /** No task is running. */
+  get idle(): boolean {
+    return this.running === 0;
+  }
+
+  start(): void {
+    this.subscribe();
+  }
+
+  /**
+   * Dies abruptly: running tasks are abandoned, and after `restartDelayMs` delivery
+   * restarts from the checkpoint. Resolves once it is down.
+   */
+  async crash(): Promise<void> {
+    this.generation++;
+    const sub = this.sub;
+    this.sub = undefined;
+    this.window = [];
+    this.running = 0;
+    this.slotFreed?.();
+    this.slotFreed = undefined;
+    await sub?.stop();
+    this.restartAfter(this.options.restartDelayMs ?? 0);
+  }
+
+  private restartAfter(delayMs: number): void {
+    if (this.stopped || this.restartTimer) return;
+    if (delayMs <= 0) return this.subscribe();
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.stopped && !this.sub) this.subscribe();
+    }, delayMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.generation++;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.slotFreed?.();
+    this.slotFreed = undefined;
+    await this.sub?.stop();
+    this.sub = undefined;
+    // Abandoned tasks stop at their next append; wait so that nothing outlives the pattern.
+    await Promise.allSettled([...this.tasks]);
+  }
+
+  private subscribe(): void {
+    const generation = this.generation;
+    const sub = this.store.subscribe(this.committed, (event) => this.deliver(event, generation));
+    this.sub = sub;
+    sub.done.catch((err: unknown) => {
+      if (this.stopped || this.sub !== sub) return;
+      // Live delivery was lost (e.g. the database connection dropped): resume from the checkpoint.
+      this.options.onError('subscription', err);
+      this.generation++;
+      this.window = [];
+      this.running = 0;
+      this.sub = undefined;
+      this.restartAfter(SUBSCRIPTION_RETRY_MS);
+    });
+  }
+
+  private deliver(event: RecordedEvent, generation: number): Promise<void> | undefined {
+    this.options.onDelivered?.();
+    const alive = () => generation === this.generation && !this.stopped;
+    const task = this.handler(event, alive);
+    if (task === undefined) {
+      if (this.window.length === 0) this.committed = event.position;
+      else this.window.push({ position: event.position, done: true });
+      return undefined;
+    }
+    const slot: Slot = { position: event.position, done: false };
+    this.window.push(slot);
+    this.running++;
+    const settling = this.settle(task, event, generation, slot);
+    this.tasks.add(settling);
+    void settling.finally(() => this.tasks.delete(settling));
+    if (this.running < this.options.concurrency) return undefined;
+    // At the limit: the subscription waits for a slot before delivering the next event.
+    return new Promise<void>((resolve) => (this.slotFreed = resolve));
+  }
+
+  private async settle(first: Promise<void>, event: RecordedEvent, generation: number, slot: Slot): Promise<void> {
+    const attempts = this.options.taskAttempts ?? 5;
+    let task = first;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await task;
+        break;
+      } catch (err) {
+        if (err instanceof ProcessorCrashedError || generation !== this.generation) return;
+        this.options.onError(describeError(err).code, err);
+        if (attempt >= attempts) break; // counted; the order it belonged to will show as stuck
+        await sleep(10 * attempt);
+        if (generation !== this.generation) return;
+        const retry = this.handler(event, () => generation === this.generation && !this.stopped);
+        if (retry === undefined) break;
+        task = retry;
+      }
+    }
+    if (generation !== this.generation) return;
+    slot.done = true;
+    this.running--;
+    while (this.window.length > 0 && (this.window[0] as Slot).done) this.committed = (this.window.shift() as Slot).position;
+    const wake = this.slotFreed;
+    this.slotFreed = undefined;
+    wake?.();
+  }
+}

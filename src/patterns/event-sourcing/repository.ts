@@ -1,0 +1,160 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WrongExpectedVersionError, type EventStore, type JsonObject, type NewEvent, type RecordedEvent } from '../../event-store/index.js';
+import type { Random } from '../../random.js';
+
+/** How one kind of aggregate is folded and snapshotted. `apply` may fold in place. */
+export interface AggregateType<S> {
+  /** For counters and errors: `order`, `stock`, `account`. */
+  readonly name: string;
+  /** Whether its streams are long enough to snapshot. Default true. */
+  readonly snapshots?: boolean;
+  initial(stream: string): S;
+  apply(state: S, event: Pick<RecordedEvent, 'type' | 'data'>): S;
+  toJson(state: S): JsonObject;
+  fromJson(json: JsonObject): S;
+}
+
+export interface Loaded<S> {
+  readonly state: S;
+  /** The stream's version the state was folded up to (0: no stream yet). */
+  readonly version: number;
+}
+
+/** What a command decided: the events to append (none: nothing to do) and its answer. */
+export interface Decision<R> {
+  readonly events: readonly NewEvent[];
+  readonly result: R;
+}
+
+/** Optimistic-concurrency figures, cumulative. */
+export interface ConcurrencyCounters {
+  /** Appends refused with WrongExpectedVersionError. */
+  conflicts: number;
+  /** Commands re-run (stream re-read, decision re-made) after a conflict. */
+  retries: number;
+  /** Commands that gave up after `maxAttempts` conflicts. */
+  exhausted: number;
+  /** Events appended. */
+  appended: number;
+  /** Snapshots saved. */
+  snapshots: number;
+}
+
+export interface RepositoryOptions {
+  /** Save a snapshot each time a stream crosses a multiple of this many events; 0: never. */
+  readonly snapshotEvery: number;
+  /** Whether `load` starts from the latest snapshot. Default true. */
+  readonly useSnapshots?: boolean;
+  /** Jitter for the back-off between retries. */
+  readonly random: Random;
+  /** Attempts per command before it gives up. Default 200. */
+  readonly maxAttempts?: number;
+  /** Called just before an append, with the versions the events will get (projection lag starts here). */
+  readonly beforeAppend?: (stream: string, firstVersion: number, count: number) => void;
+}
+
+/** A command run by a processor that has crashed since: it stops before its next append. */
+export class ProcessorCrashedError extends Error {
+  constructor(readonly processor: string) {
+    super(`${processor} crashed`);
+    this.name = 'ProcessorCrashedError';
+  }
+}
+
+/** A command that kept losing the race for its stream. */
+export class ConflictRetriesExhaustedError extends Error {
+  readonly code = 'PB_ERR_ES_CONFLICT_RETRIES';
+  constructor(
+    readonly stream: string,
+    readonly attempts: number,
+  ) {
+    super(`gave up on stream ${JSON.stringify(stream)} after ${attempts} concurrency conflicts`);
+    this.name = 'ConflictRetriesExhaustedError';
+  }
+}
+
+/**
+ * Loads aggregates (latest snapshot + the events after it) and runs commands on them
+ * with optimistic concurrency: decide on the state at version v, append with expected
+ * version v; on a conflict re-read the stream and decide again.
+ */
+export class Repository {
+  readonly counters: ConcurrencyCounters = { conflicts: 0, retries: 0, exhausted: 0, appended: 0, snapshots: 0 };
+  private readonly maxAttempts: number;
+  private readonly useSnapshots: boolean;
+
+  constructor(
+    readonly store: EventStore,
+    private readonly options: RepositoryOptions,
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 200;
+    this.useSnapshots = options.useSnapshots ?? true;
+  }
+
+  async load<S>(type: AggregateType<S>, stream: string): Promise<Loaded<S>> {
+    const snapshot = this.useSnapshots && type.snapshots !== false ? await this.store.loadSnapshot(stream) : undefined;
+    let state = snapshot === undefined ? type.initial(stream) : type.fromJson(snapshot.state);
+    let version = snapshot?.version ?? 0;
+    for (const event of await this.store.readStream(stream, version)) {
+      state = type.apply(state, event);
+      version = event.version;
+    }
+    return { state, version };
+  }
+
+  /**
+   * Runs `decide` on the stream's current state and appends what it returns with the
+   * expected version, retrying on conflicts. `alive` is checked before every append: a
+   * crashed processor's command stops there.
+   */
+  async execute<S, R>(type: AggregateType<S>, stream: string, decide: (state: S) => Decision<R>, alive: () => boolean = () => true): Promise<R> {
+    for (let attempt = 1; ; attempt++) {
+      const { state, version } = await this.load(type, stream);
+      const { events, result } = decide(state);
+      if (events.length === 0) return result;
+      if (!alive()) throw new ProcessorCrashedError(type.name);
+      this.options.beforeAppend?.(stream, version + 1, events.length);
+      try {
+        const appended = await this.store.append(stream, events, version);
+        this.counters.appended += events.length;
+        await this.maybeSnapshot(type, stream, state, events, version, appended.version);
+        return result;
+      } catch (err) {
+        if (!(err instanceof WrongExpectedVersionError)) throw err;
+        this.counters.conflicts++;
+        if (attempt >= this.maxAttempts) {
+          this.counters.exhausted++;
+          throw new ConflictRetriesExhaustedError(stream, attempt);
+        }
+        this.counters.retries++;
+        // Back off a little, with jitter, once the first immediate retry lost again.
+        if (attempt > 1) await sleep(this.options.random.next() * Math.min(2 ** (attempt - 2), 20));
+      }
+    }
+  }
+
+  /**
+   * Starts a new stream with `events` (expected version 0), without reading it first.
+   * Returns false, appending nothing, if the stream exists already.
+   */
+  async create(stream: string, events: readonly NewEvent[]): Promise<boolean> {
+    this.options.beforeAppend?.(stream, 1, events.length);
+    try {
+      await this.store.append(stream, events, 0);
+    } catch (err) {
+      if (err instanceof WrongExpectedVersionError) return false;
+      throw err;
+    }
+    this.counters.appended += events.length;
+    return true;
+  }
+
+  private async maybeSnapshot<S>(type: AggregateType<S>, stream: string, state: S, events: readonly NewEvent[], from: number, to: number): Promise<void> {
+    const every = this.options.snapshotEvery;
+    if (every <= 0 || type.snapshots === false || Math.floor(to / every) === Math.floor(from / every)) return;
+    let folded = state;
+    for (const event of events) folded = type.apply(folded, event);
+    await this.store.saveSnapshot(stream, to, type.toJson(folded));
+    this.counters.snapshots++;
+  }
+}

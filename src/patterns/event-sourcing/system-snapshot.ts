@@ -1,0 +1,114 @@
+import { readAllEvents, type EventStore, type RecordedEvent } from '../../event-store/index.js';
+import type { InventorySnapshot, ReservationRecord } from '../../workflow/inventory.js';
+import type { NotificationsSnapshot } from '../../workflow/notifications.js';
+import type { OrderRecord } from '../../workflow/orders.js';
+import type { LedgerEntry } from '../../workflow/payments.js';
+import type { SystemSnapshot, World } from '../../workflow/services.js';
+import type { OrderItem } from '../../workflow/types.js';
+import { ACCOUNT_EVENTS, ACCOUNT_STREAM_PREFIX, STOCK_EVENTS, STOCK_STREAM_PREFIX, dataOf, type AccountData, type StockItemData } from './events.js';
+import { applyOrderEvent, type MaybeOrder } from './order-aggregate.js';
+
+/** Redeliveries absorbed by each service, counted by the processors and the projection. */
+export interface DuplicateCounts {
+  readonly orders: number;
+  readonly inventory: number;
+  readonly payments: number;
+}
+
+/**
+ * Folds a log into the state the invariant checker reads. The log is the truth of this
+ * pattern: orders from the order streams, stock and reservations from the stock item
+ * streams (initial stock from the world), the payment ledger from the account streams.
+ * Nothing is taken from the aggregates' snapshots or the read model.
+ */
+export class SystemFold {
+  private readonly orders = new Map<string, MaybeOrder>();
+  private readonly available = new Map<string, number>();
+  /** orderId → sku → qty currently held; and which orders ever held something. */
+  private readonly held = new Map<string, Map<string, number>>();
+  private readonly everHeld = new Map<string, Map<string, number>>();
+  private readonly ledger: LedgerEntry[] = [];
+  private readonly declined: string[] = [];
+
+  constructor(private readonly world: World) {
+    for (const [sku, qty] of Object.entries(world.stock)) this.available.set(sku, qty);
+  }
+
+  apply(event: RecordedEvent): void {
+    if (event.stream.startsWith(STOCK_STREAM_PREFIX)) return this.applyStock(event.stream.slice(STOCK_STREAM_PREFIX.length), event);
+    if (event.stream.startsWith(ACCOUNT_STREAM_PREFIX)) return this.applyAccount(event.stream.slice(ACCOUNT_STREAM_PREFIX.length), event);
+    const orderId = (event.data as { orderId?: unknown }).orderId;
+    if (typeof orderId !== 'string') return;
+    this.orders.set(orderId, applyOrderEvent(this.orders.get(orderId) ?? null, event));
+  }
+
+  private applyStock(sku: string, event: RecordedEvent): void {
+    const { orderId, qty } = dataOf<StockItemData>(event);
+    const sign = event.type === STOCK_EVENTS.reserved ? -1 : event.type === STOCK_EVENTS.released ? 1 : 0;
+    if (sign === 0) return;
+    this.available.set(sku, (this.available.get(sku) ?? 0) + sign * qty);
+    const lines = this.held.get(orderId) ?? new Map<string, number>();
+    this.held.set(orderId, lines);
+    if (sign < 0) {
+      lines.set(sku, (lines.get(sku) ?? 0) + qty);
+      const ever = this.everHeld.get(orderId) ?? new Map<string, number>();
+      this.everHeld.set(orderId, ever);
+      ever.set(sku, qty);
+    } else {
+      lines.set(sku, (lines.get(sku) ?? 0) - qty);
+    }
+  }
+
+  private applyAccount(customerId: string, event: RecordedEvent): void {
+    const { orderId, amountCents } = dataOf<AccountData>(event);
+    if (event.type === ACCOUNT_EVENTS.charged) this.ledger.push({ orderId, customerId, kind: 'charge', amountCents });
+    else if (event.type === ACCOUNT_EVENTS.declined) this.declined.push(orderId);
+  }
+
+  /**
+   * One reservation record per order that ever held stock: `held` with the lines it still
+   * holds (a partly released order shows as held, and the checker sees the leak),
+   * `released` once nothing is held.
+   */
+  snapshot(duplicates: DuplicateCounts, notifications: NotificationsSnapshot): SystemSnapshot {
+    const orders: OrderRecord[] = [];
+    for (const [orderId, state] of this.orders) {
+      if (state === null) continue;
+      orders.push(state.reason === undefined ? { orderId, status: state.status } : { orderId, status: state.status, reason: state.reason });
+    }
+    const reservations: ReservationRecord[] = [];
+    for (const [orderId, ever] of this.everHeld) {
+      const holding: OrderItem[] = [];
+      for (const [sku, qty] of this.held.get(orderId) ?? []) if (qty !== 0) holding.push({ sku, qty });
+      reservations.push(
+        holding.length > 0
+          ? { orderId, items: holding, state: 'held' }
+          : { orderId, items: [...ever].map(([sku, qty]) => ({ sku, qty })), state: 'released' },
+      );
+    }
+    const inventory: InventorySnapshot = {
+      initial: { ...this.world.stock },
+      available: Object.fromEntries(this.available),
+      reservations,
+      duplicates: duplicates.inventory,
+    };
+    return {
+      orders: { orders, duplicates: duplicates.orders },
+      inventory,
+      payments: { ledger: [...this.ledger], declined: [...this.declined], duplicates: duplicates.payments },
+      notifications,
+    };
+  }
+}
+
+/** Reads the whole log and folds it (see SystemFold). */
+export async function snapshotFromLog(
+  store: EventStore,
+  world: World,
+  duplicates: DuplicateCounts,
+  notifications: NotificationsSnapshot,
+): Promise<SystemSnapshot> {
+  const fold = new SystemFold(world);
+  for await (const event of readAllEvents(store)) fold.apply(event);
+  return fold.snapshot(duplicates, notifications);
+}

@@ -1,0 +1,400 @@
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import {
+  Server,
+  ServerCredentials,
+  status,
+  type ChannelOptions,
+  type Client,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type ServiceError,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import type { HostFactory, RoleInit, ServiceHost } from '../../placement/host.js';
+import { WARM_UP_CALLS, warmUp } from '../../placement/warmup.js';
+import type { WireMeter } from '../../wire/meter.js';
+import type { OrderRecord } from '../../workflow/orders.js';
+import { createServices, snapshotServices, type World, type WorkflowServices } from '../../workflow/services.js';
+import { isTerminal, type CancelReason, type OrderItem, type OrderOutcome, type OrderRequest } from '../../workflow/types.js';
+import { runOrderWorkflow, type WorkflowPorts } from '../../workflow/workflow.js';
+import type { Address } from '../types.js';
+import { createClient, grpcError, isStatus, statusName, unary } from './calls.js';
+import type { CancelReasonName, Empty, OrderItemMsg, OrderUpdate, PlaceOrderRequest } from './messages.js';
+import { loadOrderProto, type OrderProto } from './proto.js';
+import { RESILIENCE_POLICIES, withResilience, type ResiliencePolicy } from '../../resilience/policies.js';
+import { seededRandom } from '../../random.js';
+
+/** Deadlines and limits of the gRPC pattern. ms and bytes. */
+export interface GrpcSettings {
+  /** Deadline of one orders → downstream call. Default 2000. */
+  readonly hopTimeoutMs: number;
+  /** Deadline of the client → orders call (the whole workflow, or the whole stream). Default 10 000. */
+  readonly clientTimeoutMs: number;
+  /** `grpc.max_receive_message_length` (and send) of every server and channel. Default 64 KiB. */
+  readonly maxMessageBytes: number;
+}
+
+export const GRPC_DEFAULTS: GrpcSettings = { hopTimeoutMs: 2000, clientTimeoutMs: 10_000, maxMessageBytes: 64 * 1024 };
+
+export interface GrpcInit extends RoleInit {
+  /** Resilience policy of the orders service's hops (see src/resilience). Default `default`. */
+  readonly resilience?: ResiliencePolicy['name'];
+  /** Seed of the policy's jitter. */
+  readonly seed?: number;
+  readonly world: World;
+  readonly settings: GrpcSettings;
+}
+
+/** Resolves when `call` failed with INVALID_ARGUMENT (a warm-up call, refused as it should be). */
+export async function refused(call: Promise<unknown>): Promise<void> {
+  try {
+    await call;
+  } catch (err) {
+    if (isStatus(err, status.INVALID_ARGUMENT)) return;
+    throw err;
+  }
+  throw new Error('a warm-up call was not refused');
+}
+
+/** Options of every server and channel of the pattern. */
+export function channelOptions(settings: GrpcSettings): ChannelOptions {
+  return {
+    'grpc.max_receive_message_length': settings.maxMessageBytes,
+    'grpc.max_send_message_length': settings.maxMessageBytes,
+    // Channelz bookkeeping costs per call and nothing here reads it. grpc-js's transparent
+    // retries stay at their default (no measured difference with 'grpc.enable_retries': 0).
+    'grpc.enable_channelz': 0,
+  };
+}
+
+const REASONS: Readonly<Record<CancelReason, CancelReasonName>> = {
+  out_of_stock: 'OUT_OF_STOCK',
+  payment_declined: 'PAYMENT_DECLINED',
+  downstream_error: 'DOWNSTREAM_ERROR',
+};
+
+/** An order's state as the wire carries it. */
+export function toUpdate(record: OrderOutcome | OrderRecord): OrderUpdate {
+  return { orderId: record.orderId, status: record.status, reason: record.reason ? REASONS[record.reason] : 'CANCEL_REASON_UNSPECIFIED' };
+}
+
+/** The outcome a terminal update stands for. */
+export function toOutcome(update: OrderUpdate): OrderOutcome {
+  if (update.status !== 'CONFIRMED' && update.status !== 'CANCELLED') throw new Error(`not a terminal status: ${update.status}`);
+  const reason = (Object.keys(REASONS) as CancelReason[]).find((r) => REASONS[r] === update.reason);
+  return reason ? { orderId: update.orderId, status: update.status, reason } : { orderId: update.orderId, status: update.status };
+}
+
+class InvalidArgument extends Error {}
+
+function requireText(value: string, field: string): string {
+  if (value.length === 0 || value.length > 200) throw new InvalidArgument(`${field} must be a non-empty string of at most 200 characters`);
+  return value;
+}
+
+function toItems(items: readonly OrderItemMsg[]): OrderItem[] {
+  if (items.length === 0 || items.length > 100) throw new InvalidArgument('items must hold 1 to 100 items');
+  return items.map((item, i) => {
+    if (item.sku.length === 0) throw new InvalidArgument(`items[${i}].sku must not be empty`);
+    if (item.qty < 1) throw new InvalidArgument(`items[${i}].qty must be ≥ 1`);
+    return { sku: item.sku, qty: item.qty };
+  });
+}
+
+export function toOrder(req: PlaceOrderRequest): OrderRequest {
+  if (!Number.isSafeInteger(req.amountCents)) throw new InvalidArgument('amount_cents is too large');
+  return { orderId: requireText(req.orderId, 'order_id'), customerId: requireText(req.customerId, 'customer_id'), items: toItems(req.items), amountCents: req.amountCents };
+}
+
+/** Answer a unary call from `body`; a thrown InvalidArgument becomes INVALID_ARGUMENT. */
+export function handle<Req, Res>(meter: WireMeter, body: (req: Req) => Res | Promise<Res>) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+    meter.countMessages(2); // the request and its reply (or status)
+    // The caller gave up (deadline passed) while the call queued: shed it, cause no effect.
+    if (call.cancelled) return callback(grpcError(status.CANCELLED, 'the call was cancelled before it was handled'));
+    const fail = (err: unknown) =>
+      callback(
+        err instanceof InvalidArgument
+          ? grpcError(status.INVALID_ARGUMENT, err.message)
+          : typeof (err as { code?: unknown }).code === 'number'
+            ? (err as Partial<ServiceError>)
+            : grpcError(status.INTERNAL, err instanceof Error ? err.message : String(err)),
+      );
+    try {
+      const result = body(call.request);
+      if (result instanceof Promise) result.then((value) => callback(null, value), fail);
+      else callback(null, result);
+    } catch (err) {
+      fail(err);
+    }
+  };
+}
+
+export interface Served {
+  readonly address: Address;
+  close(): Promise<void>;
+}
+
+/**
+ * One grpc-js server on 127.0.0.1:0. The TCP listener is ours and hands each connection
+ * to grpc-js (`createConnectionInjector`), so the wire meter sees every server socket.
+ */
+export async function serve(settings: GrpcSettings, meter: WireMeter, add: (server: Server) => void): Promise<Served> {
+  const server = new Server(channelOptions(settings));
+  add(server);
+  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  const sockets = new Set<Socket>();
+  const listener = createNetServer({ noDelay: true }, (socket) => {
+    meter.attach(socket);
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    injector.injectConnection(socket);
+  });
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = listener.address() as AddressInfo;
+  return {
+    address: { host: '127.0.0.1', port },
+    close: async () => {
+      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+      injector.destroy();
+      server.forceShutdown();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+/**
+ * The gRPC services: one grpc-js server per workflow service. OrderService runs the shared
+ * workflow with ports that call the others over gRPC (a deadline on every call), dialled at
+ * the addresses the run's network routes them to. `role` (default `all`) selects the
+ * downstream services or orders alone (see placeServices).
+ */
+export const startGrpcServices: HostFactory<GrpcInit> = async (
+  { world, settings, role = 'all', downstream, resilience = 'default', seed = 0 },
+  { network, meter },
+) => {
+  const proto = loadOrderProto();
+  const services = createServices(world);
+  const { orders } = services;
+  const served: Served[] = [];
+  const clients: Client[] = [];
+  const hopErrors: Record<string, number> = {};
+  const deadline = settings.hopTimeoutMs;
+
+  const closeAll = async () => {
+    for (const client of clients.splice(0)) client.close();
+    // Orders first (it was started last), so no workflow keeps calling a closed downstream.
+    for (const s of served.splice(0).reverse()) await s.close();
+  };
+  const started = async (add: (server: Server) => void) => {
+    const s = await serve(settings, meter, add);
+    served.push(s);
+    return s.address;
+  };
+
+  const startDownstream = async (): Promise<Record<string, Address>> => {
+    const participants = await startParticipantServers(services, settings, meter);
+    served.push({ address: participants.inventory, close: () => participants.close() });
+    return { 'grpc:inventory': participants.inventory, 'grpc:payments': participants.payments, 'grpc:notifications': participants.notifications };
+  };
+
+  try {
+    let targets: Readonly<Record<string, Address>> | undefined = downstream;
+    if (role !== 'orders') {
+      targets = await startDownstream();
+      if (role === 'downstream') {
+        const host: ServiceHost = {
+          address: targets['grpc:inventory'] as Address,
+          hops: targets,
+          snapshot: async () => snapshotServices(services),
+          hopErrors: () => ({}),
+          stop: closeAll,
+        };
+        return host;
+      }
+    }
+    const client = async (hop: string) => {
+      const target = targets?.[hop];
+      if (!target) throw new Error(`no address for ${hop}`);
+      // Role `orders` is handed its addresses already routed.
+      const c = createClient(role === 'orders' ? target : await network.route(hop, target), channelOptions(settings));
+      clients.push(c);
+      return c;
+    };
+    const inventoryClient = await client('grpc:inventory');
+    const paymentsClient = await client('grpc:payments');
+    const notificationsClient = await client('grpc:notifications');
+
+    const ports = withResilience(
+      grpcPorts(proto, { inventory: inventoryClient, payments: paymentsClient, notifications: notificationsClient }, deadline),
+      RESILIENCE_POLICIES[resilience],
+      seededRandom(seed),
+      (hop, event) => {
+        hopErrors[`${hop}:${event}`] = (hopErrors[`${hop}:${event}`] ?? 0) + 1;
+      },
+    );
+    // Calls the downstream services refuse (INVALID_ARGUMENT) before any effect: they warm the code paths.
+    await Promise.all(
+      [
+        () => unary(inventoryClient, proto.InventoryService.Reserve, { orderId: '', items: [] }, deadline),
+        () => unary(paymentsClient, proto.PaymentService.Charge, { orderId: '', customerId: '', amountCents: 0 }, deadline),
+        () => unary(notificationsClient, proto.NotificationService.Notify, { orderId: '', status: 'ORDER_STATUS_UNSPECIFIED' as const }, deadline),
+      ].map((call) => warmUp(WARM_UP_CALLS, 10, () => refused(call()))),
+    );
+    const onHopError = (hop: string, err: unknown) => {
+      const kind = `${hop}:${statusName(err)}`;
+      hopErrors[kind] = (hopErrors[kind] ?? 0) + 1;
+    };
+
+    const RANK = ['PENDING', 'RESERVED', 'CHARGED', 'CONFIRMED', 'CANCELLED'];
+    const ordersAt = await started((server) =>
+      server.addService(proto.OrderService, {
+        PlaceOrder: handle(meter, async (req: PlaceOrderRequest): Promise<OrderUpdate> => toUpdate(await runOrderWorkflow(orders, ports, toOrder(req), onHopError))),
+        StreamOrderUpdates: (call: ServerWritableStream<{ orderId: string }, OrderUpdate>) => {
+          meter.countMessages(1);
+          const { orderId } = call.request;
+          if (orderId.length === 0) {
+            call.emit('error', grpcError(status.INVALID_ARGUMENT, 'order_id must not be empty'));
+            return;
+          }
+          // Status only moves forward: send each state once, the current one first, and end after the terminal one.
+          let sent = -1;
+          const send = (record: OrderRecord) => {
+            const rank = RANK.indexOf(record.status);
+            if (rank <= sent) return;
+            sent = rank;
+            meter.countMessages(1);
+            call.write(toUpdate(record));
+            if (isTerminal(record.status)) {
+              stop();
+              call.end();
+            }
+          };
+          const stop = orders.watch(orderId, send);
+          call.on('cancelled', stop);
+          const current = orders.get(orderId);
+          if (current) send(current);
+        },
+      } satisfies UntypedServiceImplementation),
+    );
+
+    const host: ServiceHost = {
+      address: ordersAt,
+      snapshot: async () => snapshotServices(services),
+      hopErrors: () => ({ ...hopErrors }),
+      stop: closeAll,
+    };
+    return host;
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+};
+
+/** The inventory, payments and notifications servers, each on 127.0.0.1:0. */
+export interface ParticipantServers {
+  readonly inventory: Address;
+  readonly payments: Address;
+  readonly notifications: Address;
+  close(): Promise<void>;
+}
+
+/**
+ * The downstream services over gRPC — the participants of every gRPC workflow (the
+ * synchronous pattern and the orchestrated saga) — wrapping `services`.
+ */
+export async function startParticipantServers(services: WorkflowServices, settings: GrpcSettings, meter: WireMeter): Promise<ParticipantServers> {
+  const proto = loadOrderProto();
+  const { inventory, payments, notifications } = services;
+  const served: Served[] = [];
+  const started = async (add: (server: Server) => void) => {
+    const s = await serve(settings, meter, add);
+    served.push(s);
+    return s.address;
+  };
+  try {
+      const inventoryAt = await started((server) =>
+        server.addService(proto.InventoryService, {
+          Reserve: handle(meter, (req: { orderId: string; items: OrderItemMsg[] }): Empty => {
+            const result = inventory.reserve(requireText(req.orderId, 'order_id'), toItems(req.items));
+            if (!result.ok) throw grpcError(status.FAILED_PRECONDITION, result.reason);
+            return {};
+          }),
+          Release: handle(meter, (req: { orderId: string }): Empty => {
+            inventory.release(requireText(req.orderId, 'order_id'));
+            return {};
+          }),
+        } satisfies UntypedServiceImplementation),
+      );
+      const paymentsAt = await started((server) =>
+        server.addService(proto.PaymentService, {
+          Charge: handle(meter, (req: { orderId: string; customerId: string; amountCents: number }): Empty => {
+            const result = payments.charge(requireText(req.orderId, 'order_id'), requireText(req.customerId, 'customer_id'), req.amountCents);
+            if (!result.ok) throw grpcError(status.FAILED_PRECONDITION, result.reason);
+            return {};
+          }),
+          Refund: handle(meter, (req: { orderId: string }): Empty => {
+            payments.refund(requireText(req.orderId, 'order_id'));
+            return {};
+          }),
+        } satisfies UntypedServiceImplementation),
+      );
+      const notificationsAt = await started((server) =>
+        server.addService(proto.NotificationService, {
+          Notify: handle(meter, (req: { orderId: string; status: string }): Empty => {
+            if (req.status !== 'CONFIRMED' && req.status !== 'CANCELLED') throw new InvalidArgument('status must be CONFIRMED or CANCELLED');
+            notifications.notify(requireText(req.orderId, 'order_id'), req.status);
+            return {};
+          }),
+        } satisfies UntypedServiceImplementation),
+      );
+    return {
+      inventory: inventoryAt,
+      payments: paymentsAt,
+      notifications: notificationsAt,
+      close: async () => {
+        for (const s of served.splice(0).reverse()) await s.close();
+      },
+    };
+  } catch (err) {
+    for (const s of served.splice(0).reverse()) await s.close();
+    throw err;
+  }
+}
+
+/** The workflow's hops as gRPC calls with a deadline: business refusals become results, the rest throws. */
+export function grpcPorts(
+  proto: OrderProto,
+  clients: { readonly inventory: Client; readonly payments: Client; readonly notifications: Client },
+  deadline: number,
+): WorkflowPorts {
+  const { inventory, payments, notifications } = clients;
+  return {
+    reserve: async (order) => {
+      try {
+        await unary(inventory, proto.InventoryService.Reserve, { orderId: order.orderId, items: [...order.items] }, deadline);
+        return { ok: true };
+      } catch (err) {
+        if (isStatus(err, status.FAILED_PRECONDITION)) return { ok: false, reason: 'out_of_stock' };
+        throw err;
+      }
+    },
+    release: async (orderId) => void (await unary(inventory, proto.InventoryService.Release, { orderId }, deadline)),
+    charge: async ({ orderId, customerId, amountCents }) => {
+      try {
+        await unary(payments, proto.PaymentService.Charge, { orderId, customerId, amountCents }, deadline);
+        return { ok: true };
+      } catch (err) {
+        if (isStatus(err, status.FAILED_PRECONDITION)) return { ok: false, reason: 'payment_declined' };
+        throw err;
+      }
+    },
+    refund: async (orderId) => void (await unary(payments, proto.PaymentService.Refund, { orderId }, deadline)),
+    notify: async (orderId, s) => void (await unary(notifications, proto.NotificationService.Notify, { orderId, status: s }, deadline)),
+  };
+}

@@ -1,0 +1,40 @@
+import type { HostFactory, ServiceHost } from '../../placement/host.js';
+import { createServices, snapshotServices, type World } from '../../workflow/services.js';
+import { directPorts, runOrderWorkflow } from '../../workflow/workflow.js';
+import { readJson, sendJson } from './http.js';
+import { closeServer, serve, type RestSettings } from './services.js';
+import { parseOrder } from './validate.js';
+
+export interface SingleHopInit<S> {
+  readonly world: World;
+  readonly settings: S;
+}
+
+/**
+ * A transport benchmark's target (bench/transport.ts): the orders service alone, running
+ * the workflow in-process, so one order is one HTTP request and its response.
+ */
+export const startRestSingleHop: HostFactory<SingleHopInit<RestSettings>> = async ({ world, settings }, { meter }) => {
+  const services = createServices(world);
+  const ports = directPorts(services);
+  const { server, address } = await serve(
+    'orders',
+    {
+      '/orders': {
+        POST: async (req, res) => {
+          const order = parseOrder(await readJson(req, settings.maxBodyBytes));
+          const replay = services.orders.get(order.orderId) !== undefined;
+          sendJson(res, replay ? 200 : 201, await runOrderWorkflow(services.orders, ports, order));
+        },
+      },
+    },
+    meter,
+  );
+  const host: ServiceHost = {
+    address,
+    snapshot: async () => snapshotServices(services),
+    hopErrors: () => ({}),
+    stop: () => closeServer(server),
+  };
+  return host;
+};

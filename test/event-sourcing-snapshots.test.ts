@@ -1,0 +1,81 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readAllEvents } from '../src/event-store/index.js';
+import { createEventSourcingPattern, EventSourcingSystem } from '../src/patterns/event-sourcing/index.js';
+import { orderStream } from '../src/patterns/event-sourcing/events.js';
+import { Repository } from '../src/patterns/event-sourcing/repository.js';
+import { DIRECT_NETWORK } from '../src/patterns/types.js';
+import { seededRandom } from '../src/random.js';
+import { EVENT_STORES, storeName } from './event-sourcing-stores.js';
+import { loadAndCheck, startPattern } from './support/pattern.js';
+
+let running: EventSourcingSystem | undefined;
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+});
+
+describe.each(EVENT_STORES)('event-sourcing snapshots and temporal queries on %s', (eventStore) => {
+  it(`an aggregate loaded from its snapshot equals the same aggregate folded from all its events (${storeName(eventStore)})`, async () => {
+    const started = await startPattern(createEventSourcingPattern({ snapshotEvery: 3 }), { eventStore });
+    running = started.running as EventSourcingSystem;
+    const r = await loadAndCheck(running, started.generator, { durationMs: 600 });
+    expect(r.invariants.ok).toBe(true);
+    expect(running.projectionStats().snapshotsSaved).toBeGreaterThan(0);
+
+    const streams = new Set<string>();
+    for await (const event of readAllEvents(running.store)) streams.add(event.stream);
+    const withSnapshots = new Repository(running.store, { snapshotEvery: 0, random: seededRandom(1) });
+    const fromEvents = new Repository(running.store, { snapshotEvery: 0, useSnapshots: false, random: seededRandom(1) });
+    const { types } = running;
+    const load = (repo: Repository, stream: string): Promise<unknown> =>
+      stream.startsWith('stock-') ? repo.load(types.stock, stream) : stream.startsWith('account-') ? repo.load(types.account, stream) : repo.load(types.order, stream);
+    let snapshotted = 0;
+    for (const stream of streams) {
+      if ((await running.store.loadSnapshot(stream)) !== undefined) snapshotted++;
+      expect(await load(withSnapshots, stream)).toEqual(await load(fromEvents, stream));
+    }
+    expect(snapshotted).toBeGreaterThan(0);
+  });
+
+  it(`a stock item forgets the holds of confirmed orders, so its state stays small (${storeName(eventStore)})`, async () => {
+    const pattern = createEventSourcingPattern();
+    running = (await pattern.start({
+      world: { stock: { a: 100 }, balances: { c: 1_000_000 } },
+      random: seededRandom(3),
+      options: { broker: 'embedded', eventStore },
+      network: DIRECT_NETWORK,
+    })) as EventSourcingSystem;
+    for (let i = 0; i < 6; i++) {
+      expect(await running.placeOrder({ orderId: `o${i}`, customerId: 'c', items: [{ sku: 'a', qty: 2 }], amountCents: 100 })).toMatchObject({ status: 'CONFIRMED' });
+    }
+    await running.drain(5000);
+    const repo = new Repository(running.store, { snapshotEvery: 0, random: seededRandom(1) });
+    const { state } = await repo.load(running.types.stock, 'stock-a');
+    // Each reserve carries the settlement of the orders confirmed before it: only the last one may still be held.
+    expect(state.available).toBe(88);
+    expect(Object.keys(state.held).length).toBeLessThanOrEqual(1);
+    const snapshot = await running.snapshot();
+    expect(snapshot.inventory.reservations.filter((r) => r.state === 'held')).toHaveLength(6);
+  });
+
+  it(`answers what an order looked like at a past time (${storeName(eventStore)})`, async () => {
+    const started = await startPattern(createEventSourcingPattern(), { eventStore });
+    running = started.running as EventSourcingSystem;
+    const before = Date.now() - 1;
+    await sleep(2);
+    const order = started.generator.next();
+    const outcome = await running.placeOrder(order);
+    const events = await running.store.readStream(orderStream(order.orderId));
+    expect(await running.stateAt(order.orderId, before)).toBeUndefined();
+    for (const event of events) {
+      const at = await running.stateAt(order.orderId, event.recordedAt);
+      // Events recorded in the same millisecond are all visible at that millisecond.
+      expect(at?.version).toBeGreaterThanOrEqual(event.version);
+    }
+    const first = events[0];
+    const createdOnly = events.filter((e) => e.recordedAt === first?.recordedAt).length === 1;
+    if (createdOnly && first) expect((await running.stateAt(order.orderId, first.recordedAt))?.state.status).toBe('PENDING');
+    expect((await running.stateAt(order.orderId, Date.now()))?.state).toMatchObject({ orderId: order.orderId, status: outcome.status });
+  });
+});

@@ -1,0 +1,63 @@
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidOptionError, ServiceUnreachableError } from '../src/errors.js';
+import { eventSourcingPattern, EventSourcingSystem, isProjectionStatsReporter } from '../src/patterns/event-sourcing/index.js';
+import { EVENT_STORES, storeName } from './event-sourcing-stores.js';
+import { loadAndCheck, startPattern } from './support/pattern.js';
+
+let running: EventSourcingSystem | undefined;
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+});
+
+describe('event-sourcing pattern start', () => {
+  it('rejects an --event-store that is neither memory nor a postgres:// URL', async () => {
+    const err = await startPattern(eventSourcingPattern, { eventStore: 'mysql://db/x' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidOptionError);
+    expect((err as Error).message).toBe('invalid value for --event-store: "mysql://db/x" (expected "memory" or a postgres://user@host:port/database URL)');
+  });
+
+  it('fails with ServiceUnreachableError when the database does not answer', async () => {
+    const err = await startPattern(eventSourcingPattern, { eventStore: 'postgres://postgres@127.0.0.1:1/test' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ServiceUnreachableError);
+    expect(err).toMatchObject({ code: 'PB_ERR_SERVICE_UNREACHABLE', exitCode: 2 });
+    expect((err as Error).message).toBe('cannot reach --event-store "postgres://postgres@127.0.0.1:1/test": connection refused');
+  });
+
+  it('dials the database through the run network (hop es:store) and the command handler through es:orders', async () => {
+    const hops: string[] = [];
+    const network = { route: async (hop: string, target: { host: string; port: number }) => (hops.push(hop), target) };
+    const started = await startPattern(eventSourcingPattern, { eventStore: EVENT_STORES[EVENT_STORES.length - 1] ?? 'memory' }, network);
+    running = started.running as EventSourcingSystem;
+    expect(hops).toEqual(EVENT_STORES.length > 1 ? ['es:store', 'es:orders'] : ['es:orders']);
+  });
+});
+
+describe.each(EVENT_STORES)('event-sourcing pattern on %s', (eventStore) => {
+  it(`keeps every invariant under baseline load and reports accept latency and projection figures (${storeName(eventStore)})`, async () => {
+    const started = await startPattern(eventSourcingPattern, { eventStore });
+    running = started.running as EventSourcingSystem;
+    const r = await loadAndCheck(running, started.generator, { durationMs: 1000 });
+    expect(r.invariants).toMatchObject({ ok: true, stuck: 0, lost: 0 });
+    expect(r.failed).toBe(0);
+    expect(r.placed).toBeGreaterThan(5);
+    expect(isProjectionStatsReporter(running)).toBe(true);
+    const stats = running.projectionStats();
+    expect(stats.eventStore).toBe(eventStore === 'memory' ? 'memory' : 'postgres');
+    expect(stats.orders).toBe(r.placed);
+    expect(stats.projectionLagMs.count).toBeGreaterThanOrEqual(r.placed * 3);
+    expect(stats.conflictRetriesExhausted).toBe(0);
+    expect(running.wireStats().bytes).toBeGreaterThan(0);
+
+    // The query side over HTTP: a row of the read model, and 404 for an unknown order.
+    const { host, port } = running.commandAddress;
+    const first = running.readModel.all()[0];
+    const found = await request(`http://${host}:${port}/orders/${encodeURIComponent(first?.orderId ?? '')}`);
+    expect(found.statusCode).toBe(200);
+    expect(await found.body.json()).toEqual(first);
+    const missing = await request(`http://${host}:${port}/orders/nope`);
+    expect(missing.statusCode).toBe(404);
+    await missing.body.dump();
+  });
+});
