@@ -1,7 +1,8 @@
 import { OrderFailedError } from '../../errors.js';
-import { placeServices, WARM_UP_CALLS, warmUp, type HostModule } from '../../placement/index.js';
+import type { HostModule } from '../../placement/index.js';
+import { startSynchronous } from '../../placement/synchronous.js';
 import type { OrderOutcome, OrderRequest } from '../../workflow/types.js';
-import type { Address, HopErrorCounter, Pattern, Placement, RunningPattern, WireMetered } from '../types.js';
+import type { Address, Pattern, Placement } from '../types.js';
 import { createClient, serverStream, statusName, unary } from './calls.js';
 import type { OrderUpdate, PlaceOrderRequest } from './messages.js';
 import { loadOrderProto } from './proto.js';
@@ -125,32 +126,16 @@ export function createGrpcPattern(options: GrpcPatternOptions = {}): Pattern {
       ? 'gRPC, timed from opening StreamOrderUpdates until it delivers the terminal state.'
       : 'Synchronous request/response: unary PlaceOrder, orders calls inventory and payments over HTTP/2 with protobuf; StreamOrderUpdates streams status.',
     tradeOffs: TRADE_OFFS,
-    async start(ctx): Promise<RunningPattern> {
-      const init: GrpcInit = { world: ctx.world, settings, resilience: ctx.options.resilience ?? 'default', seed: ctx.random.int(0, 2 ** 31) };
-      const host = await placeServices(ctx.options.placement ?? GRPC_DEFAULT_PLACEMENT, GRPC_HOST, init, ctx.network);
-      let client: GrpcClient;
-      try {
-        client = createGrpcClient(await ctx.network.route('grpc:orders', host.address), settings, latency);
-        await warmUp(WARM_UP_CALLS, 10, client.refused);
-        await host.rebaseWire();
-      } catch (err) {
-        await host.stop();
-        throw err;
-      }
-
-      const running: RunningPattern & WireMetered & HopErrorCounter = {
-        transport: { protocol: 'HTTP/2 (gRPC)', encoding: 'protobuf', broker: null, placement: host.placement },
-        placeOrder: client.placeOrder,
-        snapshot: () => host.snapshot(),
-        wireStats: () => host.wireStats(),
-        hopErrors: () => host.hopErrors(),
-        stop: async () => {
-          client.close();
-          await host.stop();
-        },
-      };
-      return running;
-    },
+    start: (ctx) =>
+      startSynchronous(ctx, {
+        module: GRPC_HOST,
+        init: { world: ctx.world, settings, resilience: ctx.options.resilience ?? 'default', seed: ctx.random.int(0, 2 ** 31) } satisfies GrpcInit,
+        defaultPlacement: GRPC_DEFAULT_PLACEMENT,
+        hop: 'grpc:orders',
+        protocol: 'HTTP/2 (gRPC)',
+        encoding: 'protobuf',
+        connect: (address) => createGrpcClient(address, settings, latency),
+      }),
   };
 }
 

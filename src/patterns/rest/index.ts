@@ -1,7 +1,8 @@
 import { OrderFailedError } from '../../errors.js';
-import { placeServices, WARM_UP_CALLS, warmUp, type HostModule } from '../../placement/index.js';
+import type { HostModule } from '../../placement/index.js';
+import { startSynchronous } from '../../placement/synchronous.js';
 import type { OrderOutcome, OrderRequest } from '../../workflow/types.js';
-import type { Address, HopErrorCounter, Pattern, Placement, RunningPattern, WireMetered } from '../types.js';
+import type { Address, Pattern, Placement } from '../types.js';
 import { createPool, REST_DEFAULTS, startRestServices, type RestInit, type RestSettings } from './services.js';
 
 export { REST_DEFAULTS, startRestServices, type RestInit, type RestSettings } from './services.js';
@@ -75,32 +76,16 @@ export function createRestPattern(overrides: Partial<RestSettings> = {}): Patter
       ],
       whenToUse: 'Public or cross-team APIs, CRUD-shaped services, and call chains that are short and must answer now.',
     },
-    async start(ctx): Promise<RunningPattern> {
-      const init: RestInit = { world: ctx.world, settings, resilience: ctx.options.resilience ?? 'default', seed: ctx.random.int(0, 2 ** 31) };
-      const host = await placeServices(ctx.options.placement ?? REST_DEFAULT_PLACEMENT, REST_HOST, init, ctx.network);
-      let client: RestClient;
-      try {
-        client = createRestClient(await ctx.network.route('rest:orders', host.address), settings);
-        await warmUp(WARM_UP_CALLS, 10, client.refused);
-        await host.rebaseWire();
-      } catch (err) {
-        await host.stop();
-        throw err;
-      }
-
-      const running: RunningPattern & WireMetered & HopErrorCounter = {
-        transport: { protocol: 'HTTP/1.1', encoding: 'JSON', broker: null, placement: host.placement },
-        placeOrder: client.placeOrder,
-        snapshot: () => host.snapshot(),
-        wireStats: () => host.wireStats(),
-        hopErrors: () => host.hopErrors(),
-        stop: async () => {
-          await client.close();
-          await host.stop();
-        },
-      };
-      return running;
-    },
+    start: (ctx) =>
+      startSynchronous(ctx, {
+        module: REST_HOST,
+        init: { world: ctx.world, settings, resilience: ctx.options.resilience ?? 'default', seed: ctx.random.int(0, 2 ** 31) } satisfies RestInit,
+        defaultPlacement: REST_DEFAULT_PLACEMENT,
+        hop: 'rest:orders',
+        protocol: 'HTTP/1.1',
+        encoding: 'JSON',
+        connect: (address) => createRestClient(address, settings),
+      }),
   };
 }
 

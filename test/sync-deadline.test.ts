@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { createGrpcPattern } from '../src/patterns/grpc/index.js';
 import { createRestPattern } from '../src/patterns/rest/index.js';
 import { isHopErrorCounter, type Address, type Network } from '../src/patterns/types.js';
 import { seededRandom } from '../src/random.js';
@@ -40,21 +41,26 @@ async function slowReplies(target: Address, delayMs: number): Promise<{ address:
   };
 }
 
-// undici's headers and body timeouts tick at ~0.5 s (its "fast timers"), so the slow hop here
+// undici's headers and body timeouts tick at ~0.5 s (its "fast timers"), so REST's slow hop
 // is far slower than the deadline, not just slower.
-describe('rest pattern with a downstream slower than its deadline', () => {
+const CASES = [
+  { name: 'rest', make: createRestPattern, slowMs: 1200, error: 'charge:UND_ERR_HEADERS_TIMEOUT' },
+  { name: 'grpc', make: createGrpcPattern, slowMs: 300, error: 'charge:DEADLINE_EXCEEDED' },
+] as const;
+
+describe.each(CASES)('$name pattern with a downstream slower than its deadline', ({ name, make, slowMs, error }) => {
   it('cancels the order, compensates, counts the hop error and leaks no reservation', async () => {
     const proxies: { close(): Promise<void> }[] = [];
     const network: Network = {
       route: async (hop, target) => {
-        if (hop !== 'rest:payments') return target;
-        const proxy = await slowReplies(target, 1200);
+        if (hop !== `${name}:payments`) return target;
+        const proxy = await slowReplies(target, slowMs);
         proxies.push(proxy);
         return proxy.address;
       },
     };
     const generator = new OrderGenerator(seededRandom(5), { outOfStockShare: 0, declineShare: 0 });
-    const running = await createRestPattern({ hopTimeoutMs: 100 }).start({
+    const running = await make({ hopTimeoutMs: 100 }).start({
       world: generator.world(),
       random: seededRandom(6),
       // The transport's own deadline, without the run's retries on top (tested in resilience.test.ts).
@@ -67,10 +73,10 @@ describe('rest pattern with a downstream slower than its deadline', () => {
       for (const [i, outcome] of outcomes.entries()) {
         expect(outcome).toEqual({ orderId: placed[i]?.orderId, status: 'CANCELLED', reason: 'downstream_error' });
       }
-      if (!isHopErrorCounter(running)) throw new Error('rest must count hop errors');
-      expect(running.hopErrors()['charge:UND_ERR_HEADERS_TIMEOUT']).toBe(3);
+      if (!isHopErrorCounter(running)) throw new Error(`${name} must count hop errors`);
+      expect(running.hopErrors()[error]).toBe(3);
 
-      await new Promise((resolve) => setTimeout(resolve, 1300)); // the late replies land
+      await new Promise((resolve) => setTimeout(resolve, slowMs + 100)); // the late replies land
       const snapshot = await running.snapshot();
       const report = checkInvariants({ placed, accepted: new Set(placed.map((o) => o.orderId)), snapshot });
       expect(report).toMatchObject({ ok: true, leakedReservations: 0, leakedCharges: 0, stuck: 0 });
