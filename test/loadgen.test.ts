@@ -88,6 +88,38 @@ describe('closed loop', () => {
     expect(r.timelineBucketMs).toBe(100);
   });
 
+  it('a surge multiplies the orders in flight for its part of the window only', async () => {
+    let inFlight = 0;
+    const samples: [number, number][] = [];
+    const started = performance.now();
+    const target: LoadTarget = {
+      async placeOrder(o) {
+        inFlight++;
+        samples.push([performance.now() - started, inFlight]);
+        await sleep(2);
+        inFlight--;
+        return confirm(o);
+      },
+    };
+    const r = await runLoad(target, {
+      shape: { kind: 'closed', concurrency: 4 },
+      warmupMs: 0,
+      durationMs: 600,
+      nextOrder: generator(),
+      surges: [{ fromMs: 200, toMs: 400, multiplier: 3 }],
+      segments: [
+        { name: 'before', fromMs: 0, toMs: 200 },
+        { name: 'during', fromMs: 200, toMs: 400 },
+      ],
+    });
+    const peak = (from: number, to: number) => Math.max(...samples.filter(([t]) => t >= from && t < to).map(([, n]) => n));
+    expect(peak(50, 190)).toBe(4);
+    expect(peak(250, 390)).toBe(12);
+    expect(peak(450, 590)).toBe(4);
+    expect(r.segments.map((seg) => seg.name)).toEqual(['before', 'during']);
+    expect(r.segments[1]?.placed).toBeGreaterThan((r.segments[0]?.placed ?? 0) * 2);
+  });
+
   it('counts failures by code and cancellations apart from confirmations', async () => {
     let n = 0;
     const target: LoadTarget = {

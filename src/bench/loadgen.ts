@@ -289,8 +289,9 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
     // loop back; yield every few ms so that timers, signals and I/O still run.
     let lastYield = now();
     const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
-    const worker = async () => {
-      while (!stopped && now() < windowEnd) {
+    /** One closed-loop worker: the next order as soon as the last settles, until `until`. */
+    const worker = async (until = windowEnd) => {
+      while (!stopped && now() < until) {
         const t = now();
         if (t - lastYield > YIELD_EVERY_MS) {
           lastYield = t;
@@ -306,24 +307,13 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
     const surgeTimers: NodeJS.Timeout[] = [];
     for (const surge of surges) {
       const extra = Math.round(shape.concurrency * (surge.multiplier - 1));
-      const until = windowStart + surge.toMs;
-      const surgeWorker = async () => {
-        while (!stopped && now() < Math.min(until, windowEnd)) {
-          const t = now();
-          if (t - lastYield > YIELD_EVERY_MS) {
-            lastYield = t;
-            await yieldNow();
-            continue;
-          }
-          await launch(t, t);
-        }
-      };
+      const until = Math.min(windowStart + surge.toMs, windowEnd);
       workers.push(
         new Promise<void>((resolve) => {
           surgeTimers.push(
             setTimeout(() => {
               const started: Promise<void>[] = [];
-              for (let i = 0; i < extra; i++) started.push(surgeWorker());
+              for (let i = 0; i < extra; i++) started.push(worker(until));
               void Promise.all(started).then(() => resolve());
             }, Math.max(0, warmupMs + surge.fromMs)),
           );
