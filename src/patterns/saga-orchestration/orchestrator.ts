@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { ExponentialBackoff, handleAll, retry, type IPolicy } from 'cockatiel';
+import { ExponentialBackoff, handleWhen, retry, type IPolicy } from 'cockatiel';
 import { LatencyHistogram, type LatencySummary } from '../../bench/histogram.js';
 import { WrongExpectedVersionError } from '../../event-store/errors.js';
 import type { EventStore } from '../../event-store/types.js';
@@ -57,8 +57,10 @@ export class Orchestrator {
   ) {
     const backoff = () =>
       new ExponentialBackoff({ generator: seededFullJitter(random.fork()), initialDelay: settings.backoff.initialMs, maxDelay: settings.backoff.maxMs });
-    this.forwardPolicy = retry(handleAll, { maxAttempts: settings.stepAttempts - 1, backoff: backoff() });
-    this.mustLandPolicy = retry(handleAll, { maxAttempts: settings.mustLandAttempts - 1, backoff: backoff() });
+    // A crash is not a failure to retry: an abandoned execution stops at once.
+    const failures = handleWhen((err) => !(err instanceof Abandoned));
+    this.forwardPolicy = retry(failures, { maxAttempts: settings.stepAttempts - 1, backoff: backoff() });
+    this.mustLandPolicy = retry(failures, { maxAttempts: settings.mustLandAttempts - 1, backoff: backoff() });
   }
 
   /** Log the saga's start (the order is accepted once this append is durable), then run it. */

@@ -1,0 +1,39 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { sagaOrchestrationPattern } from '../src/patterns/saga-orchestration/index.js';
+import { isCompensationReporter, isCrashable, isSagaStats, type RunningPattern } from '../src/patterns/types.js';
+import { loadAndCheck, startPattern } from './support/pattern.js';
+
+const STORES = ['memory', ...(process.env.DATABASE_URL ? [process.env.DATABASE_URL] : [])];
+
+let running: RunningPattern | undefined;
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+});
+
+describe.each(STORES)('saga orchestration over gRPC, saga log in %s', (eventStore) => {
+  it('keeps every invariant and compensates the stock-outs', async () => {
+    const started = await startPattern(sagaOrchestrationPattern, { eventStore });
+    running = started.running;
+    expect(running.transport.protocol).toBe('HTTP/2 (gRPC)');
+    const r = await loadAndCheck(running, started.generator, { durationMs: 800 });
+    expect(r.invariants).toMatchObject({ ok: true, stuck: 0, doubleCharged: 0, leakedCharges: 0, leakedReservations: 0 });
+    if (!isCompensationReporter(running)) throw new Error('the orchestrated saga reports compensation latency');
+    expect(running.compensation().count).toBeGreaterThan(0);
+  });
+
+  it('an orchestrator killed mid-run restarts from its log: every saga terminal, none compensated twice', async () => {
+    const started = await startPattern(sagaOrchestrationPattern, { eventStore });
+    running = started.running;
+    const target = running;
+    if (!isCrashable(target) || !isSagaStats(target)) throw new Error('the orchestrated saga can crash its orchestrator');
+    expect(target.canCrash('orchestrator')).toBe(true);
+    expect(target.canCrash('inventory')).toBe(false);
+    const r = await loadAndCheck(target, started.generator, { durationMs: 1200, at: { ms: 500, action: () => target.crash('orchestrator') } });
+    expect(r.invariants).toMatchObject({ ok: true, stuck: 0, lost: 0, doubleCharged: 0, leakedCharges: 0 });
+    expect(r.failed).toBe(0);
+    expect(target.sagaStats().resumed).toBeGreaterThan(0);
+    const refunds = (await target.snapshot()).payments.ledger.filter((e) => e.kind === 'refund').map((e) => e.orderId);
+    expect(new Set(refunds).size).toBe(refunds.length);
+  });
+});
