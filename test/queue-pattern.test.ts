@@ -1,14 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventDrivenSystem as QueueSystem } from '../src/amqp/system.js';
 import { queuePattern } from '../src/patterns/queue/index.js';
+import { FaultNetwork } from '../src/faults/network.js';
 import type { RunningPattern } from '../src/patterns/types.js';
+import { seededRandom } from '../src/random.js';
 import { BROKERS, brokerName } from './support/brokers.js';
 import { loadAndCheck, startPattern } from './support/pattern.js';
 
 let running: RunningPattern | undefined;
+const networks: FaultNetwork[] = [];
 afterEach(async () => {
   await running?.stop();
   running = undefined;
+  for (const n of networks.splice(0)) await n.close();
 });
 
 describe.each(BROKERS)('queue pattern on %s', (broker) => {
@@ -63,18 +67,23 @@ describe.each(BROKERS)('queue pattern on %s', (broker) => {
   });
 
   it(`keeps every accepted order when every broker connection drops mid-run (${brokerName(broker)})`, async () => {
-    const started = await startPattern(queuePattern, { broker });
+    // The network drops every connection to the broker (RST), as a broker restart or a
+    // load balancer would; the services stay up, reconnect and republish what was unconfirmed.
+    const network = new FaultNetwork(seededRandom(3));
+    networks.push(network);
+    const started = await startPattern(queuePattern, { broker }, network);
     running = started.running;
-    const system = running as QueueSystem;
     const r = await loadAndCheck(running, started.generator, {
       durationMs: 1200,
       at: {
         ms: 500,
-        action: async () => {
-          for (const service of ['orders', 'inventory', 'payments', 'notifications']) await system.crash(service);
+        action: () => {
+          const name = network.addFault('amqp:*', { type: 'reset_peer' });
+          setTimeout(() => network.removeFault('amqp:*', name), 100);
         },
       },
     });
+    expect(network.stats().reduce((n, h) => n + h.resets, 0)).toBeGreaterThanOrEqual(5);
     expect(r.invariants).toMatchObject({ ok: true, stuck: 0, lost: 0, doubleCharged: 0 });
     expect(r.failed).toBe(0);
   });

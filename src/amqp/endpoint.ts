@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
 import type { WireMeter } from '../wire/meter.js';
@@ -38,8 +39,19 @@ interface Outstanding {
   readonly body: Buffer;
   /** Generation of the channel it was last sent on; -1 = not sent yet. */
   generation: number;
+  /** performance.now() of the last send. */
+  sentAt: number;
   resolve(): void;
   reject(err: Error): void;
+}
+
+/** A publish that a crash took with it. */
+export class EndpointCrashedError extends Error {
+  readonly code = 'PB_ERR_ENDPOINT_CRASHED';
+  constructor(name: string) {
+    super(`${name}: crashed before the broker confirmed the message`);
+    this.name = 'EndpointCrashedError';
+  }
 }
 
 export class EndpointStoppedError extends Error {
@@ -75,8 +87,19 @@ export class AmqpEndpoint {
 
   constructor(private readonly options: EndpointOptions) {}
 
+  /**
+   * The last line of at-least-once: a message unconfirmed for this long is sent again,
+   * whatever happened to it (a confirm lost with a connection, a channel that died quietly).
+   */
+  private static readonly REPUBLISH_AFTER_MS = 1000;
+  private republisher: NodeJS.Timeout | undefined;
+
   async start(): Promise<void> {
     const { options } = this;
+    this.republisher = setInterval(() => {
+      const stale = performance.now() - AmqpEndpoint.REPUBLISH_AFTER_MS;
+      for (const entry of this.outstanding) if (entry.sentAt < stale) this.send(entry);
+    }, AmqpEndpoint.REPUBLISH_AFTER_MS / 2);
     this.model = await connect(options.url, {
       noDelay: true,
       recovery: {
@@ -90,10 +113,18 @@ export class AmqpEndpoint {
       },
     });
     this.model.on('error', (err: Error) => options.onError?.('connection', err));
+    this.model.on('disconnect', () => {
+      this.publisher = undefined;
+      this.consumerChannel = undefined;
+    });
   }
 
   private async setup(model: ChannelModel): Promise<void> {
     if (this.stopped) return;
+    // Until this connection's confirm channel is open, publishes wait in `outstanding`
+    // (with their old generation) and are sent at the end of setup — never on a dead channel.
+    this.publisher = undefined;
+    this.consumerChannel = undefined;
     const generation = ++this.generation;
     this.connects++;
     const props = model.connection.serverProperties;
@@ -133,18 +164,13 @@ export class AmqpEndpoint {
     spec.handle(msg).then(
       () => {
         this.inFlightHandlers--;
-        if (this.crashRequest) {
-          // Die with this message handled but not acked: the broker redelivers it.
-          this.crashRequest();
-          return;
-        }
         // A channel that died meanwhile cannot ack: the broker redelivers the message.
         if (manual && ch === this.consumerChannel) safely(() => ch.ack(msg));
       },
       (err: unknown) => {
         this.inFlightHandlers--;
         this.options.onError?.('handler', err);
-        if (err instanceof EndpointStoppedError) return;
+        if (err instanceof EndpointStoppedError || err instanceof EndpointCrashedError) return;
         if (manual && ch === this.consumerChannel) safely(() => ch.nack(msg, false, false)); // to the dead-letter queue
       },
     );
@@ -157,9 +183,11 @@ export class AmqpEndpoint {
   publish(exchange: string, routingKey: string, body: Buffer): Promise<void> {
     if (this.stopped) return Promise.reject(new EndpointStoppedError(this.options.name));
     return new Promise<void>((resolve, reject) => {
-      const entry: Outstanding = { exchange, routingKey, body, generation: -1, resolve, reject };
+      const entry: Outstanding = { exchange, routingKey, body, generation: -1, sentAt: 0, resolve, reject };
       this.outstanding.add(entry);
-      this.send(entry);
+      // A pending crash strikes here: the effect is done, its announcement not yet sent.
+      if (this.crashRequest) this.crashRequest();
+      else this.send(entry);
     });
   }
 
@@ -168,6 +196,7 @@ export class AmqpEndpoint {
     if (!ch) return; // not connected: setup() sends it
     const generation = this.generation;
     entry.generation = generation;
+    entry.sentAt = performance.now();
     this.published++;
     try {
       ch.publish(entry.exchange, entry.routingKey, entry.body, { persistent: true, contentType: 'application/json' }, (err: unknown) => {
@@ -210,10 +239,12 @@ export class AmqpEndpoint {
   private crashRequest: (() => void) | undefined;
 
   /**
-   * Crash as a process would mid-batch: right after a handler has done its work and
-   * before it acks (or after 250 ms if no delivery comes), the socket is destroyed. The
-   * broker requeues every unacked delivery, recovery reconnects, and the redelivered work
-   * is done again — absorbed by the idempotent services. Resolves once the socket is dead.
+   * Crash as a process would mid-batch: at the worst moment — a handler has done its work
+   * and is about to publish its result (or after 250 ms, for a service that publishes
+   * nothing) — the socket is destroyed and what was not confirmed is forgotten.
+   * With manual acks the broker redelivers the unacked input and the work is done again,
+   * absorbed by the idempotent services; with auto acks that work is lost.
+   * Resolves once the socket is dead.
    */
   crash(): Promise<void> {
     if (this.crashRequest) return Promise.resolve();
@@ -235,6 +266,11 @@ export class AmqpEndpoint {
   private crashNow(): void {
     this.consumerChannel = undefined;
     this.publisher = undefined;
+    // A dead process forgets what it had not yet handed to the broker: its unconfirmed
+    // publishes fail (a handler waiting on one gives up; its input is redelivered only
+    // if it was not acked yet — with auto acks, that work is lost).
+    for (const entry of this.outstanding) entry.reject(new EndpointCrashedError(this.options.name));
+    this.outstanding.clear();
     // amqplib notices a dead socket by its 'error' or 'end', not by 'close'.
     this.currentSocket?.destroy(Object.assign(new Error(`${this.options.name}: connection killed (crash)`), { code: 'PB_CRASH' }));
   }
@@ -242,6 +278,7 @@ export class AmqpEndpoint {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    clearInterval(this.republisher);
     this.crashRequest?.();
     for (const entry of this.outstanding) entry.reject(new EndpointStoppedError(this.options.name));
     this.outstanding.clear();
