@@ -6,7 +6,7 @@ import { DIRECT_NETWORK } from '../src/patterns/types.js';
 import { seededRandom } from '../src/random.js';
 import { checkInvariants } from '../src/workflow/invariants.js';
 import type { OrderRequest } from '../src/workflow/types.js';
-import { EVENT_STORES, storeName } from './event-sourcing-stores.js';
+import { EVENT_STORES, storeName } from './support/stores.js';
 
 let running: EventSourcingSystem | undefined;
 afterEach(async () => {

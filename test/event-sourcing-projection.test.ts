@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryEventStore, readAllEvents, type EventStore, type NewEvent } from '../src/event-store/index.js';
 import { createEventSourcingPattern, EventSourcingSystem, OrdersProjection, OrdersReadModel } from '../src/patterns/event-sourcing/index.js';
 import { ORDER_EVENTS, orderStream } from '../src/patterns/event-sourcing/events.js';
-import { EVENT_STORES, storeName } from './event-sourcing-stores.js';
+import { EVENT_STORES, storeName } from './support/stores.js';
 import { loadAndCheck, startPattern } from './support/pattern.js';
 
 async function rebuild(store: EventStore): Promise<OrdersReadModel> {

@@ -6,7 +6,7 @@ import { orderStream } from '../src/patterns/event-sourcing/events.js';
 import { Repository } from '../src/patterns/event-sourcing/repository.js';
 import { DIRECT_NETWORK } from '../src/patterns/types.js';
 import { seededRandom } from '../src/random.js';
-import { EVENT_STORES, storeName } from './event-sourcing-stores.js';
+import { EVENT_STORES, storeName } from './support/stores.js';
 import { loadAndCheck, startPattern } from './support/pattern.js';
 
 let running: EventSourcingSystem | undefined;

@@ -2,7 +2,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidOptionError, ServiceUnreachableError } from '../src/errors.js';
 import { eventSourcingPattern, EventSourcingSystem, isProjectionStatsReporter } from '../src/patterns/event-sourcing/index.js';
-import { EVENT_STORES, storeName } from './event-sourcing-stores.js';
+import { EVENT_STORES, storeName } from './support/stores.js';
 import { loadAndCheck, startPattern } from './support/pattern.js';
 
 let running: EventSourcingSystem | undefined;

@@ -1,6 +1,5 @@
 import { setImmediate as tick } from 'node:timers/promises';
 import fc from 'fast-check';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   EventStoreClosedError,
@@ -13,23 +12,8 @@ import {
   type RecordedEvent,
   type Subscription,
 } from '../src/event-store/index.js';
+import { DATABASE_URL, POSTGRES_RUNS } from './support/stores.js';
 
-// PostgreSQL runs when DATABASE_URL is set and answers. With PB_REQUIRE_SERVICES=1 an
-// unreachable database is not skipped: every PostgreSQL test then fails on open.
-const DATABASE_URL = process.env.DATABASE_URL;
-const REQUIRE_SERVICES = process.env.PB_REQUIRE_SERVICES === '1';
-
-async function reachable(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
 
 // `propertyRuns`: fast-check runs of the property test (PostgreSQL appends cost milliseconds).
 const stores: { name: string; open: () => Promise<EventStore>; run: boolean; propertyRuns: number }[] = [
@@ -38,7 +22,7 @@ const stores: { name: string; open: () => Promise<EventStore>; run: boolean; pro
     name: 'postgres',
     // A fresh temporary schema per store, dropped by close().
     open: () => openPostgresEventStore(DATABASE_URL ?? '', { connectTimeoutMs: 3000 }),
-    run: DATABASE_URL !== undefined && (REQUIRE_SERVICES || (await reachable(DATABASE_URL))),
+    run: POSTGRES_RUNS,
     propertyRuns: 20,
   },
 ];

@@ -2,27 +2,15 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidOptionError, ServiceUnreachableError } from '../src/errors.js';
+import { DATABASE_URL as SUPPORT_DATABASE_URL, POSTGRES_RUNS } from './support/stores.js';
 import { openPostgresEventStore, type RecordedEvent } from '../src/event-store/index.js';
 
 // What only the PostgreSQL store has: named schemas that outlive the process, isolation
 // between stores, a LISTEN connection that can fail. Runs like the conformance suite: when
 // DATABASE_URL is set and answers, or always with PB_REQUIRE_SERVICES=1.
-const DATABASE_URL = process.env.DATABASE_URL ?? '';
-const REQUIRE_SERVICES = process.env.PB_REQUIRE_SERVICES === '1';
+const DATABASE_URL = SUPPORT_DATABASE_URL ?? '';
 
-async function reachable(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-const run = DATABASE_URL !== '' && (REQUIRE_SERVICES || (await reachable(DATABASE_URL)));
+const run = POSTGRES_RUNS;
 
 describe.runIf(run)('postgres event store', () => {
   const admin = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 });

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { EVENT_STORES } from './support/stores.js';
 import { sagaOrchestrationPattern } from '../src/patterns/saga-orchestration/index.js';
 import { isCompensationReporter, isCrashable, isSagaStats, type RunningPattern } from '../src/patterns/types.js';
 import { loadAndCheck, startPattern } from './support/pattern.js';
 
-const STORES = ['memory', ...(process.env.DATABASE_URL ? [process.env.DATABASE_URL] : [])];
+const STORES = EVENT_STORES;
 
 let running: RunningPattern | undefined;
 afterEach(async () => {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { EVENT_STORES } from './support/stores.js';
 import { openEventStore } from '../src/event-store/index.js';
 import type { EventStore } from '../src/event-store/types.js';
 import type { SagaParticipants } from '../src/patterns/saga-orchestration/definition.js';
@@ -10,7 +11,7 @@ import { checkInvariants } from '../src/workflow/invariants.js';
 import { createServices, snapshotServices, type WorkflowServices } from '../src/workflow/services.js';
 import type { OrderRequest } from '../src/workflow/types.js';
 
-const STORES = ['memory', ...(process.env.DATABASE_URL ? [process.env.DATABASE_URL] : [])];
+const STORES = EVENT_STORES;
 const fast = { stepAttempts: 3, mustLandAttempts: 20, backoff: { initialMs: 1, maxMs: 5 } };
 
 /** In-process participants that record every call and fail where told to. */

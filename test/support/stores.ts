@@ -5,7 +5,7 @@ import pg from 'pg';
  * DATABASE_URL is set and answers. With PB_REQUIRE_SERVICES=1 an unreachable database
  * is not skipped: the PostgreSQL tests then run and fail on open.
  */
-const DATABASE_URL = process.env.DATABASE_URL;
+export const DATABASE_URL = process.env.DATABASE_URL;
 const REQUIRE_SERVICES = process.env.PB_REQUIRE_SERVICES === '1';
 
 async function reachable(url: string): Promise<boolean> {
@@ -20,9 +20,12 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
+/** Whether the PostgreSQL variants run (and, with PB_REQUIRE_SERVICES=1, must pass). */
+export const POSTGRES_RUNS: boolean = DATABASE_URL !== undefined && DATABASE_URL !== '' && (REQUIRE_SERVICES || (await reachable(DATABASE_URL)));
+
 export const EVENT_STORES: readonly string[] = [
   'memory',
-  ...(DATABASE_URL !== undefined && (REQUIRE_SERVICES || (await reachable(DATABASE_URL))) ? [DATABASE_URL] : []),
+  ...(POSTGRES_RUNS && DATABASE_URL !== undefined ? [DATABASE_URL] : []),
 ];
 
 export const storeName = (spec: string): string => (spec === 'memory' ? 'memory store' : 'PostgreSQL');
