@@ -70,6 +70,16 @@ describe('pattern-bench run (the built binary)', () => {
     expect(page).toContain('<h1>pattern-bench report</h1>');
   });
 
+  it('the queue pattern runs its embedded broker in a worker thread and still exits by itself', async () => {
+    const r = await run(['run', '--quick', '--patterns', 'queue', '--duration', '0.5', '--json', '--out', join(dir, 'queue')]);
+    expect(r.code).toBe(0);
+    const first = (JSON.parse(r.out) as ResultsDocument).runs[0];
+    expect(first?.state).toBe('completed');
+    if (first?.state !== 'completed') return;
+    expect(first.transport.broker).toMatch(/^pattern-bench embedded broker [\d.]+ \(embedded, worker thread\)$/);
+    expect(first.invariants.ok).toBe(true);
+  });
+
   it('--json prints the results document on stdout', async () => {
     const r = await run(['run', '--quick', '--patterns', 'direct', '--duration', '0.3', '--warmup', '0', '--json', '--out', join(dir, 'json')]);
     expect(r.code).toBe(0);

@@ -123,7 +123,9 @@ export class EventDrivenSystem
     this.transport = {
       protocol: 'AMQP 0-9-1',
       encoding: 'JSON',
-      broker: `${ep.serverProduct} ${ep.serverVersion}`.trim() + (broker.kind === 'embedded' ? ' (embedded, in-process)' : ''),
+      broker:
+        `${ep.serverProduct} ${ep.serverVersion}`.trim() +
+        (broker.placement === 'worker' ? ' (embedded, worker thread)' : broker.placement === 'same-thread' ? ' (embedded, same event loop)' : ''),
       placement: 'same event loop as the load generator',
     };
     this.api = {
