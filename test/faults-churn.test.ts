@@ -66,8 +66,9 @@ describe('adding and removing faults mid-stream', () => {
       await sleep(random.int(5, 30));
     }
     writing = false;
-    await writer;
+    // Faults off first: a held pipe (timeout) keeps the writer waiting for 'drain'.
     for (const name of active) proxy.removeToxic(name);
+    await writer;
     await until(() => gotBytes >= sentBytes, 10_000);
     expect(gotBytes).toBe(sentBytes);
     expect(got.digest('hex')).toBe(sent.digest('hex'));

@@ -7,6 +7,7 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
 import { performance } from 'node:perf_hooks';
 import type { Address } from '../src/patterns/types.js';
 import { FaultProxy } from '../src/faults/proxy.js';
+import { afterEach, beforeEach } from 'vitest';
 import { seededRandom } from '../src/random.js';
 
 export interface TestServer {
@@ -145,4 +146,21 @@ export async function liveHandles(): Promise<Record<string, number>> {
     if (r.startsWith('TCP') || r === 'Timeout') counts[r] = (counts[r] ?? 0) + 1;
   }
   return counts;
+}
+
+/**
+ * An echo server with a fault proxy in front, fresh for every test of the calling
+ * `describe` and closed after it. Read `echo` and `proxy` inside the tests.
+ */
+export function echoProxyFixture(): { echo: TestServer; proxy: FaultProxy } {
+  const fixture = {} as { echo: TestServer; proxy: FaultProxy };
+  beforeEach(async () => {
+    fixture.echo = await startEcho();
+    fixture.proxy = await startProxy(fixture.echo.address);
+  });
+  afterEach(async () => {
+    await fixture.proxy.close();
+    await fixture.echo.close();
+  });
+  return fixture;
 }

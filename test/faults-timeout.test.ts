@@ -1,23 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FaultProxy } from '../src/faults/proxy.js';
+import { describe, expect, it } from 'vitest';
 import { createToxic } from '../src/faults/toxics/registry.js';
-import { dial, outcome, readBytes, sleep, startEcho, startProxy, type TestServer } from './faults-support.js';
+import { dial, echoProxyFixture, outcome, readBytes, sleep } from './faults-support.js';
 
 describe('timeout fault (black hole)', () => {
-  let echo: TestServer;
-  let proxy: FaultProxy;
-  beforeEach(async () => {
-    echo = await startEcho();
-    proxy = await startProxy(echo.address);
-  });
-  afterEach(async () => {
-    await proxy.close();
-    await echo.close();
-  });
+  const f = echoProxyFixture();
 
   it('delivers nothing while active, then everything held, in order, once removed', async () => {
-    proxy.addToxic(createToxic({ type: 'timeout', timeoutMs: 0 }));
-    const client = await dial(proxy.address);
+    f.proxy.addToxic(createToxic({ type: 'timeout', timeoutMs: 0 }));
+    const client = await dial(f.proxy.address);
     let seen = 0;
     client.on('data', (c: Buffer) => (seen += c.length));
     client.write('one;');
@@ -27,7 +17,7 @@ describe('timeout fault (black hole)', () => {
     client.removeAllListeners('data');
     client.pause();
     const reading = readBytes(client, 8);
-    proxy.removeToxic('timeout_downstream');
+    f.proxy.removeToxic('timeout_downstream');
     const { data, ms } = await reading;
     expect(data.toString()).toBe('one;two;');
     expect(ms).toBeLessThan(100);
@@ -35,8 +25,8 @@ describe('timeout fault (black hole)', () => {
   });
 
   it('closes the connection after timeoutMs with no data delivered', async () => {
-    proxy.addToxic(createToxic({ type: 'timeout', timeoutMs: 200, direction: 'upstream' }));
-    const client = await dial(proxy.address);
+    f.proxy.addToxic(createToxic({ type: 'timeout', timeoutMs: 200, direction: 'upstream' }));
+    const client = await dial(f.proxy.address);
     let seen = 0;
     client.on('data', (c: Buffer) => (seen += c.length));
     const ended = outcome(client);
@@ -46,7 +36,7 @@ describe('timeout fault (black hole)', () => {
     expect(ms).toBeGreaterThanOrEqual(180);
     expect(ms).toBeLessThan(300);
     expect(seen).toBe(0);
-    expect(proxy.stats().closes).toBe(1);
+    expect(f.proxy.stats().closes).toBe(1);
     client.destroy();
   });
 });
