@@ -12,7 +12,7 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import Table from 'cli-table3';
-import { LatencyHistogram, type LatencySummary } from '../src/bench/histogram.js';
+import { LatencyHistogram, type LatencySummary } from '../src/metrics/histogram.js';
 import { medianWithCi } from '../src/bench/stats.js';
 import { FaultNetwork } from '../src/faults/network.js';
 import type { Address } from '../src/patterns/types.js';

@@ -6,7 +6,7 @@ export { resolveRunConfig, DEFAULTS, type RunConfig, type RunOptionsInput } from
 export { Runner, runBenchmark, type RunnerEvents, type RunPhase } from './bench/runner.js';
 export { runLoad, type LoadShape, type LoadOptions, type LoadResult, type LoadTarget } from './bench/loadgen.js';
 export type { ResultsDocument, RunResult, CompletedRun, ErroredRun, AbortedRun, Environment } from './bench/results.js';
-export type { LatencySummary } from './bench/histogram.js';
+export type { LatencySummary } from './metrics/histogram.js';
 export { PATTERNS, getPattern } from './patterns/registry.js';
 export type { Pattern, PatternContext, RunningPattern, TransportInfo, TradeOffs, WireMetered, Drainable } from './patterns/types.js';
 export { checkInvariants, type InvariantReport, type InvariantInput } from './workflow/invariants.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { timeToRecover } from '../src/bench/failure.js';
 import type { TimelinePoint } from '../src/bench/loadgen.js';
-import { faultWindow, needsFaultNetwork, segmentsOf, surgesOf } from '../src/faults/player.js';
+import { faultWindow, needsFaultNetwork, segmentsOf, surgesOf } from '../src/bench/player.js';
 import { getScenario, SCENARIOS } from '../src/faults/scenarios/registry.js';
 import { createToxic } from '../src/faults/toxics/registry.js';
 

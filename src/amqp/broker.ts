@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { startBroker, startBrokerInWorker } from '../broker/index.js';
 import { ServiceUnreachableError } from '../errors.js';
 import { routeUrl } from '../net/route-url.js';
-import type { Network } from '../patterns/types.js';
+import type { Network } from '../net/address.js';
 
 /** The broker a pattern talks to: the embedded one (started here) or a given RabbitMQ. */
 export interface BrokerHandle {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { LatencyHistogram, type LatencySummary } from '../bench/histogram.js';
+import { LatencyHistogram, type LatencySummary } from '../metrics/histogram.js';
 import type {
   Backlog,
   BacklogReporter,

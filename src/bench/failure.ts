@@ -1,4 +1,4 @@
-import type { PlayedAction } from '../faults/player.js';
+import type { PlayedAction } from './player.js';
 import type { SystemSnapshot } from '../workflow/services.js';
 import type { LoadResult, SegmentResult, TimelinePoint } from './loadgen.js';
 

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { describeError } from '../errors.js';
 import type { OrderOutcome, OrderRequest } from '../workflow/types.js';
-import { LatencyHistogram, type LatencySummary } from './histogram.js';
+import { LatencyHistogram, type LatencySummary } from '../metrics/histogram.js';
 import { PlacedLog } from './placed.js';
 
 /**

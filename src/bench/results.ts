@@ -3,7 +3,7 @@ import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Backlog, TransportInfo } from '../patterns/types.js';
 import type { InvariantReport } from '../workflow/invariants.js';
-import type { LatencySummary } from './histogram.js';
+import type { LatencySummary } from '../metrics/histogram.js';
 import type { LoadOutcomes, TimelinePoint } from './loadgen.js';
 import type { SequentialResult } from './sequential.js';
 import type { FailureFigures } from './failure.js';

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { AbortedError, describeError, UnknownNameError } from '../errors.js';
 import { FaultNetwork } from '../faults/network.js';
-import { faultWindow, needsFaultNetwork, ScenarioPlayer, segmentsOf, surgesOf } from '../faults/player.js';
+import { faultWindow, needsFaultNetwork, ScenarioPlayer, segmentsOf, surgesOf } from './player.js';
 import { getScenario } from '../faults/scenarios/registry.js';
 import { isProjectionStatsReporter } from '../patterns/event-sourcing/stats.js';
 import { PATTERNS } from '../patterns/registry.js';

@@ -1,7 +1,7 @@
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { InvalidOptionError } from '../errors.js';
-import type { Address } from '../patterns/types.js';
+import type { Address } from '../net/address.js';
 import type { Random } from '../random.js';
 import { isRefusing, type Direction, type Stage, type StageContext, type Toxic } from './toxics/types.js';
 

@@ -1,4 +1,4 @@
-import type { Network } from '../patterns/types.js';
+import type { Network } from './address.js';
 
 /**
  * Rewrite a service URL's host and port to where the run's network routes `hop` (a fault

@@ -1,4 +1,4 @@
-import type { LatencySummary } from '../bench/histogram.js';
+import type { LatencySummary } from '../metrics/histogram.js';
 import type { Random } from '../random.js';
 import type { SystemSnapshot, World } from '../workflow/services.js';
 import type { OrderOutcome, OrderRequest } from '../workflow/types.js';
@@ -42,22 +42,8 @@ export interface PatternOptions {
   readonly resilience?: 'none' | 'default';
 }
 
-export interface Address {
-  readonly host: string;
-  readonly port: number;
-}
-
-/**
- * The run's network: every socket hop a pattern opens (a downstream service, the broker,
- * the event store's database) is dialled at the address `route` returns, so the run can
- * put a fault proxy in front of it. `hop` names the hop for the report, e.g.
- * `rest:payments`. The default routes straight to the target.
- */
-export interface Network {
-  route(hop: string, target: Address): Promise<Address>;
-}
-
-export const DIRECT_NETWORK: Network = { route: async (_hop, target) => target };
+export { DIRECT_NETWORK, type Address, type Network } from '../net/address.js';
+import type { Network } from '../net/address.js';
 
 export interface PatternContext {
   /** Initial stock and balances: a pattern builds its services from this. */
@@ -91,11 +77,8 @@ export interface Pattern {
   start(ctx: PatternContext): Promise<RunningPattern>;
 }
 
-/** Bytes and messages that crossed the pattern's sockets, counted at the sockets. */
-export interface WireStats {
-  readonly bytes: number;
-  readonly messages: number;
-}
+export type { WireStats } from '../wire/meter.js';
+import type { WireStats } from '../wire/meter.js';
 
 /** A running pattern that has a wire and meters it. */
 export interface WireMetered {

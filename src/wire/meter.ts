@@ -1,5 +1,10 @@
 import type { Server as NetServer, Socket } from 'node:net';
-import type { WireStats } from '../patterns/types.js';
+
+/** Bytes and messages that crossed a pattern's sockets, counted at the sockets. */
+export interface WireStats {
+  readonly bytes: number;
+  readonly messages: number;
+}
 
 /**
  * Counts what crosses a pattern's sockets: bytes read + written, and application messages

@@ -1,5 +1,5 @@
 import type { EventStore, RecordedEvent, Subscription } from '../../event-store/index.js';
-import { LatencyHistogram } from '../../bench/histogram.js';
+import { LatencyHistogram } from '../../metrics/histogram.js';
 import type { AppendClock } from './append-clock.js';
 import type { OrdersReadModel } from './read-model.js';
 

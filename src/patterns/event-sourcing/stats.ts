@@ -1,4 +1,4 @@
-import type { LatencySummary } from '../../bench/histogram.js';
+import type { LatencySummary } from '../../metrics/histogram.js';
 import type { RunningPattern } from '../types.js';
 
 /** Figures only an event-sourced pattern has (cumulative since the pattern started). */

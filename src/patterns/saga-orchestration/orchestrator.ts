@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { ExponentialBackoff, handleWhen, retry, type IPolicy } from 'cockatiel';
-import { LatencyHistogram, type LatencySummary } from '../../bench/histogram.js';
+import { LatencyHistogram, type LatencySummary } from '../../metrics/histogram.js';
 import { WrongExpectedVersionError } from '../../event-store/errors.js';
 import type { EventStore } from '../../event-store/types.js';
 import type { Random } from '../../random.js';

@@ -1,8 +1,8 @@
-import type { LoadSurge } from '../bench/loadgen.js';
+import type { LoadSurge } from './loadgen.js';
 import { describeError } from '../errors.js';
 import { isCrashable, type RunningPattern } from '../patterns/types.js';
-import { globMatcher, type FaultNetwork } from './network.js';
-import type { Scenario, ScenarioStep } from './scenarios/types.js';
+import { globMatcher, type FaultNetwork } from '../faults/network.js';
+import type { Scenario, ScenarioStep } from '../faults/scenarios/types.js';
 
 /** A crash that a pattern cannot perform itself is played as its service going down for this share of the window. */
 const CRASH_DOWN_SHARE = 0.1;

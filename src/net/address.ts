@@ -1,0 +1,17 @@
+/** A TCP endpoint. Every server of the system under test binds 127.0.0.1. */
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * The run's network: every socket hop a pattern opens (a downstream service, the broker,
+ * the event store's database) is dialled at the address `route` returns, so the run can
+ * put a fault proxy in front of it. `hop` names the hop for the report, e.g.
+ * `rest:payments`. The default routes straight to the target.
+ */
+export interface Network {
+  route(hop: string, target: Address): Promise<Address>;
+}
+
+export const DIRECT_NETWORK: Network = { route: async (_hop, target) => target };
