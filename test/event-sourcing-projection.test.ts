@@ -17,12 +17,19 @@ async function rebuild(store: EventStore): Promise<OrdersReadModel> {
 function lifecycle(orderId: string, path: 'confirmed' | 'out_of_stock' | 'declined', length: number): NewEvent[] {
   const items = [{ sku: 'sku-1', qty: 1 }];
   const created: NewEvent = { type: ORDER_EVENTS.created, data: { orderId, customerId: 'c', items, amountCents: 500 } };
+  const charged: NewEvent = { type: ORDER_EVENTS.paymentCharged, data: { orderId, items } };
   const all: NewEvent[] =
     path === 'confirmed'
-      ? [created, { type: ORDER_EVENTS.stockReserved, data: { orderId, customerId: 'c', amountCents: 500 } }, { type: ORDER_EVENTS.paymentCharged, data: { orderId } }, { type: ORDER_EVENTS.confirmed, data: { orderId, items } }]
+      ? [created, charged, { type: ORDER_EVENTS.stockReserved, data: { orderId } }, { type: ORDER_EVENTS.confirmed, data: { orderId, items } }]
       : path === 'out_of_stock'
-        ? [created, { type: ORDER_EVENTS.stockRejected, data: { orderId } }, { type: ORDER_EVENTS.cancelled, data: { orderId, items, reason: 'out_of_stock' } }]
-        : [created, { type: ORDER_EVENTS.stockReserved, data: { orderId, customerId: 'c', amountCents: 500 } }, { type: ORDER_EVENTS.paymentDeclined, data: { orderId } }, { type: ORDER_EVENTS.cancelled, data: { orderId, items, reason: 'payment_declined' } }];
+        ? [
+            created,
+            charged,
+            { type: ORDER_EVENTS.stockRejected, data: { orderId, customerId: 'c', amountCents: 500 } },
+            { type: ORDER_EVENTS.paymentRefunded, data: { orderId } },
+            { type: ORDER_EVENTS.cancelled, data: { orderId, items, reason: 'out_of_stock' } },
+          ]
+        : [created, { type: ORDER_EVENTS.paymentDeclined, data: { orderId } }, { type: ORDER_EVENTS.cancelled, data: { orderId, items, reason: 'payment_declined' } }];
   return all.slice(0, Math.max(1, Math.min(length, all.length)));
 }
 

@@ -60,7 +60,7 @@ describe('grpc services', () => {
     expect(after.orders.duplicates).toBe(before.orders.duplicates + 1);
   });
 
-  it('StreamOrderUpdates streams PENDING → RESERVED → CHARGED → CONFIRMED and ends', async () => {
+  it('StreamOrderUpdates streams PENDING → CHARGED → RESERVED → CONFIRMED and ends', async () => {
     const order = { orderId: 'stream-1', customerId: 'cust-1', items: [{ sku: 'sku-1', qty: 1 }], amountCents: 100 };
     const updates: OrderUpdate[] = [];
     const stream = serverStream(client, proto.OrderService.StreamOrderUpdates, { orderId: order.orderId }, 5000);
@@ -72,7 +72,7 @@ describe('grpc services', () => {
     await new Promise((resolve) => setTimeout(resolve, 50)); // the stream is open before the order exists
     await place(order);
     await ended;
-    expect(updates.map((u) => u.status)).toEqual(['PENDING', 'RESERVED', 'CHARGED', 'CONFIRMED']);
+    expect(updates.map((u) => u.status)).toEqual(['PENDING', 'CHARGED', 'RESERVED', 'CONFIRMED']);
   });
 
   it('StreamOrderUpdates of a finished order sends its terminal state and ends', async () => {

@@ -51,13 +51,13 @@ describe('invariant checker', () => {
 
   it('counts a leaked reservation and a leaked charge on a cancelled order', async () => {
     const input = await healthy();
-    const victim = input.snapshot.inventory.reservations.find((r) => r.state === 'released');
-    expect(victim).toBeDefined();
-    const reservations = input.snapshot.inventory.reservations.map((r) => (r === victim ? { ...r, state: 'held' as const } : r));
+    // A cancelled order of the healthy run holds nothing; forge a held reservation and a net charge for it.
+    const victim = byStatus(input.snapshot, 'CANCELLED')[0] as string;
+    const [sku, left] = Object.entries(input.snapshot.inventory.available).find(([, qty]) => qty > 0) as [string, number];
+    const reservations = [...input.snapshot.inventory.reservations.filter((r) => r.orderId !== victim), { orderId: victim, items: [{ sku, qty: 1 }], state: 'held' as const }];
     // Keep stock accounting consistent so that only the leak is reported.
-    const available = { ...input.snapshot.inventory.available };
-    for (const item of victim!.items) available[item.sku] = (available[item.sku] ?? 0) - item.qty;
-    const ledger = [...input.snapshot.payments.ledger, { orderId: victim!.orderId, customerId: 'x', kind: 'charge' as const, amountCents: 1 }];
+    const available = { ...input.snapshot.inventory.available, [sku]: left - 1 };
+    const ledger = [...input.snapshot.payments.ledger, { orderId: victim, customerId: 'x', kind: 'charge' as const, amountCents: 1 }];
     const report = checkInvariants({
       ...input,
       snapshot: { ...input.snapshot, inventory: { ...input.snapshot.inventory, reservations, available }, payments: { ...input.snapshot.payments, ledger } },

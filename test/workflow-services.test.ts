@@ -65,10 +65,12 @@ describe('orders', () => {
     orders.watch('o1', (r) => seen.push(r.status));
     orders.create(order('o1'));
     expect(orders.advance('o1', 'CHARGED')).toBe(true);
-    expect(orders.advance('o1', 'RESERVED')).toBe(false);
+    expect(orders.advance('o1', 'CHARGED')).toBe(false);
+    expect(orders.advance('o1', 'RESERVED')).toBe(true);
+    expect(orders.advance('o1', 'CHARGED')).toBe(false);
     expect(orders.finish('o1', 'CONFIRMED')).toBe(true);
     expect(orders.finish('o1', 'CANCELLED', 'payment_declined')).toBe(false);
-    expect(seen).toEqual(['PENDING', 'CHARGED', 'CONFIRMED']);
+    expect(seen).toEqual(['PENDING', 'CHARGED', 'RESERVED', 'CONFIRMED']);
     expect(orders.outcome('o1')).toEqual({ orderId: 'o1', status: 'CONFIRMED' });
   });
 });
@@ -76,9 +78,17 @@ describe('orders', () => {
 describe('runOrderWorkflow', () => {
   const world = { stock: { a: 10, hot: 1 }, balances: { rich: 1_000_000, poor: 1 } };
 
-  it('confirms, cancels out of stock, and compensates a declined payment', async () => {
+  it('charges before it reserves: confirms, refunds an out-of-stock order, and undoes nothing for a declined one', async () => {
     const s = createServices(world);
-    const ports = directPorts(s);
+    const calls: string[] = [];
+    const direct = directPorts(s);
+    const ports: WorkflowPorts = {
+      reserve: (o) => (calls.push(`reserve ${o.orderId}`), direct.reserve(o)),
+      release: (id) => (calls.push(`release ${id}`), direct.release(id)),
+      charge: (o) => (calls.push(`charge ${o.orderId}`), direct.charge(o)),
+      refund: (id) => (calls.push(`refund ${id}`), direct.refund(id)),
+      notify: (id, st) => (calls.push(`notify ${id} ${st}`), direct.notify(id, st)),
+    };
     expect(await runOrderWorkflow(s.orders, ports, order('ok'))).toEqual({ orderId: 'ok', status: 'CONFIRMED' });
     expect(await runOrderWorkflow(s.orders, ports, order('oos', 'rich', [{ sku: 'hot', qty: 5 }]))).toEqual({
       orderId: 'oos',
@@ -86,9 +96,15 @@ describe('runOrderWorkflow', () => {
       reason: 'out_of_stock',
     });
     expect(await runOrderWorkflow(s.orders, ports, order('poor', 'poor'))).toEqual({ orderId: 'poor', status: 'CANCELLED', reason: 'payment_declined' });
+    expect(calls).toEqual([
+      'charge ok', 'reserve ok', 'notify ok CONFIRMED',
+      'charge oos', 'reserve oos', 'refund oos', 'notify oos CANCELLED',
+      'charge poor', 'notify poor CANCELLED',
+    ]);
     const snap = snapshotServices(s);
     expect(snap.inventory.available.a).toBe(8);
-    expect(snap.inventory.reservations.find((r) => r.orderId === 'poor')?.state).toBe('released');
+    expect(snap.payments.ledger.filter((e) => e.orderId === 'oos').map((e) => e.kind)).toEqual(['charge', 'refund']);
+    expect(snap.inventory.reservations.find((r) => r.orderId === 'poor')).toBeUndefined();
     expect(snap.notifications.sent).toBe(3);
   });
 
@@ -100,7 +116,7 @@ describe('runOrderWorkflow', () => {
     expect(snapshotServices(s).payments.ledger).toHaveLength(1);
   });
 
-  it('a failed charge hop refunds and releases, then cancels with downstream_error', async () => {
+  it('a failed charge hop refunds (the charge may have landed), reserves nothing, and cancels with downstream_error', async () => {
     const s = createServices(world);
     const hopErrors: string[] = [];
     const ports: WorkflowPorts = {
@@ -115,6 +131,28 @@ describe('runOrderWorkflow', () => {
     expect(hopErrors).toEqual(['charge']);
     const snap = snapshotServices(s);
     expect(snap.payments.ledger.map((e) => e.kind)).toEqual(['charge', 'refund']);
+    expect(snap.inventory.reservations).toEqual([]);
     expect(snap.inventory.available.a).toBe(10);
+  });
+
+  it('a failed reserve hop releases, then refunds (newest first), and cancels with downstream_error', async () => {
+    const s = createServices(world);
+    const undone: string[] = [];
+    const direct = directPorts(s);
+    const ports: WorkflowPorts = {
+      ...direct,
+      reserve: async (o) => {
+        s.inventory.reserve(o.orderId, o.items); // the reservation lands, the reply is lost
+        throw new Error('timeout');
+      },
+      release: (id) => (undone.push('release'), direct.release(id)),
+      refund: (id) => (undone.push('refund'), direct.refund(id)),
+    };
+    const outcome = await runOrderWorkflow(s.orders, ports, order('t2'));
+    expect(outcome).toEqual({ orderId: 't2', status: 'CANCELLED', reason: 'downstream_error' });
+    expect(undone).toEqual(['release', 'refund']);
+    const snap = snapshotServices(s);
+    expect(snap.inventory.available.a).toBe(10);
+    expect(snap.payments.ledger.map((e) => e.kind)).toEqual(['charge', 'refund']);
   });
 });

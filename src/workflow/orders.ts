@@ -20,7 +20,7 @@ const RANK: ReadonlyMap<OrderStatus, number> = new Map(ORDER_STATUSES.map((s, i)
 
 /**
  * The orders service: the state of every order. Status only moves forward
- * (PENDING → RESERVED → CHARGED → CONFIRMED, or → CANCELLED from any non-terminal
+ * (PENDING → CHARGED → RESERVED → CONFIRMED, or → CANCELLED from any non-terminal
  * state); a terminal state is final. Repeated creates and stale transitions are absorbed
  * and counted.
  */

@@ -15,8 +15,8 @@ export interface OrderRequest {
   readonly amountCents: number;
 }
 
-/** Every state an order passes through, in order. */
-export const ORDER_STATUSES = ['PENDING', 'RESERVED', 'CHARGED', 'CONFIRMED', 'CANCELLED'] as const;
+/** Every state an order passes through, in order: charged first, then reserved (the article's chain). */
+export const ORDER_STATUSES = ['PENDING', 'CHARGED', 'RESERVED', 'CONFIRMED', 'CANCELLED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 export type TerminalStatus = 'CONFIRMED' | 'CANCELLED';
 

@@ -32,11 +32,13 @@ export function directPorts(services: WorkflowServices): WorkflowPorts {
 }
 
 /**
- * The order workflow, orchestrated by the orders service: reserve stock → charge →
- * confirm; a declined payment releases the reservation; a failed hop compensates every
- * step that may have happened (refund, release — both idempotent, so compensating a step
- * that never ran is harmless) and cancels with `downstream_error`. Idempotent by
- * `orderId`: placing a known order again returns its outcome, or waits for it.
+ * The order workflow, orchestrated by the orders service, in the order of the article's
+ * choreography chain (OrderCreated → charge → PaymentProcessed → reserve → StockReserved):
+ * charge the payment → reserve the stock → confirm. A declined charge cancels with nothing
+ * to undo; stock that is short refunds the charge and cancels. A failed hop compensates
+ * every step that may have happened, newest first (release, refund — both idempotent, so
+ * compensating a step that never ran is harmless) and cancels with `downstream_error`.
+ * Idempotent by `orderId`: placing a known order again returns its outcome, or waits for it.
  */
 export async function runOrderWorkflow(
   orders: OrdersService,
@@ -47,28 +49,28 @@ export async function runOrderWorkflow(
   if (!orders.create(order)) return orders.whenTerminal(order.orderId);
   const { orderId } = order;
 
-  let reserved: ReserveResult;
-  try {
-    reserved = await ports.reserve(order);
-  } catch (err) {
-    onHopError?.('reserve', err);
-    return compensateAfterFailure(orders, ports, orderId, false, onHopError);
-  }
-  if (!reserved.ok) return finish(orders, ports, orderId, 'CANCELLED', onHopError, 'out_of_stock');
-  orders.advance(orderId, 'RESERVED');
-
   let charged: ChargeResult;
   try {
     charged = await ports.charge(order);
   } catch (err) {
     onHopError?.('charge', err);
+    return compensateAfterFailure(orders, ports, orderId, false, onHopError);
+  }
+  if (!charged.ok) return finish(orders, ports, orderId, 'CANCELLED', onHopError, 'payment_declined');
+  orders.advance(orderId, 'CHARGED');
+
+  let reserved: ReserveResult;
+  try {
+    reserved = await ports.reserve(order);
+  } catch (err) {
+    onHopError?.('reserve', err);
     return compensateAfterFailure(orders, ports, orderId, true, onHopError);
   }
-  if (!charged.ok) {
-    await tryHop('release', () => ports.release(orderId), onHopError);
-    return finish(orders, ports, orderId, 'CANCELLED', onHopError, 'payment_declined');
+  if (!reserved.ok) {
+    await tryHop('refund', () => ports.refund(orderId), onHopError);
+    return finish(orders, ports, orderId, 'CANCELLED', onHopError, 'out_of_stock');
   }
-  orders.advance(orderId, 'CHARGED');
+  orders.advance(orderId, 'RESERVED');
   return finish(orders, ports, orderId, 'CONFIRMED', onHopError);
 }
 
@@ -76,12 +78,12 @@ async function compensateAfterFailure(
   orders: OrdersService,
   ports: WorkflowPorts,
   orderId: string,
-  mayHaveCharged: boolean,
+  mayHaveReserved: boolean,
   onHopError: HopErrorListener | undefined,
 ): Promise<OrderOutcome> {
-  // Compensations run in reverse order of the steps they undo.
-  if (mayHaveCharged) await tryHop('refund', () => ports.refund(orderId), onHopError);
-  await tryHop('release', () => ports.release(orderId), onHopError);
+  // Compensations run in reverse order of the steps they undo: the reservation, then the charge.
+  if (mayHaveReserved) await tryHop('release', () => ports.release(orderId), onHopError);
+  await tryHop('refund', () => ports.refund(orderId), onHopError);
   return finish(orders, ports, orderId, 'CANCELLED', onHopError, 'downstream_error');
 }
 

@@ -19,10 +19,11 @@ export const accountStream = (customerId: string): string => ACCOUNT_STREAM_PREF
 /** Events of the order stream. */
 export const ORDER_EVENTS = {
   created: 'OrderCreated',
-  stockReserved: 'StockReserved',
-  stockRejected: 'StockRejected',
   paymentCharged: 'PaymentCharged',
   paymentDeclined: 'PaymentDeclined',
+  stockReserved: 'StockReserved',
+  stockRejected: 'StockRejected',
+  paymentRefunded: 'PaymentRefunded',
   confirmed: 'OrderConfirmed',
   cancelled: 'OrderCancelled',
 } as const;
@@ -39,6 +40,8 @@ export const STOCK_EVENTS = {
 export const ACCOUNT_EVENTS = {
   charged: 'AccountCharged',
   declined: 'AccountChargeDeclined',
+  /** The compensation of a charge whose order ran out of stock. */
+  refunded: 'AccountRefunded',
 } as const;
 
 export interface OrderCreatedData {
@@ -48,8 +51,14 @@ export interface OrderCreatedData {
   readonly amountCents: number;
 }
 
-/** StockReserved carries what payments needs, so it does not read the order back. */
-export interface StockReservedData {
+/** PaymentCharged carries what inventory needs, so it does not read the order back to know the items. */
+export interface PaymentChargedData {
+  readonly orderId: string;
+  readonly items: readonly OrderItem[];
+}
+
+/** StockRejected carries what payments needs to refund, so it does not read the order back. */
+export interface StockRejectedData {
   readonly orderId: string;
   readonly customerId: string;
   readonly amountCents: number;

@@ -1,7 +1,7 @@
 import type { NewEvent, RecordedEvent } from '../../event-store/index.js';
 import type { OrderItem } from '../../workflow/types.js';
 import type { AggregateTypes } from './aggregates.js';
-import { ORDER_EVENTS, STOCK_EVENTS, dataOf, orderStream, stockStream, type OrderCreatedData, type OrderTerminalData, type StockSettledData } from './events.js';
+import { ORDER_EVENTS, STOCK_EVENTS, dataOf, orderStream, stockStream, type OrderTerminalData, type PaymentChargedData, type StockSettledData } from './events.js';
 import { OrderAggregate } from './order-aggregate.js';
 import type { ProcessorHandler } from './processor.js';
 import type { Repository } from './repository.js';
@@ -13,11 +13,11 @@ export interface DuplicateCounter {
 }
 
 /**
- * Inventory, as a processor of the log. On OrderCreated it reserves every line on its
+ * Inventory, as a processor of the log. On PaymentCharged it reserves every line on its
  * stock item stream (in SKU order, so two orders never wait on each other in opposite
  * orders), all or nothing: a line short of stock releases the lines already held. Then it
- * records the answer on the order. On OrderCancelled (a declined payment) it releases.
- * Every step is idempotent by orderId, so a redelivered event changes nothing.
+ * records the answer on the order (reserved confirms it; rejected asks payments for the
+ * refund). Every step is idempotent by orderId, so a redelivered event changes nothing.
  *
  * On OrderConfirmed it notes the order as settleable on each of its items; the next
  * append to that item carries a StockItemsSettled event in the same atomic append (no
@@ -40,7 +40,7 @@ export function inventoryHandler(repo: Repository, types: AggregateTypes, counte
     const pending = settleable.get(sku);
     for (const orderId of (last.data as unknown as StockSettledData).orderIds) pending?.delete(orderId);
   };
-  const reserve = async (order: OrderCreatedData, alive: () => boolean): Promise<void> => {
+  const reserve = async (order: PaymentChargedData, alive: () => boolean): Promise<void> => {
     const current = await repo.load(types.order, orderStream(order.orderId));
     if (current.state?.stock !== undefined) {
       counter.duplicates++; // decided before a crash: nothing to redo
@@ -86,7 +86,7 @@ export function inventoryHandler(repo: Repository, types: AggregateTypes, counte
   };
 
   return (event: RecordedEvent, alive) => {
-    if (event.type === ORDER_EVENTS.created) return reserve(dataOf<OrderCreatedData>(event), alive);
+    if (event.type === ORDER_EVENTS.paymentCharged) return reserve(dataOf<PaymentChargedData>(event), alive);
     if (event.type === ORDER_EVENTS.confirmed) {
       const { orderId, items } = dataOf<OrderTerminalData>(event);
       for (const { sku } of items) {
@@ -95,12 +95,7 @@ export function inventoryHandler(repo: Repository, types: AggregateTypes, counte
       }
       return undefined;
     }
-    if (event.type === ORDER_EVENTS.cancelled) {
-      const d = dataOf<OrderTerminalData>(event);
-      // Out of stock: nothing is held (the reserve step released it before cancelling).
-      if (d.reason === 'out_of_stock') return undefined;
-      return release(d.orderId, sortedBySku(d.items), alive);
-    }
+    // A cancelled order holds no stock: declined before the reserve, or released by it when a line was short.
     return undefined;
   };
 }

@@ -10,8 +10,8 @@ export interface OrderState {
   readonly amountCents: number;
   readonly status: OrderStatus;
   readonly reason?: CancelReason;
+  readonly payment?: 'charged' | 'declined' | 'refunded';
   readonly stock?: 'reserved' | 'rejected';
-  readonly payment?: 'charged' | 'declined';
 }
 
 /** A stream that does not exist yet. */
@@ -28,14 +28,16 @@ export function applyOrderEvent(state: MaybeOrder, event: Pick<RecordedEvent, 't
   }
   if (state === null) return null;
   switch (event.type) {
-    case ORDER_EVENTS.stockReserved:
-      return { ...state, stock: 'reserved', status: 'RESERVED' };
-    case ORDER_EVENTS.stockRejected:
-      return { ...state, stock: 'rejected' };
     case ORDER_EVENTS.paymentCharged:
       return { ...state, payment: 'charged', status: 'CHARGED' };
     case ORDER_EVENTS.paymentDeclined:
       return { ...state, payment: 'declined' };
+    case ORDER_EVENTS.stockReserved:
+      return { ...state, stock: 'reserved', status: 'RESERVED' };
+    case ORDER_EVENTS.stockRejected:
+      return { ...state, stock: 'rejected' };
+    case ORDER_EVENTS.paymentRefunded:
+      return { ...state, payment: 'refunded' };
     case ORDER_EVENTS.confirmed:
       return { ...state, status: 'CONFIRMED' };
     case ORDER_EVENTS.cancelled: {
@@ -51,10 +53,11 @@ export const orderToJson = (state: MaybeOrder): JsonObject => (state === null ? 
 export const orderFromJson = (json: JsonObject): MaybeOrder => ('orderId' in json ? (json as unknown as OrderState) : null);
 
 /**
- * The order aggregate's decisions: each returns the events to append (an empty list when
- * the command was already applied — a redelivery, absorbed and counted as a duplicate).
- * A business outcome and its consequence are appended together, atomically: a rejected
- * reservation cancels the order, a charge confirms it, a declined charge cancels it.
+ * The order aggregate's decisions, in the workflow's order (charge → reserve → confirm):
+ * each returns the events to append (an empty list when the command was already applied —
+ * a redelivery, absorbed and counted as a duplicate). A business outcome and its
+ * consequence are appended together, atomically: a declined charge cancels the order,
+ * reserved stock confirms it, a refund after stock ran out cancels it.
  */
 export const OrderAggregate = {
   place(state: MaybeOrder, order: OrderRequest): NewEvent[] {
@@ -63,23 +66,29 @@ export const OrderAggregate = {
     return [{ type: ORDER_EVENTS.created, data: data as unknown as JsonObject }];
   },
 
-  recordStock(state: MaybeOrder, reserved: boolean): NewEvent[] {
-    if (state === null || state.stock !== undefined || state.status !== 'PENDING') return [];
-    const { orderId, customerId, amountCents } = state;
-    if (reserved) return [{ type: ORDER_EVENTS.stockReserved, data: { orderId, customerId, amountCents } }];
-    return [{ type: ORDER_EVENTS.stockRejected, data: { orderId } }, cancelled(state, 'out_of_stock')];
+  recordPayment(state: MaybeOrder, charged: boolean): NewEvent[] {
+    if (state === null || state.payment !== undefined || state.status !== 'PENDING') return [];
+    const { orderId } = state;
+    if (charged) return [{ type: ORDER_EVENTS.paymentCharged, data: { orderId, items: itemsJson(state.items) } }];
+    return [{ type: ORDER_EVENTS.paymentDeclined, data: { orderId } }, cancelled(state, 'payment_declined')];
   },
 
-  recordPayment(state: MaybeOrder, charged: boolean): NewEvent[] {
-    if (state === null || state.stock !== 'reserved' || state.payment !== undefined || state.status !== 'RESERVED') return [];
-    const { orderId } = state;
-    if (charged) {
+  recordStock(state: MaybeOrder, reserved: boolean): NewEvent[] {
+    if (state === null || state.payment !== 'charged' || state.stock !== undefined || state.status !== 'CHARGED') return [];
+    const { orderId, customerId, amountCents } = state;
+    if (reserved) {
       return [
-        { type: ORDER_EVENTS.paymentCharged, data: { orderId } },
+        { type: ORDER_EVENTS.stockReserved, data: { orderId } },
         { type: ORDER_EVENTS.confirmed, data: { orderId, items: itemsJson(state.items) } },
       ];
     }
-    return [{ type: ORDER_EVENTS.paymentDeclined, data: { orderId } }, cancelled(state, 'payment_declined')];
+    // Not terminal yet: the charge is refunded first (the compensation), then the order is cancelled.
+    return [{ type: ORDER_EVENTS.stockRejected, data: { orderId, customerId, amountCents } }];
+  },
+
+  recordRefund(state: MaybeOrder): NewEvent[] {
+    if (state === null || state.stock !== 'rejected' || state.payment !== 'charged' || state.status !== 'CHARGED') return [];
+    return [{ type: ORDER_EVENTS.paymentRefunded, data: { orderId: state.orderId } }, cancelled(state, 'out_of_stock')];
   },
 };
 

@@ -1,30 +1,41 @@
 import type { RecordedEvent } from '../../event-store/index.js';
-import { AccountAggregate } from './account-aggregate.js';
+import { AccountAggregate, type AccountState, type ChargeDecision } from './account-aggregate.js';
 import type { AggregateTypes } from './aggregates.js';
-import { ORDER_EVENTS, accountStream, dataOf, orderStream, type StockReservedData } from './events.js';
+import { ORDER_EVENTS, accountStream, dataOf, orderStream, type OrderCreatedData, type StockRejectedData } from './events.js';
 import type { DuplicateCounter } from './inventory-processor.js';
 import { OrderAggregate } from './order-aggregate.js';
 import type { ProcessorHandler } from './processor.js';
 import type { Repository } from './repository.js';
 
 /**
- * Payments, as a processor of the log: on StockReserved it charges the customer's
- * account stream (idempotent by orderId: the account remembers every decision) and
- * records the answer on the order, which confirms or cancels it in the same append.
+ * Payments, as a processor of the log. On OrderCreated it charges the customer's account
+ * stream (idempotent by orderId: the account remembers every decision) and records the
+ * answer on the order (a declined charge cancels it in the same append). On StockRejected
+ * — the compensation — it refunds the charge and records the refund, which cancels the order.
  */
 export function paymentsHandler(repo: Repository, types: AggregateTypes, counter: DuplicateCounter): ProcessorHandler {
-  const charge = async (d: StockReservedData, alive: () => boolean): Promise<void> => {
-    const charged = await repo.execute(
+  const onAccount = (customerId: string, decide: (s: AccountState) => ChargeDecision, alive: () => boolean): Promise<boolean> =>
+    repo.execute(
       types.account,
-      accountStream(d.customerId),
+      accountStream(customerId),
       (s) => {
-        const decision = AccountAggregate.charge(s, d.orderId, d.amountCents);
+        const decision = decide(s);
         if (decision.duplicate) counter.duplicates++;
         return { events: decision.events, result: decision.ok };
       },
       alive,
     );
+  const charge = async (d: OrderCreatedData, alive: () => boolean): Promise<void> => {
+    const charged = await onAccount(d.customerId, (s) => AccountAggregate.charge(s, d.orderId, d.amountCents), alive);
     await repo.execute(types.order, orderStream(d.orderId), (s) => ({ events: OrderAggregate.recordPayment(s, charged), result: undefined }), alive);
   };
-  return (event: RecordedEvent, alive) => (event.type === ORDER_EVENTS.stockReserved ? charge(dataOf<StockReservedData>(event), alive) : undefined);
+  const refund = async (d: StockRejectedData, alive: () => boolean): Promise<void> => {
+    await onAccount(d.customerId, (s) => AccountAggregate.refund(s, d.orderId), alive);
+    await repo.execute(types.order, orderStream(d.orderId), (s) => ({ events: OrderAggregate.recordRefund(s), result: undefined }), alive);
+  };
+  return (event: RecordedEvent, alive) => {
+    if (event.type === ORDER_EVENTS.created) return charge(dataOf<OrderCreatedData>(event), alive);
+    if (event.type === ORDER_EVENTS.stockRejected) return refund(dataOf<StockRejectedData>(event), alive);
+    return undefined;
+  };
 }

@@ -19,8 +19,8 @@ export type TerminalListener = (view: OrderView & { readonly status: TerminalSta
 
 const STATUS_BY_EVENT: Readonly<Record<string, OrderStatus>> = {
   [ORDER_EVENTS.created]: 'PENDING',
-  [ORDER_EVENTS.stockReserved]: 'RESERVED',
   [ORDER_EVENTS.paymentCharged]: 'CHARGED',
+  [ORDER_EVENTS.stockReserved]: 'RESERVED',
   [ORDER_EVENTS.confirmed]: 'CONFIRMED',
   [ORDER_EVENTS.cancelled]: 'CANCELLED',
 };

@@ -62,6 +62,7 @@ export class SystemFold {
   private applyAccount(customerId: string, event: RecordedEvent): void {
     const { orderId, amountCents } = dataOf<AccountData>(event);
     if (event.type === ACCOUNT_EVENTS.charged) this.ledger.push({ orderId, customerId, kind: 'charge', amountCents });
+    else if (event.type === ACCOUNT_EVENTS.refunded) this.ledger.push({ orderId, customerId, kind: 'refund', amountCents });
     else if (event.type === ACCOUNT_EVENTS.declined) this.declined.push(orderId);
   }
 

@@ -16,7 +16,7 @@ import { WARM_UP_CALLS, warmUp } from '../../placement/warmup.js';
 import type { WireMeter } from '../../wire/meter.js';
 import type { OrderRecord } from '../../workflow/orders.js';
 import { createServices, snapshotServices, type World, type WorkflowServices } from '../../workflow/services.js';
-import { isTerminal, type CancelReason, type OrderItem, type OrderOutcome, type OrderRequest } from '../../workflow/types.js';
+import { isTerminal, ORDER_STATUSES, type CancelReason, type OrderItem, type OrderOutcome, type OrderRequest } from '../../workflow/types.js';
 import { runOrderWorkflow, type WorkflowPorts } from '../../workflow/workflow.js';
 import type { Address } from '../types.js';
 import { createClient, grpcError, isStatus, statusName, unary } from './calls.js';
@@ -251,7 +251,6 @@ export const startGrpcServices: HostFactory<GrpcInit> = async (
       hopErrors[kind] = (hopErrors[kind] ?? 0) + 1;
     };
 
-    const RANK = ['PENDING', 'RESERVED', 'CHARGED', 'CONFIRMED', 'CANCELLED'];
     const ordersAt = await started((server) =>
       server.addService(proto.OrderService, {
         PlaceOrder: handle(meter, async (req: PlaceOrderRequest): Promise<OrderUpdate> => toUpdate(await runOrderWorkflow(orders, ports, toOrder(req), onHopError))),
@@ -265,7 +264,7 @@ export const startGrpcServices: HostFactory<GrpcInit> = async (
           // Status only moves forward: send each state once, the current one first, and end after the terminal one.
           let sent = -1;
           const send = (record: OrderRecord) => {
-            const rank = RANK.indexOf(record.status);
+            const rank = ORDER_STATUSES.indexOf(record.status);
             if (rank <= sent) return;
             sent = rank;
             meter.countMessages(1);

@@ -4,49 +4,51 @@ import type { Pattern } from '../types.js';
 /** The routing keys of the queue pattern's events. */
 export const KEYS = {
   orderPlaced: 'order.placed',
-  stockReserved: 'stock.reserved',
-  stockRejected: 'stock.rejected',
   paymentCharged: 'payment.charged',
   paymentDeclined: 'payment.declined',
+  stockReserved: 'stock.reserved',
+  stockRejected: 'stock.rejected',
 } as const;
 
 /**
- * The order workflow as a pipeline of queues: orders publishes `order.placed`; inventory
- * reserves and publishes `stock.reserved` or `stock.rejected`; payments charges on
- * `stock.reserved` and publishes `payment.charged` or `payment.declined`; inventory
- * releases on `payment.declined`; orders turns the results into `order.confirmed` or
- * `order.cancelled`. Every consumer is idempotent by orderId (the services are).
+ * The order workflow as a pipeline of queues, in the workflow's order (charge → reserve →
+ * confirm): orders publishes `order.placed`; payments charges and publishes
+ * `payment.charged` or `payment.declined`; inventory reserves on `payment.charged` and
+ * publishes `stock.reserved` or `stock.rejected`; payments refunds on `stock.rejected` (the
+ * compensation, fire and forget); orders turns the results into `order.confirmed` or
+ * `order.cancelled` at once — unlike the choreographed saga, it does not wait for the
+ * refund. Every consumer is idempotent by orderId (the services are).
  */
 export const queueWorkflow: EventWorkflow = {
   name: 'queue',
   startKey: KEYS.orderPlaced,
   services: {
-    inventory: {
-      keys: [KEYS.orderPlaced, KEYS.paymentDeclined],
+    payments: {
+      keys: [KEYS.orderPlaced, KEYS.stockRejected],
       async handle(api, key, { order }) {
-        if (key === KEYS.paymentDeclined) {
-          api.services.inventory.release(order.orderId);
+        if (key === KEYS.stockRejected) {
+          api.services.payments.refund(order.orderId);
           return;
         }
-        const r = api.services.inventory.reserve(order.orderId, order.items);
-        await api.publish('inventory', r.ok ? KEYS.stockReserved : KEYS.stockRejected, { order });
-      },
-    },
-    payments: {
-      keys: [KEYS.stockReserved],
-      async handle(api, _key, { order }) {
         const r = api.services.payments.charge(order.orderId, order.customerId, order.amountCents);
         await api.publish('payments', r.ok ? KEYS.paymentCharged : KEYS.paymentDeclined, { order });
       },
     },
+    inventory: {
+      keys: [KEYS.paymentCharged],
+      async handle(api, _key, { order }) {
+        const r = api.services.inventory.reserve(order.orderId, order.items);
+        await api.publish('inventory', r.ok ? KEYS.stockReserved : KEYS.stockRejected, { order });
+      },
+    },
     orders: {
-      keys: [KEYS.stockRejected, KEYS.paymentCharged, KEYS.paymentDeclined],
+      keys: [KEYS.paymentDeclined, KEYS.stockReserved, KEYS.stockRejected],
       async handle(api, key, { order }) {
         const { orders } = api.services;
-        if (key === KEYS.stockRejected) orders.finish(order.orderId, 'CANCELLED', 'out_of_stock');
-        else if (key === KEYS.paymentDeclined) orders.finish(order.orderId, 'CANCELLED', 'payment_declined');
+        if (key === KEYS.paymentDeclined) orders.finish(order.orderId, 'CANCELLED', 'payment_declined');
+        else if (key === KEYS.stockRejected) orders.finish(order.orderId, 'CANCELLED', 'out_of_stock');
         else {
-          orders.advance(order.orderId, 'CHARGED');
+          orders.advance(order.orderId, 'RESERVED');
           orders.finish(order.orderId, 'CONFIRMED');
         }
         // The order's state as it stands: a redelivered event republishes the same outcome.

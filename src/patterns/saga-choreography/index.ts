@@ -55,7 +55,7 @@ export const choreographyWorkflow: EventWorkflow = {
           // The saga is fully compensated: only now is the order cancelled.
           if (orders.finish(orderId, 'CANCELLED', 'out_of_stock') && event.failedAt !== undefined) api.compensated(event.failedAt);
         } else {
-          orders.advance(orderId, 'CHARGED');
+          orders.advance(orderId, 'RESERVED');
           orders.finish(orderId, 'CONFIRMED');
         }
         await api.publishOutcome(orderId);

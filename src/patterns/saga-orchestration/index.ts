@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Client } from '@grpc/grpc-js';
-import type { LatencySummary } from '../../bench/histogram.js';
+import type { LatencySummary } from '../../metrics/histogram.js';
 import { openEventStore } from '../../event-store/index.js';
 import type { EventStore } from '../../event-store/types.js';
 import { createServices, snapshotServices, type SystemSnapshot, type WorkflowServices } from '../../workflow/services.js';
@@ -160,7 +160,7 @@ async function start(ctx: PatternContext): Promise<OrchestratedSaga> {
       release: (id) => timed.release(id).catch(count('release')),
       notify: (id, status) => timed.notify(id, status).catch(count('notify')),
       confirm: async (id) => {
-        orders.advance(id, 'CHARGED');
+        orders.advance(id, 'RESERVED');
         orders.finish(id, 'CONFIRMED');
       },
       cancel: async (id, reason) => {
