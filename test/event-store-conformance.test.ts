@@ -2,10 +2,12 @@ import { setImmediate as tick } from 'node:timers/promises';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  connectEventStore,
   EventStoreClosedError,
   MemoryEventStore,
   openPostgresEventStore,
   readAllEvents,
+  startEventStoreServer,
   WrongExpectedVersionError,
   type EventStore,
   type NewEvent,
@@ -24,6 +26,23 @@ const stores: { name: string; open: () => Promise<EventStore>; run: boolean; pro
     open: () => openPostgresEventStore(DATABASE_URL ?? '', { connectTimeoutMs: 3000 }),
     run: POSTGRES_RUNS,
     propertyRuns: 20,
+  },
+  {
+    name: 'remote (memory store over TCP)',
+    // A server per store; closing the client closes its server too.
+    open: async () => {
+      const server = await startEventStoreServer();
+      const store = await connectEventStore(server.url);
+      const closeClient = store.close.bind(store);
+      return Object.assign(store, {
+        close: async () => {
+          await closeClient();
+          await server.close();
+        },
+      });
+    },
+    run: true,
+    propertyRuns: 100,
   },
 ];
 

@@ -10,6 +10,9 @@ export type * from './types.js';
 export { EventStoreClosedError, WrongExpectedVersionError } from './errors.js';
 export { MemoryEventStore } from './memory.js';
 export { PostgresEventStore, openPostgresEventStore, type PostgresEventStoreOptions } from './postgres.js';
+export { startEventStoreServer, type EventStoreServer, type EventStoreServerOptions } from './server.js';
+export { connectEventStore, EventStoreConnectionError, RemoteEventStore, type RemoteEventStoreOptions } from './remote.js';
+export { formatEventStoreUrl, parseEventStoreUrl, type EventStoreAddress } from './wire.js';
 
 /**
  * Opens the store named by `--event-store`: `'memory'` or a `postgres://` URL.

@@ -51,7 +51,8 @@ export class MemoryEventStore implements EventStore {
       streamEvents = [];
       this.#streams.set(stream, streamEvents);
     }
-    const recordedAt = Date.now();
+    // Sub-millisecond epoch time, so that a reader on another thread can measure lag from it.
+    const recordedAt = performance.timeOrigin + performance.now();
     const positions: number[] = [];
     for (const event of events) {
       const recorded: RecordedEvent =

@@ -1,6 +1,6 @@
 /**
  * The event store contract used by the event-sourcing pattern. One interface, two
- * stores: memory (the default, in-process) and PostgreSQL.
+ * stores: memory (the default, in-process, or served over TCP by server.ts) and PostgreSQL.
  *
  * Numbering conventions (both 1-based, so that 0 always means "nothing yet"):
  * - a stream's **version** is the number of events in it; its first event has version 1,
@@ -33,7 +33,7 @@ export interface RecordedEvent extends NewEvent {
   readonly version: number;
   /** Global position, strictly increasing across all streams. */
   readonly position: number;
-  /** When the store recorded the event, in milliseconds since the Unix epoch. */
+  /** When the store recorded the event, in ms since the epoch, fractional where the store has finer time. */
   readonly recordedAt: number;
 }
 
