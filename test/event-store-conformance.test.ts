@@ -86,6 +86,16 @@ for (const { name, open, run, propertyRuns } of stores) describe.skipIf(!run)(`e
     await Promise.all(opened.splice(0).map((s) => s.close()));
   });
 
+  it('head() is 0 for an empty log and the last position after appends to several streams', async () => {
+    const store = await fresh();
+    expect(await store.head()).toBe(0);
+    await store.append('a', events(3), 0);
+    const last = await store.append('b', events(2), 0);
+    expect(await store.head()).toBe(last.positions[1]);
+    const all = await store.readAll(0, 100);
+    expect(await store.head()).toBe(all[all.length - 1]?.position);
+  });
+
   it('appends and reads a stream back in version order', async () => {
     const store = await fresh();
     const first = await store.append('order-1', [

@@ -90,6 +90,11 @@ export class MemoryEventStore implements EventStore {
     return this.#log.slice(afterPosition, afterPosition + limit);
   }
 
+  async head(): Promise<number> {
+    this.#checkOpen();
+    return this.#log.length;
+  }
+
   subscribe(afterPosition: number, handler: EventHandler, options?: SubscribeOptions): Subscription {
     this.#checkOpen();
     const sub = new CatchUpSubscription(afterPosition, handler, this.#source, options);

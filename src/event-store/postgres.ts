@@ -199,6 +199,12 @@ export class PostgresEventStore implements EventStore {
     return rows.map(toRecorded);
   }
 
+  async head(): Promise<number> {
+    this.#checkOpen();
+    const { rows } = await this.pool.query<{ head: string }>({ name: 'pb_es_head', text: this.#sql.head });
+    return Number(rows[0]?.head ?? 0);
+  }
+
   subscribe(afterPosition: number, handler: EventHandler, options?: SubscribeOptions): Subscription {
     this.#checkOpen();
     const sub = new CatchUpSubscription(afterPosition, handler, this.#source, options);
@@ -341,6 +347,7 @@ function statements(schema: string) {
     version: `SELECT coalesce(max(version), 0) AS version FROM ${s}.events WHERE stream = $1`,
     readStream: `SELECT ${columns} FROM ${s}.events WHERE stream = $1 AND version > $2 ORDER BY version`,
     readAll: `SELECT ${columns} FROM ${s}.events WHERE position > $1 ORDER BY position LIMIT $2`,
+    head: `SELECT coalesce(max(position), 0) AS head FROM ${s}.events`,
     saveSnapshot:
       `INSERT INTO ${s}.snapshots AS sn (stream, version, state, saved_at) VALUES ($1, $2, $3::jsonb, $4) ` +
       'ON CONFLICT (stream) DO UPDATE SET version = excluded.version, state = excluded.state, saved_at = excluded.saved_at ' +

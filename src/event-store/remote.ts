@@ -136,6 +136,11 @@ export class RemoteEventStore implements EventStore {
     return freezeAll(await this.#call({ id: ++this.#lastId, op: 'readAll', afterPosition, limit }));
   }
 
+  async head(): Promise<number> {
+    this.#checkOpen();
+    return this.#call({ id: ++this.#lastId, op: 'head' });
+  }
+
   subscribe(afterPosition: number, handler: EventHandler, options: SubscribeOptions = {}): Subscription {
     this.#checkOpen();
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;

@@ -167,6 +167,8 @@ class Peer {
         return store.readStream(request.stream, request.afterVersion);
       case 'readAll':
         return store.readAll(request.afterPosition, request.limit);
+      case 'head':
+        return store.head();
       case 'saveSnapshot':
         return store.saveSnapshot(request.stream, request.version, request.state);
       case 'loadSnapshot':

@@ -115,6 +115,12 @@ export interface EventStore {
    */
   readAll(afterPosition: number, limit?: number): Promise<readonly RecordedEvent[]>;
 
+  /**
+   * The position of the last event in the log (0 for an empty log): how far a subscriber
+   * at checkpoint c is behind is the number of events after c, at most `head() - c`.
+   */
+  head(): Promise<number>;
+
   /** Starts a catch-up-then-live subscription after `afterPosition` (0: from the start). */
   subscribe(afterPosition: number, handler: EventHandler, options?: SubscribeOptions): Subscription;
 

@@ -29,6 +29,7 @@ export type Request =
   | { id: number; op: 'append'; stream: string; events: readonly NewEvent[]; expectedVersion: ExpectedVersion }
   | { id: number; op: 'readStream'; stream: string; afterVersion: number }
   | { id: number; op: 'readAll'; afterPosition: number; limit: number }
+  | { id: number; op: 'head' }
   | { id: number; op: 'saveSnapshot'; stream: string; version: number; state: JsonObject }
   | { id: number; op: 'loadSnapshot'; stream: string }
   | { id: number; op: 'subscribe'; afterPosition: number; batchSize: number };
@@ -44,6 +45,7 @@ export interface Results {
   append: AppendResult;
   readStream: RecordedEvent[];
   readAll: RecordedEvent[];
+  head: number;
   saveSnapshot: undefined;
   loadSnapshot: Snapshot | undefined;
 }
