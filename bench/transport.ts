@@ -4,27 +4,22 @@
  * One order = one call to an orders service that runs the workflow in-process (single
  * hop). The same REST server is driven by pattern-bench's load generator (undici) and by
  * autocannon (a separate process), with the same number of connections; a gRPC server by
- * pattern-bench. The services run where `--placement` says (default: a worker thread, so
- * they have a core of their own, as they do against autocannon's separate process).
- * Rounds alternate the three measurements; medians are printed.
+ * pattern-bench. The services run where `--placement` says (default `shared`: one worker
+ * thread, so they have a core of their own, as they do against autocannon's separate
+ * process). Rounds alternate the three measurements; medians are printed.
  *
- *   node dist/bench/transport.js [--connections 10] [--duration 3] [--rounds 5] [--placement worker|same-thread]
- *
- * With --compare-placement it measures the default-placement question instead: the whole
- * workflow of rest and grpc with the services in a worker thread vs in the load generator's
- * event loop, both started once (so both stay warm), alternating in paired rounds.
+ *   node dist/bench/transport.js [--connections 10] [--duration 3] [--rounds 5] [--placement same-thread|shared]
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { runLoad } from '../src/bench/loadgen.js';
-import { placeHost, type HostModule, type PlacedHost } from '../src/placement/index.js';
+import { addressOf, type ComponentModule } from '../src/placement/component.js';
+import { PlacedSystem } from '../src/placement/system.js';
 import { createGrpcClient, GRPC_DEFAULTS, type GrpcSettings } from '../src/patterns/grpc/index.js';
 import { startGrpcSingleHop } from '../src/patterns/grpc/single-hop.js';
 import { createRestClient, REST_DEFAULTS, type RestSettings } from '../src/patterns/rest/index.js';
 import { startRestSingleHop, type SingleHopInit } from '../src/patterns/rest/single-hop.js';
-import { grpcPattern } from '../src/patterns/grpc/index.js';
-import { restPattern } from '../src/patterns/rest/index.js';
-import { DIRECT_NETWORK, type Address, type Pattern, type Placement, type RunningPattern } from '../src/patterns/types.js';
+import { DIRECT_NETWORK, type Address, type Placement } from '../src/patterns/types.js';
 import { seededRandom } from '../src/random.js';
 import { OrderGenerator } from '../src/workflow/generator.js';
 import type { OrderOutcome, OrderRequest } from '../src/workflow/types.js';
@@ -34,24 +29,18 @@ interface Options {
   durationS: number;
   rounds: number;
   placement: Placement;
-  comparePlacement: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { connections: 10, durationS: 3, rounds: 5, placement: 'worker', comparePlacement: false };
+  const options: Options = { connections: 10, durationS: 3, rounds: 5, placement: 'shared' };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1] ?? ''];
-    if (flag === '--compare-placement') {
-      options.comparePlacement = true;
-      i--;
-      continue;
-    }
     const n = Number(value);
     const positive = Number.isFinite(n) && n > 0;
     if (flag === '--connections' && positive && Number.isInteger(n)) options.connections = n;
     else if (flag === '--duration' && positive) options.durationS = n;
     else if (flag === '--rounds' && positive && Number.isInteger(n)) options.rounds = n;
-    else if (flag === '--placement' && (value === 'worker' || value === 'same-thread')) options.placement = value;
+    else if (flag === '--placement' && (value === 'shared' || value === 'same-thread')) options.placement = value;
     else {
       console.error(`invalid option ${flag ?? ''} ${JSON.stringify(value)}`);
       process.exit(2);
@@ -135,69 +124,37 @@ function summary(name: string, runs: readonly Measured[], unit = 'req/s'): strin
 }
 
 /** The whole workflow, worker thread vs same event loop, paired rounds in alternating order. */
-async function comparePlacement(options: Options): Promise<void> {
-  const placements: readonly Placement[] = ['worker', 'same-thread'];
-  console.log(`whole workflow, ${options.connections} concurrent orders, ${options.durationS} s per measurement after ${WARMUP_MS / 1000} s warm-up; medians of ${options.rounds} paired rounds`);
-  for (const pattern of [restPattern, grpcPattern] as readonly Pattern[]) {
-    const generator = new OrderGenerator(seededRandom(42));
-    const world = generator.world();
-    const running = new Map<Placement, RunningPattern>();
-    const results = new Map<Placement, Measured[]>(placements.map((p) => [p, []]));
-    try {
-      for (const placement of placements) {
-        running.set(placement, await pattern.start({ world, random: seededRandom(1), options: { broker: 'embedded', eventStore: 'memory', placement }, network: DIRECT_NETWORK }));
-      }
-      for (let round = 0; round < options.rounds; round++) {
-        for (const placement of round % 2 === 0 ? placements : [...placements].reverse()) {
-          const target = running.get(placement);
-          if (target) results.get(placement)?.push(await measurePatternBench((o) => target.placeOrder(o), generator, options));
-        }
-      }
-    } finally {
-      for (const r of running.values()) await r.stop();
-    }
-    const worker = results.get('worker') ?? [];
-    const same = results.get('same-thread') ?? [];
-    console.log(summary(`${pattern.id.padEnd(5)} worker threads`, worker, 'orders/s'));
-    console.log(summary(`${pattern.id.padEnd(5)} same event loop`, same, 'orders/s'));
-    console.log(`${pattern.id.padEnd(5)} worker faster in ${worker.filter((w, i) => w.rps > (same[i]?.rps ?? 0)).length}/${options.rounds} rounds`);
-  }
-}
-
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  if (options.comparePlacement) return comparePlacement(options);
   const generator = new OrderGenerator(seededRandom(42));
   const world = generator.world();
-  const restModule: HostModule<SingleHopInit<RestSettings>> = {
+  const restModule: ComponentModule<SingleHopInit<RestSettings>, Record<never, never>> = {
     url: new URL('../src/patterns/rest/single-hop.js', import.meta.url),
     exportName: 'startRestSingleHop',
     factory: startRestSingleHop,
   };
-  const grpcModule: HostModule<SingleHopInit<GrpcSettings>> = {
+  const grpcModule: ComponentModule<SingleHopInit<GrpcSettings>, Record<never, never>> = {
     url: new URL('../src/patterns/grpc/single-hop.js', import.meta.url),
     exportName: 'startGrpcSingleHop',
     factory: startGrpcSingleHop,
   };
-  const hosts: PlacedHost[] = [];
+  const system = PlacedSystem.open({ placement: options.placement, network: DIRECT_NETWORK, random: seededRandom(7) });
   try {
-    const restHost = await placeHost(options.placement, restModule, { world, settings: REST_DEFAULTS }, DIRECT_NETWORK);
-    hosts.push(restHost);
-    const grpcHost = await placeHost(options.placement, grpcModule, { world, settings: GRPC_DEFAULTS }, DIRECT_NETWORK);
-    hosts.push(grpcHost);
-    const rest = createRestClient(restHost.address);
-    const grpc = createGrpcClient(grpcHost.address);
+    const restAddress = addressOf(await system.start('rest-single-hop', restModule, { world, settings: REST_DEFAULTS }), 'http');
+    const grpcAddress = addressOf(await system.start('grpc-single-hop', grpcModule, { world, settings: GRPC_DEFAULTS }), 'grpc');
+    const rest = createRestClient(restAddress);
+    const grpc = createGrpcClient(grpcAddress);
 
     console.error(
       `transport bench: ${options.connections} connections, ${options.durationS} s per measurement after ${WARMUP_MS / 1000} s warm-up, ` +
-        `${options.rounds} rounds, services in ${restHost.placement}`,
+        `${options.rounds} rounds, placement ${options.placement}`,
     );
     const pbRest: Measured[] = [];
     const acRest: Measured[] = [];
     const pbGrpc: Measured[] = [];
     for (let round = 1; round <= options.rounds; round++) {
       pbRest.push(await measurePatternBench(rest.placeOrder, generator, options));
-      acRest.push(await measureAutocannon(restHost.address, options));
+      acRest.push(await measureAutocannon(restAddress, options));
       pbGrpc.push(await measurePatternBench(grpc.placeOrder, generator, options));
       console.error(
         `round ${round}: pattern-bench rest ${Math.round(pbRest.at(-1)?.rps ?? 0)}/s, autocannon rest ${Math.round(acRest.at(-1)?.rps ?? 0)}/s, pattern-bench grpc ${Math.round(pbGrpc.at(-1)?.rps ?? 0)}/s`,
@@ -209,7 +166,7 @@ async function main(): Promise<void> {
     const ratio = median(pbRest.map((r) => r.rps)) / median(acRest.map((r) => r.rps));
     // Each round measures the two back to back: the per-round ratio cancels slow drifts in machine load.
     const perRound = median(pbRest.map((r, i) => r.rps / (acRest[i]?.rps ?? Number.NaN)));
-    console.log(`single-hop order call, ${options.connections} connections, services in ${restHost.placement}; medians of ${options.rounds} rounds`);
+    console.log(`single-hop order call, ${options.connections} connections, placement ${options.placement}; medians of ${options.rounds} rounds`);
     console.log(summary('rest  pattern-bench (undici)', pbRest));
     console.log(summary('rest  autocannon (own process)', acRest));
     console.log(summary('grpc  pattern-bench (grpc-js)', pbGrpc));
@@ -219,7 +176,7 @@ async function main(): Promise<void> {
         (ratio >= 0.9 ? '(≥ 0.9: the client is not the bottleneck)' : '(< 0.9: the client may be the bottleneck)'),
     );
   } finally {
-    for (const host of hosts) await host.stop();
+    await system.stop();
   }
 }
 

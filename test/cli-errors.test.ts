@@ -40,7 +40,7 @@ describe('bad input: one line naming the option and the value, exit 2, nothing w
     [['--queue-ack', 'sometimes'], 'pattern-bench: invalid value for --queue-ack: "sometimes" (expected "manual" or "auto")'],
     [['--patterns', 'queue', '--broker', 'amqp://guest:guest@127.0.0.1:1'], 'pattern-bench: cannot reach --broker "amqp://guest:guest@127.0.0.1:1": ECONNREFUSED'],
     [['--resilience', 'maximum'], 'pattern-bench: invalid value for --resilience: "maximum" (expected "none" or "default")'],
-    [['--placement', 'moon'], 'pattern-bench: invalid value for --placement: "moon" (expected "same-thread" or "worker")'],
+    [['--placement', 'moon'], 'pattern-bench: invalid value for --placement: "moon" (expected "same-thread", "shared", "per-service")'],
   ];
 
   for (const [args, line] of cases) {

@@ -70,13 +70,26 @@ describe('pattern-bench run (the built binary)', () => {
     expect(page).toContain('<h1>pattern-bench report</h1>');
   });
 
-  it('the queue pattern runs its embedded broker in a worker thread and still exits by itself', async () => {
-    const r = await run(['run', '--quick', '--patterns', 'queue', '--duration', '0.5', '--json', '--out', join(dir, 'queue')]);
+  it('--placement per-service runs the queue pattern\'s embedded broker and every service on threads of their own, and still exits by itself', async () => {
+    const r = await run(['run', '--quick', '--patterns', 'queue', '--placement', 'per-service', '--duration', '0.5', '--json', '--out', join(dir, 'queue')]);
     expect(r.code).toBe(0);
     const first = (JSON.parse(r.out) as ResultsDocument).runs[0];
     expect(first?.state).toBe('completed');
     if (first?.state !== 'completed') return;
-    expect(first.transport.broker).toMatch(/^pattern-bench embedded broker [\d.]+ \(embedded, worker thread\)$/);
+    expect(first.transport.broker).toMatch(/^pattern-bench embedded broker [\d.]+ \(embedded\)$/);
+    expect(first.transport.placement).toBe('per-service');
+    expect(first.threads.map((t) => [t.name, t.role, t.components])).toEqual([
+      ['main', 'generator', []],
+      ['broker', 'system', ['broker']],
+      ['orders', 'system', ['orders']],
+      ['inventory', 'system', ['inventory']],
+      ['payments', 'system', ['payments']],
+      ['notifications', 'system', ['notifications']],
+    ]);
+    // The broker moved every message of the run: its thread was busy, and the generator's CPU was counted apart.
+    expect(first.threads.find((t) => t.name === 'broker')?.eventLoopUtilization).toBeGreaterThan(0);
+    expect(first.cost.system.cpuMicrosPerOrder).toBeGreaterThan(0);
+    expect(first.cost.generator.cpuMicrosPerOrder).toBeGreaterThan(0);
     expect(first.invariants.ok).toBe(true);
   });
 

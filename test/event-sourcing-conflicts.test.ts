@@ -48,7 +48,7 @@ describe.each(EVENT_STORES)('event-sourcing concurrency on %s', (eventStore) => 
     const invariants = checkInvariants({ placed: orders, accepted: new Set(orders.map((o) => o.orderId)), snapshot });
     expect(invariants).toMatchObject({ ok: true, oversold: 0, stockNotConserved: 0 });
 
-    const stats = running.projectionStats();
+    const stats = (await running.projectionStats());
     expect(stats.orders).toBe(40);
     expect(stats.conflicts).toBeGreaterThan(0);
     expect(stats.retries).toBe(stats.conflicts);

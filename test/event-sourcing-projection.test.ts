@@ -89,9 +89,9 @@ describe.each(EVENT_STORES)('event-sourcing projection and processors on %s', (e
     const r = await loadAndCheck(running, started.generator, { durationMs: 1000 }).finally(() => clearInterval(crashes));
     expect(r.invariants).toMatchObject({ ok: true, stuck: 0, lost: 0 });
     expect(r.failed).toBe(0);
-    const stats = running.projectionStats();
+    const stats = (await running.projectionStats());
     expect(stats.projectionRestarts).toBeGreaterThanOrEqual(2);
-    expect(running.readModel.all()).toEqual((await rebuild(running.store)).all());
+    expect(await running.readModelRows()).toEqual((await rebuild(running.store)).all());
     if (eventStore === 'memory') expect(stats.projectionDuplicates).toBeGreaterThan(0);
   });
 

@@ -21,7 +21,7 @@ describe.each(EVENT_STORES)('event-sourcing snapshots and temporal queries on %s
     running = started.running as EventSourcingSystem;
     const r = await loadAndCheck(running, started.generator, { durationMs: 600 });
     expect(r.invariants.ok).toBe(true);
-    expect(running.projectionStats().snapshotsSaved).toBeGreaterThan(0);
+    expect((await running.projectionStats()).snapshotsSaved).toBeGreaterThan(0);
 
     const streams = new Set<string>();
     for await (const event of readAllEvents(running.store)) streams.add(event.stream);

@@ -25,34 +25,36 @@ describe('event-sourcing pattern start', () => {
     expect((err as Error).message).toBe('cannot reach --event-store "postgres://postgres@127.0.0.1:1/test": connection refused');
   });
 
-  it('dials the database through the run network (hop es:store) and the command handler through es:orders', async () => {
+  it.each(EVENT_STORES)('dials the store once per component (es-store:<component>), the command side (es:orders) and the read model (es:read-model) through the run network (%s)', async (eventStore) => {
     const hops: string[] = [];
     const network = { route: async (hop: string, target: { host: string; port: number }) => (hops.push(hop), target) };
-    const started = await startPattern(eventSourcingPattern, { eventStore: EVENT_STORES[EVENT_STORES.length - 1] ?? 'memory' }, network);
+    const started = await startPattern(eventSourcingPattern, { eventStore }, network);
     running = started.running as EventSourcingSystem;
-    expect(hops).toEqual(EVENT_STORES.length > 1 ? ['es:store', 'es:orders'] : ['es:orders']);
+    expect(hops).toEqual(['es-store:orders', 'es-store:payments', 'es-store:inventory', 'es-store:notifications', 'es-store:projection', 'es:orders', 'es:read-model']);
   });
 });
 
 describe.each(EVENT_STORES)('event-sourcing pattern on %s', (eventStore) => {
   it(`keeps every invariant under baseline load and reports accept latency and projection figures (${storeName(eventStore)})`, async () => {
-    const started = await startPattern(eventSourcingPattern, { eventStore });
+    const routed = new Map<string, { host: string; port: number }>();
+    const network = { route: async (hop: string, target: { host: string; port: number }) => (routed.set(hop, target), target) };
+    const started = await startPattern(eventSourcingPattern, { eventStore }, network);
     running = started.running as EventSourcingSystem;
     const r = await loadAndCheck(running, started.generator, { durationMs: 1000 });
     expect(r.invariants).toMatchObject({ ok: true, stuck: 0, lost: 0 });
     expect(r.failed).toBe(0);
     expect(r.placed).toBeGreaterThan(5);
     expect(isProjectionStatsReporter(running)).toBe(true);
-    const stats = running.projectionStats();
+    const stats = (await running.projectionStats());
     expect(stats.eventStore).toBe(eventStore === 'memory' ? 'memory' : 'postgres');
     expect(stats.orders).toBe(r.placed);
     expect(stats.projectionLagMs.count).toBeGreaterThanOrEqual(r.placed * 3);
     expect(stats.conflictRetriesExhausted).toBe(0);
-    expect(running.wireStats().bytes).toBeGreaterThan(0);
+    expect((await running.wireStats()).bytes).toBeGreaterThan(0);
 
     // The query side over HTTP: a row of the read model, and 404 for an unknown order.
-    const { host, port } = running.commandAddress;
-    const first = running.readModel.all()[0];
+    const { host, port } = routed.get('es:read-model') ?? { host: '', port: 0 };
+    const first = (await running.readModelRows())[0];
     const found = await request(`http://${host}:${port}/orders/${encodeURIComponent(first?.orderId ?? '')}`);
     expect(found.statusCode).toBe(200);
     expect(await found.body.json()).toEqual(first);

@@ -1,13 +1,11 @@
 import { status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServiceHost } from '../src/placement/host.js';
 import { createClient, serverStream, unary } from '../src/patterns/grpc/calls.js';
-import { GRPC_DEFAULTS, startGrpcServices } from '../src/patterns/grpc/index.js';
+import { createGrpcPattern } from '../src/patterns/grpc/index.js';
 import type { OrderUpdate, PlaceOrderRequest } from '../src/patterns/grpc/messages.js';
 import { loadOrderProto } from '../src/patterns/grpc/proto.js';
-import type { Address } from '../src/patterns/types.js';
+import type { Address, RunningPattern } from '../src/patterns/types.js';
 import { seededRandom } from '../src/random.js';
-import { WireMeter } from '../src/wire/meter.js';
 import { OrderGenerator } from '../src/workflow/generator.js';
 import type { OrderRequest } from '../src/workflow/types.js';
 
@@ -16,19 +14,23 @@ describe('grpc services', () => {
   const proto = loadOrderProto();
   const generator = new OrderGenerator(seededRandom(3));
   const routed: [string, Address][] = [];
-  let host: ServiceHost;
+  let running: RunningPattern;
   let client: Client;
 
   beforeAll(async () => {
-    host = await startGrpcServices(
-      { world: generator.world(), settings: { ...GRPC_DEFAULTS, maxMessageBytes: 4096 } },
-      { network: { route: async (hop, target) => (routed.push([hop, target]), target) }, meter: new WireMeter() },
-    );
-    client = createClient(host.address, {}); // no send limit: the server's receive limit is what is tested
+    running = await createGrpcPattern({ maxMessageBytes: 4096 }).start({
+      world: generator.world(),
+      random: seededRandom(4),
+      options: { broker: 'embedded', eventStore: 'memory', placement: 'same-thread' },
+      network: { route: async (hop, target) => (routed.push([hop, target]), target) },
+    });
+    const orders = routed.find(([hop]) => hop === 'grpc:orders')?.[1];
+    if (!orders) throw new Error('grpc:orders was not routed');
+    client = createClient(orders, {}); // no send limit: the server's receive limit is what is tested
   });
   afterAll(async () => {
     client.close();
-    await host.stop();
+    await running.stop();
   });
 
   const request = (order: OrderRequest): PlaceOrderRequest => ({ ...order, items: [...order.items] });
@@ -42,8 +44,7 @@ describe('grpc services', () => {
     );
 
   it('listens on 127.0.0.1 only, every service', () => {
-    expect(host.address.host).toBe('127.0.0.1');
-    expect(routed.map(([hop]) => hop)).toEqual(['grpc:inventory', 'grpc:payments', 'grpc:notifications']);
+    expect(routed.map(([hop]) => hop)).toEqual(['grpc:inventory', 'grpc:payments', 'grpc:notifications', 'grpc:orders']);
     for (const [, address] of routed) expect(address.host).toBe('127.0.0.1');
   });
 
@@ -52,9 +53,9 @@ describe('grpc services', () => {
     const first = await place(request(order));
     expect(first.orderId).toBe(order.orderId);
     expect(['CONFIRMED', 'CANCELLED']).toContain(first.status);
-    const before = await host.snapshot();
+    const before = await running.snapshot();
     expect(await place(request(order))).toEqual(first);
-    const after = await host.snapshot();
+    const after = await running.snapshot();
     expect(after.payments.ledger).toEqual(before.payments.ledger);
     expect(after.inventory.reservations).toEqual(before.inventory.reservations);
     expect(after.orders.duplicates).toBe(before.orders.duplicates + 1);

@@ -19,7 +19,7 @@ describe.each([
       network: DIRECT_NETWORK,
     });
     try {
-      expect(running.transport).toEqual({ protocol: 'HTTP/2 (gRPC)', encoding: 'protobuf', broker: null, placement: 'same event loop as the load generator' });
+      expect(running.transport).toEqual({ protocol: 'HTTP/2 (gRPC)', encoding: 'protobuf', broker: null, placement: 'same-thread' });
       const placed: OrderRequest[] = [];
       const outcomes: OrderOutcome[] = [];
       for (let batch = 0; batch < 5; batch++) {
@@ -35,11 +35,11 @@ describe.each([
       expect(report).toMatchObject({ ok: true, stuck: 0, leakedReservations: 0, doubleCharged: 0 });
 
       if (!isWireMetered(running) || !isHopErrorCounter(running)) throw new Error('grpc must meter its wire and count hop errors');
-      const perOrder = running.wireStats().messages / placed.length;
+      const perOrder = (await running.wireStats()).messages / placed.length;
       expect(perOrder).toBeGreaterThanOrEqual(6);
       expect(perOrder).toBeLessThan(16);
-      expect(running.wireStats().bytes / placed.length).toBeGreaterThan(100);
-      expect(running.hopErrors()).toEqual({});
+      expect((await running.wireStats()).bytes / placed.length).toBeGreaterThan(100);
+      expect(await running.hopErrors()).toEqual({});
     } finally {
       await running.stop();
     }

@@ -9,17 +9,18 @@ const source = (path: string) => new URL(`../src/${path}`, import.meta.url).href
 // A child process starts a pattern, places orders, stops it, and must then exit on its own:
 // any server, socket, pool, channel, stream, timer or worker left open would keep it alive.
 const script = `
-import { restPattern } from ${JSON.stringify(source('patterns/rest/index.ts'))};
-import { grpcPattern, grpcStreamPattern } from ${JSON.stringify(source('patterns/grpc/index.ts'))};
+import { PATTERNS } from ${JSON.stringify(source('patterns/registry.ts'))};
+import { grpcStreamPattern } from ${JSON.stringify(source('patterns/grpc/index.ts'))};
 import { OrderGenerator } from ${JSON.stringify(source('workflow/generator.ts'))};
 import { seededRandom } from ${JSON.stringify(source('random.ts'))};
 import { DIRECT_NETWORK } from ${JSON.stringify(source('patterns/types.ts'))};
-const patterns = { rest: restPattern, grpc: grpcPattern, 'grpc-stream': grpcStreamPattern };
+const patterns = Object.fromEntries([...PATTERNS, grpcStreamPattern].map((p) => [p.id, p]));
 for (const arg of process.argv.slice(-1)[0].split(',')) {
   const [id, placement] = arg.split(':');
   const generator = new OrderGenerator(seededRandom(1));
   const running = await patterns[id].start({ world: generator.world(), random: seededRandom(2), options: { broker: 'embedded', eventStore: 'memory', placement }, network: DIRECT_NETWORK });
   await Promise.all(Array.from({ length: 20 }, () => running.placeOrder(generator.next())));
+  await running.drain?.(5000);
   await running.snapshot();
   await running.stop();
 }
@@ -35,7 +36,7 @@ function runChild(cases: string): Promise<{ code: number | null; stdout: string;
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr, timedOut: signal === 'SIGKILL' });
@@ -43,14 +44,16 @@ function runChild(cases: string): Promise<{ code: number | null; stdout: string;
   });
 }
 
+const ALL = ['direct', 'rest', 'grpc', 'grpc-stream', 'queue', 'event-sourcing', 'saga-choreography', 'saga-orchestration'];
+
 describe('stop() leaves no open handle', () => {
-  it('rest, grpc and grpc-stream, in the same thread and in a worker: the process exits on its own', async () => {
-    const result = await runChild('rest:same-thread,grpc:same-thread,grpc-stream:same-thread,rest:worker,grpc:worker');
+  it.each(['same-thread', 'shared', 'per-service'])('every pattern, %s: the process exits on its own', async (placement) => {
+    const result = await runChild(ALL.map((id) => `${id}:${placement}`).join(','));
     expect(result.stderr).toBe('');
     expect(result.timedOut).toBe(false);
     expect(result.code).toBe(0);
     // Only the stdout pipe being written to, and the timer that waited, may remain.
     const left = (JSON.parse(result.stdout) as string[]).filter((r) => r !== 'TTYWrap' && r !== 'PipeWrap' && r !== 'Timeout');
     expect(left).toEqual([]);
-  });
+  }, 60_000);
 });

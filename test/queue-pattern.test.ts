@@ -25,11 +25,11 @@ describe.each(BROKERS)('queue pattern on %s', (broker) => {
     const r = await loadAndCheck(running, started.generator, { durationMs: 800 });
     expect(r.invariants).toMatchObject({ ok: true, stuck: 0, lost: 0 });
     expect(r.failed).toBe(0);
-    const wire = system.wireStats();
+    const wire = (await system.wireStats());
     // Each order: at least 3 publishes and 4 deliveries (out of stock is the shortest path).
     expect(wire.messages / r.placed).toBeGreaterThanOrEqual(7);
     expect(wire.bytes / r.placed).toBeGreaterThan(500);
-    expect(system.backlog().drainMs).not.toBeNull();
+    expect((await system.backlog()).drainMs).not.toBeNull();
     expect(await system.deadLettered()).toBe(0);
   });
 

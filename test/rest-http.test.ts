@@ -1,34 +1,37 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
-import type { ServiceHost } from '../src/placement/host.js';
-import { REST_DEFAULTS, startRestServices } from '../src/patterns/rest/index.js';
-import type { Address } from '../src/patterns/types.js';
+import { createRestPattern } from '../src/patterns/rest/index.js';
+import type { Address, RunningPattern } from '../src/patterns/types.js';
 import { seededRandom } from '../src/random.js';
-import { WireMeter } from '../src/wire/meter.js';
 import { OrderGenerator } from '../src/workflow/generator.js';
 
 // The REST services as a client meets them: real node:http servers on 127.0.0.1:0.
 describe('rest services over HTTP', () => {
   const generator = new OrderGenerator(seededRandom(7));
   const routed: [string, Address][] = [];
-  let host: ServiceHost;
+  let running: RunningPattern;
   let orders: Pool;
   let inventory: Pool;
+  const at = (hop: string): Address => {
+    const address = routed.find(([h]) => h === hop)?.[1];
+    if (!address) throw new Error(`${hop} was not routed`);
+    return address;
+  };
 
   beforeAll(async () => {
-    host = await startRestServices(
-      { world: generator.world(), settings: { ...REST_DEFAULTS, maxBodyBytes: 4096 } },
-      { network: { route: async (hop, target) => (routed.push([hop, target]), target) }, meter: new WireMeter() },
-    );
-    orders = new Pool(`http://${host.address.host}:${host.address.port}`);
-    const inventoryAt = routed.find(([hop]) => hop === 'rest:inventory')?.[1];
-    if (!inventoryAt) throw new Error('inventory was not routed');
-    inventory = new Pool(`http://${inventoryAt.host}:${inventoryAt.port}`);
+    running = await createRestPattern({ maxBodyBytes: 4096 }).start({
+      world: generator.world(),
+      random: seededRandom(8),
+      options: { broker: 'embedded', eventStore: 'memory', placement: 'same-thread' },
+      network: { route: async (hop, target) => (routed.push([hop, target]), target) },
+    });
+    orders = new Pool(`http://${at('rest:orders').host}:${at('rest:orders').port}`);
+    inventory = new Pool(`http://${at('rest:inventory').host}:${at('rest:inventory').port}`);
   });
   afterAll(async () => {
     await orders.destroy();
     await inventory.destroy();
-    await host.stop();
+    await running.stop();
   });
 
   const post = async (pool: Pool, path: string, body: string) => {
@@ -38,8 +41,7 @@ describe('rest services over HTTP', () => {
   };
 
   it('listens on 127.0.0.1 only, every service', () => {
-    expect(host.address.host).toBe('127.0.0.1');
-    expect(routed.map(([hop]) => hop)).toEqual(['rest:inventory', 'rest:payments', 'rest:notifications']);
+    expect(routed.map(([hop]) => hop)).toEqual(['rest:inventory', 'rest:payments', 'rest:notifications', 'rest:orders']);
     for (const [, address] of routed) expect(address.host).toBe('127.0.0.1');
   });
 
@@ -96,9 +98,9 @@ describe('rest services over HTTP', () => {
   it('changes nothing when a POST /orders is retried: 200 with the first outcome', async () => {
     const order = generator.next();
     const first = await post(orders, '/orders', JSON.stringify(order));
-    const before = await host.snapshot();
+    const before = await running.snapshot();
     const again = await post(orders, '/orders', JSON.stringify(order));
-    const after = await host.snapshot();
+    const after = await running.snapshot();
     expect(first.status).toBe(201);
     expect(again).toEqual({ status: 200, body: first.body });
     expect(after.payments.ledger).toEqual(before.payments.ledger);

@@ -16,7 +16,7 @@ describe('rest pattern', () => {
       network: DIRECT_NETWORK,
     });
     try {
-      expect(running.transport).toEqual({ protocol: 'HTTP/1.1', encoding: 'JSON', broker: null, placement: 'same event loop as the load generator' });
+      expect(running.transport).toEqual({ protocol: 'HTTP/1.1', encoding: 'JSON', broker: null, placement: 'same-thread' });
       const placed: OrderRequest[] = [];
       const outcomes: OrderOutcome[] = [];
       for (let batch = 0; batch < 5; batch++) {
@@ -37,12 +37,12 @@ describe('rest pattern', () => {
       expect(report.duplicatesAbsorbed).toBeGreaterThanOrEqual(1);
 
       if (!isWireMetered(running) || !isHopErrorCounter(running)) throw new Error('rest must meter its wire and count hop errors');
-      const wire = running.wireStats();
+      const wire = (await running.wireStats());
       // client→orders, →inventory, →payments, →notifications: 4 requests + 4 responses at least.
       expect(wire.messages / placed.length).toBeGreaterThanOrEqual(6);
       expect(wire.messages / placed.length).toBeLessThan(12);
       expect(wire.bytes / placed.length).toBeGreaterThan(500);
-      expect(running.hopErrors()).toEqual({});
+      expect(await running.hopErrors()).toEqual({});
     } finally {
       await running.stop();
     }

@@ -74,7 +74,7 @@ describe.each(CASES)('$name pattern with a downstream slower than its deadline',
         expect(outcome).toEqual({ orderId: placed[i]?.orderId, status: 'CANCELLED', reason: 'downstream_error' });
       }
       if (!isHopErrorCounter(running)) throw new Error(`${name} must count hop errors`);
-      expect(running.hopErrors()[error]).toBe(3);
+      expect((await running.hopErrors())[error]).toBe(3);
 
       await new Promise((resolve) => setTimeout(resolve, slowMs + 100)); // the late replies land
       const snapshot = await running.snapshot();

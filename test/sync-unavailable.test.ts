@@ -39,7 +39,7 @@ describe.each(CASES)('$name pattern with payments unreachable', ({ name, pattern
       const outcomes = await Promise.all(placed.map((o) => running.placeOrder(o)));
       expect(outcomes.map((o) => o.reason)).toEqual(['downstream_error', 'downstream_error']);
       if (!isHopErrorCounter(running)) throw new Error(`${name} must count hop errors`);
-      expect(running.hopErrors()).toMatchObject({ [`charge:${code}`]: 2, [`refund:${code}`]: 2 });
+      expect(await running.hopErrors()).toMatchObject({ [`charge:${code}`]: 2, [`refund:${code}`]: 2 });
       const report = checkInvariants({ placed, accepted: new Set(placed.map((o) => o.orderId)), snapshot: await running.snapshot() });
       expect(report).toMatchObject({ ok: true, leakedReservations: 0, leakedCharges: 0 });
     } finally {

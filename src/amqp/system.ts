@@ -1,6 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { LatencyHistogram, type LatencySummary } from '../metrics/histogram.js';
+import type { LatencySummary } from '../metrics/histogram.js';
+import { routeUrl } from '../net/route-url.js';
+import { addressOf, type ComponentHandle, type ComponentModule } from '../placement/component.js';
+import { PlacedSystem, type ThreadUse } from '../placement/system.js';
+import { DEFAULT_PLACEMENT } from '../placement/types.js';
+import { mergeCounts, mergeSnapshots } from '../patterns/service-api.js';
+import { minus, wireOf } from '../patterns/synchronous.js';
 import type {
   Backlog,
   BacklogReporter,
@@ -10,78 +16,35 @@ import type {
   HopErrorCounter,
   PatternContext,
   RunningPattern,
+  ThreadReporter,
   TransportInfo,
   WireMetered,
 } from '../patterns/types.js';
-import { createServices, snapshotServices, type SystemSnapshot, type WorkflowServices } from '../workflow/services.js';
+import type { SystemSnapshot } from '../workflow/services.js';
 import type { CancelReason, OrderOutcome, OrderRequest, TerminalStatus } from '../workflow/types.js';
-import { WireMeter } from '../wire/meter.js';
-import { openBroker, type BrokerHandle } from './broker.js';
-import { AmqpEndpoint, EndpointStoppedError, type ConsumerSpec } from './endpoint.js';
+import { WireMeter, type WireStats } from '../wire/meter.js';
+import { startEmbeddedBroker } from './broker-component.js';
+import { AmqpEndpoint, EndpointStoppedError } from './endpoint.js';
+import { encodeEvent, parseEvent, PLACE_ORDER, type EventWorkflow, type WorkflowRef } from './events.js';
+import { bindingsOf, startEventService, type EventService, type EventServiceApi, type EventServiceInit } from './service.js';
 import { declareTopology, deleteTopology, makeTopology, queueOf, type Topology } from './topology.js';
-
-/** Routing keys of the terminal events, which the client and notifications consume. */
-export const ORDER_CONFIRMED = 'order.confirmed';
-export const ORDER_CANCELLED = 'order.cancelled';
-
-/** The two shapes of message: an order travelling through the steps, or an order's outcome. */
-export type WorkflowEvent =
-  | {
-      readonly order: OrderRequest;
-      /** Epoch ms (performance.timeOrigin-based) at which a step failed, carried to the end of the compensation. */
-      readonly failedAt?: number;
-    }
-  | { readonly orderId: string; readonly status: TerminalStatus; readonly reason?: CancelReason };
-
-export type OrderEvent = Extract<WorkflowEvent, { order: OrderRequest }>;
-
-/** What a service's handler may do. */
-export interface HandlerApi {
-  readonly services: WorkflowServices;
-  /** Publish an event as `from`; resolves once the broker confirmed it. */
-  publish(from: string, key: string, event: WorkflowEvent): Promise<void>;
-  /** Publish the order's outcome (order.confirmed / order.cancelled) as the orders service, if it is terminal. */
-  publishOutcome(orderId: string): Promise<void>;
-  /** A compensation finished that began when a step failed at `failedAt` (epoch ms). */
-  compensated(failedAt: number): void;
-}
-
-export interface ServiceHandler {
-  readonly keys: readonly string[];
-  handle(api: HandlerApi, key: string, event: OrderEvent): Promise<void>;
-}
-
-/**
- * An event-driven workflow over a broker, as data: which routing key starts an order and
- * how each service reacts to the keys it is bound to. `orders` must be among the
- * services: the API publishes from its connection.
- */
-export interface EventWorkflow {
-  /** Short name used in queue names, e.g. `queue`. */
-  readonly name: string;
-  readonly startKey: string;
-  readonly services: Readonly<Record<string, ServiceHandler>>;
-}
 
 /** Unacked deliveries per consumer. */
 const PREFETCH = 64;
 const DEPTH_POLL_MS = 100;
-const epochNow = (): number => performance.timeOrigin + performance.now();
+const SERVICES: readonly EventService[] = ['orders', 'inventory', 'payments', 'notifications'];
 
-function parse(msg: ConsumeMessage): WorkflowEvent {
-  const value: unknown = JSON.parse(msg.content.toString('utf8'));
-  if (typeof value !== 'object' || value === null) throw new TypeError('message is not a JSON object');
-  if ('order' in value) {
-    const order = (value as { order: Partial<OrderRequest> | null }).order;
-    if (typeof order?.orderId !== 'string' || typeof order.customerId !== 'string' || !Array.isArray(order.items)) {
-      throw new TypeError('malformed order');
-    }
-    return value as WorkflowEvent;
-  }
-  const { orderId, status } = value as { orderId?: unknown; status?: unknown };
-  if (typeof orderId !== 'string' || (status !== 'CONFIRMED' && status !== 'CANCELLED')) throw new TypeError('malformed outcome');
-  return value as WorkflowEvent;
-}
+export const EVENT_SERVICE: ComponentModule<EventServiceInit, EventServiceApi> = {
+  url: new URL('./service.js', import.meta.url),
+  exportName: 'startEventService',
+  factory: startEventService,
+};
+
+export const EMBEDDED_BROKER: ComponentModule<Record<never, never>, { info(): { product: string; version: string } }> = {
+  url: new URL('./broker-component.js', import.meta.url),
+  exportName: 'startEmbeddedBroker',
+  factory: startEmbeddedBroker,
+};
 
 interface Pending {
   resolve(outcome: OrderOutcome): void;
@@ -92,130 +55,105 @@ interface Pending {
 let runCounter = 0;
 
 /**
- * Runs an `EventWorkflow` on a broker: one AMQP endpoint (connection) per service plus
- * the client's; every consumer uses manual acks and a prefetch and acks only once its
- * own publishes are confirmed; the API publishes the start event on a confirm channel
- * (accept latency) and resolves when the client observes the order's terminal event.
+ * Runs an `EventWorkflow` on a broker: the embedded one (a component, placed like the
+ * services) or the run's RabbitMQ. Each service is a component with its own AMQP
+ * connection; the client — on the load generator's thread — sends the place-order
+ * command on a confirm channel (accept latency: the broker has it) and resolves when it
+ * observes the order's terminal event.
  */
 export class EventDrivenSystem
-  implements RunningPattern, WireMetered, Drainable, Crashable, BacklogReporter, HopErrorCounter, CompensationReporter
+  implements RunningPattern, WireMetered, Drainable, Crashable, BacklogReporter, HopErrorCounter, CompensationReporter, ThreadReporter
 {
   readonly transport: TransportInfo;
   private readonly pending = new Map<string, Pending>();
-  private readonly compensations = new LatencyHistogram();
+  private readonly clientErrors: Record<string, number> = {};
   private peakDepth = 0;
   private lastDrainMs: number | null = null;
   private poller: NodeJS.Timeout | undefined;
   private mgmt: Channel | undefined;
   private stopped = false;
-  private readonly api: HandlerApi;
+  private base: WireStats = { bytes: 0, messages: 0 };
 
   private constructor(
     private readonly workflow: EventWorkflow,
-    private readonly broker: BrokerHandle,
+    private readonly system: PlacedSystem,
     private readonly topology: Topology,
-    private readonly services: WorkflowServices,
-    private readonly endpoints: ReadonlyMap<string, AmqpEndpoint>,
-    private readonly meter: WireMeter,
-    private readonly errors: Readonly<Record<string, number>>,
+    private readonly client: AmqpEndpoint,
+    private readonly clientMeter: WireMeter,
+    private readonly services: ReadonlyMap<EventService, ComponentHandle<EventServiceApi>>,
+    embedded: boolean,
   ) {
-    const ep = this.endpoint('orders');
     this.transport = {
       protocol: 'AMQP 0-9-1',
       encoding: 'JSON',
-      broker:
-        `${ep.serverProduct} ${ep.serverVersion}`.trim() +
-        (broker.placement === 'worker' ? ' (embedded, worker thread)' : broker.placement === 'same-thread' ? ' (embedded, same event loop)' : ''),
-      placement: 'same event loop as the load generator',
-    };
-    this.api = {
-      services,
-      publish: (from, key, event) => this.endpoint(from).publish(this.topology.exchange, key, Buffer.from(JSON.stringify(event))),
-      publishOutcome: async (orderId) => {
-        const outcome = this.services.orders.outcome(orderId);
-        if (!outcome) return;
-        await this.api.publish('orders', outcome.status === 'CONFIRMED' ? ORDER_CONFIRMED : ORDER_CANCELLED, outcome);
-      },
-      compensated: (failedAt) => this.compensations.recordMs(epochNow() - failedAt),
+      broker: `${client.serverProduct} ${client.serverVersion}`.trim() + (embedded ? ' (embedded)' : ''),
+      placement: system.placement,
+      ...(embedded ? {} : { notes: ['the broker is an external process (--broker): it is not placed, and its CPU is not counted'] }),
     };
   }
 
-  static async start(ctx: PatternContext, workflow: EventWorkflow): Promise<EventDrivenSystem> {
-    const ack = ctx.options.queueAck ?? 'manual';
-    const broker = await openBroker(ctx.options.broker, ctx.network);
+  static async start(ctx: PatternContext, workflow: EventWorkflow, ref: WorkflowRef): Promise<EventDrivenSystem> {
+    const placement = ctx.options.placement ?? DEFAULT_PLACEMENT;
+    const system = PlacedSystem.open({ placement, network: ctx.network, random: ctx.random.fork(), ...(ctx.threads ? { threads: ctx.threads } : {}) });
     const runId = `${process.pid.toString(36)}-${++runCounter}-${ctx.random.int(0, 2 ** 31).toString(36)}`;
-    const bindings: Record<string, readonly string[]> = {};
-    for (const [service, handler] of Object.entries(workflow.services)) bindings[service] = handler.keys;
-    bindings.notifications = [ORDER_CONFIRMED, ORDER_CANCELLED];
-    bindings.client = [ORDER_CONFIRMED, ORDER_CANCELLED];
-    const topology = makeTopology(workflow.name, runId, bindings);
-    const services = createServices(ctx.world);
-    const meter = new WireMeter();
-    const errors: Record<string, number> = {};
-
-    // The handlers need the system, which needs the endpoints: filled in once both exist.
-    const ref: { system?: EventDrivenSystem } = {};
-    const endpoints = new Map<string, AmqpEndpoint>();
-    for (const service of Object.keys(bindings)) {
-      const consumer: ConsumerSpec = {
-        queue: queueOf(topology, service),
-        prefetch: PREFETCH,
-        ack,
-        handle: (msg) => (ref.system ? ref.system.dispatch(service, msg) : Promise.reject(new Error('not started'))),
-      };
-      endpoints.set(
-        service,
-        new AmqpEndpoint({
-          name: service,
-          url: await broker.urlFor(`amqp:${service}`),
-          topology: (ch) => declareTopology(ch, topology),
-          consumers: [consumer],
-          meter,
-          onError: (kind, err) => {
-            if (err instanceof EndpointStoppedError) return;
-            errors[`${service}:${kind}`] = (errors[`${service}:${kind}`] ?? 0) + 1;
-          },
-        }),
-      );
-    }
+    const topology = makeTopology(workflow.name, runId, bindingsOf(workflow));
+    const parts: { client?: AmqpEndpoint } = {};
     try {
-      // Orders first: it declares the topology before anyone consumes.
-      await endpoints.get('orders')?.start();
-      await Promise.all([...endpoints].filter(([name]) => name !== 'orders').map(([, e]) => e.start()));
+      const embedded = ctx.options.broker === 'embedded';
+      const brokerUrl = embedded ? await startBroker(system) : ctx.options.broker;
+      const services = new Map<EventService, ComponentHandle<EventServiceApi>>();
+      const ack = ctx.options.queueAck ?? 'manual';
+      for (const service of SERVICES) {
+        const url = await routeUrl(ctx.network, `amqp:${service}`, brokerUrl, 5672);
+        services.set(service, await system.start(service, EVENT_SERVICE, { workflow: ref, service, url, topology, ack, prefetch: PREFETCH, world: ctx.world }));
+      }
+      return await EventDrivenSystem.connect(workflow, system, topology, await routeUrl(ctx.network, 'amqp:client', brokerUrl, 5672), services, embedded, parts);
     } catch (err) {
-      await Promise.all([...endpoints.values()].map((e) => e.stop()));
-      await broker.stop();
+      await parts.client?.stop();
+      await system.stop();
       throw err;
     }
-    const system = new EventDrivenSystem(workflow, broker, topology, services, endpoints, meter, errors);
-    ref.system = system;
-    system.startDepthPoller();
-    return system;
   }
 
-  private endpoint(service: string): AmqpEndpoint {
-    const ep = this.endpoints.get(service);
-    if (!ep) throw new RangeError(`${this.workflow.name}: no service ${JSON.stringify(service)}`);
-    return ep;
+  private static async connect(
+    workflow: EventWorkflow,
+    system: PlacedSystem,
+    topology: Topology,
+    url: string,
+    services: ReadonlyMap<EventService, ComponentHandle<EventServiceApi>>,
+    embedded: boolean,
+    parts: { client?: AmqpEndpoint },
+  ): Promise<EventDrivenSystem> {
+    const ref: { system?: EventDrivenSystem } = {};
+    const meter = new WireMeter();
+    const client = new AmqpEndpoint({
+      name: 'client',
+      url,
+      topology: (ch) => declareTopology(ch, topology),
+      consumers: [{ queue: queueOf(topology, 'client'), prefetch: PREFETCH, ack: 'manual', handle: async (msg) => ref.system?.observe(msg) }],
+      meter,
+      onError: (kind, err) => {
+        if (err instanceof EndpointStoppedError || !ref.system) return;
+        ref.system.clientErrors[`client:${kind}`] = (ref.system.clientErrors[`client:${kind}`] ?? 0) + 1;
+      },
+    });
+    parts.client = client;
+    await client.start();
+    const running = new EventDrivenSystem(workflow, system, topology, client, meter, services, embedded);
+    ref.system = running;
+    running.base = await running.wireNow();
+    running.startDepthPoller();
+    return running;
   }
 
-  /** Route one delivery to its service's handler. Throwing dead-letters the message. */
-  private async dispatch(service: string, msg: ConsumeMessage): Promise<void> {
-    const event = parse(msg);
-    const key = msg.fields.routingKey;
-    if (service === 'client' || service === 'notifications') {
-      if ('order' in event) throw new TypeError(`${service}: expected an outcome, got an order on ${key}`);
-      if (service === 'notifications') this.services.notifications.notify(event.orderId, event.status);
-      else this.observe(event.orderId, event.status, event.reason);
-      return;
-    }
-    if (!('order' in event)) throw new TypeError(`${service}: expected an order on ${key}`);
-    const handler = this.workflow.services[service];
-    if (!handler) throw new RangeError(`no handler for ${service}`);
-    await handler.handle(this.api, key, event);
+  private observe(msg: ConsumeMessage): void {
+    this.clientMeter.countMessages(1);
+    const event = parseEvent(msg);
+    if ('order' in event) throw new TypeError(`client: expected an outcome, got an order on ${msg.fields.routingKey}`);
+    this.settle(event.orderId, event.status, event.reason);
   }
 
-  private observe(orderId: string, status: TerminalStatus, reason: CancelReason | undefined): void {
+  private settle(orderId: string, status: TerminalStatus, reason: CancelReason | undefined): void {
     const waiting = this.pending.get(orderId);
     if (!waiting) return; // a duplicate, or an order placed by an earlier client
     this.pending.delete(orderId);
@@ -225,55 +163,81 @@ export class EventDrivenSystem
 
   placeOrder(order: OrderRequest): Promise<OrderOutcome> {
     if (this.stopped) return Promise.reject(new EndpointStoppedError(this.workflow.name));
-    const { orders } = this.services;
-    if (!orders.create(order)) return orders.whenTerminal(order.orderId);
+    const waiting = this.pending.get(order.orderId);
+    // The same order placed again while in flight: it gets the first one's outcome.
+    if (waiting) return new Promise((resolve, reject) => this.joined(order.orderId, waiting, resolve, reject));
     return new Promise<OrderOutcome>((resolve, reject) => {
       const pending: Pending = { resolve, reject };
       this.pending.set(order.orderId, pending);
-      this.api.publish('orders', this.workflow.startKey, { order }).then(
+      this.clientMeter.countMessages(1);
+      this.client.publish(this.topology.exchange, PLACE_ORDER, encodeEvent({ order })).then(
         () => {
-          pending.acceptedAt = performance.now();
+          pending.acceptedAt ??= performance.now();
         },
         (err: Error) => {
-          this.pending.delete(order.orderId);
+          if (this.pending.get(order.orderId) === pending) this.pending.delete(order.orderId);
           reject(err);
         },
       );
     });
   }
 
+  private joined(orderId: string, first: Pending, resolve: (o: OrderOutcome) => void, reject: (e: Error) => void): void {
+    const prev = { resolve: first.resolve, reject: first.reject };
+    first.resolve = (o) => {
+      prev.resolve(o);
+      resolve(o);
+    };
+    first.reject = (e) => {
+      prev.reject(e);
+      reject(e);
+    };
+    this.pending.set(orderId, first);
+  }
+
   async snapshot(): Promise<SystemSnapshot> {
-    return snapshotServices(this.services);
+    return mergeSnapshots(await Promise.all([...this.services.values()].map((s) => s.call('snapshot'))));
   }
 
-  wireStats() {
-    let messages = 0;
-    for (const ep of this.endpoints.values()) {
-      const c = ep.counts();
-      messages += c.published + c.delivered;
-    }
-    return { bytes: this.meter.stats().bytes, messages };
+  private async wireNow(): Promise<WireStats> {
+    const services = await wireOf([...this.services.values()]);
+    const client = this.clientMeter.stats();
+    return { bytes: services.bytes + client.bytes, messages: services.messages + client.messages };
   }
 
-  hopErrors(): Readonly<Record<string, number>> {
-    return { ...this.errors };
+  async wireStats(): Promise<WireStats> {
+    return minus(await this.wireNow(), this.base);
   }
 
-  compensation(): LatencySummary {
-    return this.compensations.summary();
+  async hopErrors(): Promise<Readonly<Record<string, number>>> {
+    return mergeCounts([this.clientErrors, ...(await Promise.all([...this.services.values()].map((s) => s.call('hopErrors'))))]);
+  }
+
+  compensation(): Promise<LatencySummary> {
+    return this.service('orders').call('compensation');
   }
 
   /** Kill one service's broker connection abruptly (mid-batch); it reconnects and resumes. */
   async crash(service: string): Promise<void> {
-    await this.endpoint(service).crash();
+    await this.service(service).call('crash', 0);
   }
 
   canCrash(service: string): boolean {
-    return this.endpoints.has(service);
+    return this.services.has(service as EventService);
   }
 
-  backlog(): Backlog {
+  threads(): readonly ThreadUse[] {
+    return this.system.threads();
+  }
+
+  async backlog(): Promise<Backlog> {
     return { peakDepth: this.peakDepth, drainMs: this.lastDrainMs };
+  }
+
+  private service(name: string): ComponentHandle<EventServiceApi> {
+    const handle = this.services.get(name as EventService);
+    if (!handle) throw new RangeError(`${this.workflow.name}: no service ${JSON.stringify(name)}`);
+    return handle;
   }
 
   /** Resolves when no order is waiting, no handler runs, nothing awaits a confirm and every queue is empty. */
@@ -282,7 +246,7 @@ export class EventDrivenSystem
     const deadline = started + timeoutMs;
     let quietPolls = 0;
     while (performance.now() < deadline && !this.stopped) {
-      const busy = this.pending.size > 0 || [...this.endpoints.values()].some((e) => !e.idle) || (await this.depth()) > 0;
+      const busy = this.pending.size > 0 || !this.client.idle || !(await this.servicesIdle()) || (await this.depth()) > 0;
       quietPolls = busy ? 0 : quietPolls + 1;
       // Two quiet polls in a row: a message between a consumer and the broker shows in one of them.
       if (quietPolls >= 2) break;
@@ -291,9 +255,14 @@ export class EventDrivenSystem
     this.lastDrainMs = performance.now() - started;
   }
 
+  private async servicesIdle(): Promise<boolean> {
+    const idle = await Promise.all([...this.services.values()].map((s) => s.call('idle').catch(() => false)));
+    return idle.every(Boolean);
+  }
+
   private async managementChannel(): Promise<Channel> {
     if (!this.mgmt) {
-      const ch = await this.endpoint('client').channel();
+      const ch = await this.client.channel();
       ch.on('error', () => undefined);
       ch.on('close', () => {
         if (this.mgmt === ch) this.mgmt = undefined;
@@ -348,9 +317,14 @@ export class EventDrivenSystem
       // Best effort: the broker may be gone; an embedded one takes its queues with it.
     }
     this.mgmt = undefined;
-    await Promise.all([...this.endpoints.values()].map((e) => e.stop()));
-    await this.broker.stop();
+    await this.client.stop();
+    await this.system.stop();
   }
 }
 
-export { epochNow };
+/** Start the embedded broker as a component; its URL (unrouted). */
+async function startBroker(system: PlacedSystem): Promise<string> {
+  const broker = await system.start('broker', EMBEDDED_BROKER, {});
+  const at = addressOf(broker, 'amqp');
+  return `amqp://guest:guest@${at.host}:${at.port}`;
+}

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { ConflictingOptionsError, InvalidOptionError, OutputNotWritableError, UnknownNameError } from '../errors.js';
 import { DEFAULT_SCENARIOS, SCENARIOS } from '../faults/scenarios/registry.js';
 import { PATTERNS } from '../patterns/registry.js';
-import type { Placement } from '../patterns/types.js';
+import { DEFAULT_PLACEMENT, isPlacement, PLACEMENTS, type Placement } from '../placement/types.js';
 import type { LoadShape } from './loadgen.js';
 
 /** A validated run configuration. Times in ms. Written whole into results.json. */
@@ -25,8 +25,8 @@ export interface RunConfig {
   readonly broker: string;
   /** `memory` or a postgres:// URL. */
   readonly eventStore: string;
-  /** Where services run; null: each pattern's measured default. */
-  readonly placement: Placement | null;
+  /** Where every part of the system under test runs, the same for every pattern. */
+  readonly placement: Placement;
   /** Queue consumers' acks: `manual` (at-least-once) or `auto` (noAck, the teaching toggle). */
   readonly queueAck: 'manual' | 'auto';
   /** Resilience policy of the synchronous hops: `default` (timeouts, retries, breaker) or `none`. */
@@ -109,10 +109,8 @@ export function resolveRunConfig(input: RunOptionsInput = {}): RunConfig {
   if (eventStore !== 'memory' && !/^postgres(ql)?:\/\/[^\s]+$/.test(eventStore)) {
     throw new InvalidOptionError('--event-store', eventStore, '"memory" or a postgres:// URL');
   }
-  const placement = input.placement ?? null;
-  if (placement !== null && placement !== 'same-thread' && placement !== 'worker') {
-    throw new InvalidOptionError('--placement', placement, '"same-thread" or "worker"');
-  }
+  const placement = input.placement ?? DEFAULT_PLACEMENT;
+  if (!isPlacement(placement)) throw new InvalidOptionError('--placement', placement, PLACEMENTS.map((p) => `"${p}"`).join(', '));
   const queueAck = input.queueAck ?? 'manual';
   if (queueAck !== 'manual' && queueAck !== 'auto') throw new InvalidOptionError('--queue-ack', queueAck, '"manual" or "auto"');
   const resilience = input.resilience ?? 'default';

@@ -60,6 +60,8 @@ export interface LoadOptions {
    * latency and outcomes of the orders that started in each, ms after the window opens.
    */
   readonly segments?: readonly { readonly name: string; readonly fromMs: number; readonly toMs: number }[];
+  /** Told when the measurement window opens and closes, at the moments the generator's own cost readings are taken. */
+  readonly windowProbe?: { open(): void; close(): void };
 }
 
 export interface LoadSurge {
@@ -259,10 +261,12 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
   const windowTimer = setTimeout(() => {
     cpuStart = process.cpuUsage();
     eluStart = performance.eventLoopUtilization();
+    options.windowProbe?.open();
   }, warmupMs);
   const endTimer = setTimeout(() => {
     cpuEnd = process.cpuUsage(cpuStart);
     eluEnd = performance.eventLoopUtilization(eluStart);
+    options.windowProbe?.close();
   }, warmupMs + durationMs);
 
   const progressTimer = options.onProgress

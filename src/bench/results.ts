@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import type { Backlog, TransportInfo } from '../patterns/types.js';
+import type { Backlog, TradeOffs, TransportInfo } from '../patterns/types.js';
 import type { InvariantReport } from '../workflow/invariants.js';
 import type { LatencySummary } from '../metrics/histogram.js';
 import type { LoadOutcomes, TimelinePoint } from './loadgen.js';
@@ -10,6 +10,7 @@ import type { FailureFigures } from './failure.js';
 import type { HopStats } from '../faults/network.js';
 import type { ProjectionStats } from '../patterns/event-sourcing/stats.js';
 import type { RunConfig } from './config.js';
+import type { ThreadCost } from './threads.js';
 
 export const SCHEMA_VERSION = 1;
 export const TOOL = { name: 'pattern-bench', version: '0.1.0' } as const;
@@ -56,12 +57,24 @@ export interface CompletedRun extends RunKey {
   readonly outcomes: LoadOutcomes;
   readonly errors: Readonly<Record<string, number>>;
   readonly cost: {
+    /** Process CPU (every thread) in the window per completed order. µs. */
     readonly cpuMicrosPerOrder: number;
+    /** Share of the window the main thread's event loop (the load generator's) was busy, 0..1. */
     readonly eventLoopUtilization: number;
+    /** The load generator's thread. CPU per order is null when the system shares it (same-thread) or the platform has no per-thread CPU. */
+    readonly generator: { readonly thread: string; readonly eventLoopUtilization: number; readonly cpuMicrosPerOrder: number | null };
+    /** The system under test: its threads' CPU per completed order, and its busiest thread. */
+    readonly system: {
+      readonly sharesGeneratorThread: boolean;
+      readonly cpuMicrosPerOrder: number | null;
+      readonly busiestThread: { readonly name: string; readonly eventLoopUtilization: number } | null;
+    };
     /** Bytes on the wire per order placed (all phases), null for patterns without a wire. */
     readonly bytesPerOrder: number | null;
     readonly messagesPerOrder: number | null;
   };
+  /** Every thread of the run over the window: the generator's and each of the system's. */
+  readonly threads: readonly ThreadCost[];
   readonly invariants: InvariantReport;
   /** Patterns that queue work: peak queue depth and ms to drain after the load. */
   readonly backlog: Backlog | null;
@@ -95,11 +108,30 @@ export interface AbortedRun extends RunKey {
 /** One pattern × scenario × trial. A pattern that fails is a result, not a crash. */
 export type RunResult = CompletedRun | ErroredRun | AbortedRun;
 
+/** A pattern as the reports describe it: what `list` shows and its trade-offs in our words. */
+export interface PatternCard {
+  readonly id: string;
+  readonly title: string;
+  readonly summary: string;
+  readonly tradeOffs: TradeOffs;
+  /** Its synchronous hops are wrapped in the run's resilience policy. */
+  readonly resilient: boolean;
+}
+
+export interface ScenarioCard {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+}
+
 export interface ResultsDocument {
   readonly schemaVersion: typeof SCHEMA_VERSION;
   readonly tool: typeof TOOL;
   readonly environment: Environment;
   readonly config: RunConfig;
+  /** The patterns and scenarios of the run, described (reports read these, not the registries). */
+  readonly patterns?: readonly PatternCard[];
+  readonly scenarios?: readonly ScenarioCard[];
   readonly state: 'completed' | 'aborted';
   /** ISO 8601. */
   readonly startedAt: string;

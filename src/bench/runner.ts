@@ -5,7 +5,8 @@ import { faultWindow, needsFaultNetwork, ScenarioPlayer, segmentsOf, surgesOf } 
 import { getScenario } from '../faults/scenarios/registry.js';
 import { isProjectionStatsReporter } from '../patterns/event-sourcing/stats.js';
 import { PATTERNS } from '../patterns/registry.js';
-import { DIRECT_NETWORK, isBacklogReporter, isCompensationReporter, isSagaStats, isDrainable, isHopErrorCounter, isWireMetered, type Pattern, type RunningPattern } from '../patterns/types.js';
+import { DIRECT_NETWORK, isThreadReporter, isBacklogReporter, isCompensationReporter, isSagaStats, isDrainable, isHopErrorCounter, isWireMetered, type Pattern, type RunningPattern } from '../patterns/types.js';
+import { ThreadPool } from '../placement/pool.js';
 import { seededRandom } from '../random.js';
 import { OrderGenerator } from '../workflow/generator.js';
 import { checkInvariants } from '../workflow/invariants.js';
@@ -14,6 +15,7 @@ import { runLoad, type LoadProgress } from './loadgen.js';
 import { captureEnvironment, SCHEMA_VERSION, TOOL, type CompletedRun, type ResultsDocument, type RunResult } from './results.js';
 import { failureFigures } from './failure.js';
 import { measureSequential } from './sequential.js';
+import { busiestSystemThread, ThreadProbe, type ThreadCost } from './threads.js';
 
 export type RunPhase = 'starting' | 'load' | 'sequential' | 'drain' | 'check' | 'stopping';
 
@@ -47,6 +49,8 @@ export interface RunnerOptions {
  */
 export class Runner extends EventEmitter<RunnerEvents> {
   private readonly patterns: readonly Pattern[];
+  /** The system's threads, kept from run to run (see ThreadPool); ended when the benchmark ends. */
+  private threadPool: ThreadPool | undefined;
 
   /** `patterns` is where pattern ids are looked up: the registry, unless a test or a library user brings its own. */
   constructor(
@@ -68,16 +72,21 @@ export class Runner extends EventEmitter<RunnerEvents> {
       for (const pattern of config.patterns)
         for (let trial = 1; trial <= config.trials; trial++) plan.push({ pattern, scenario, trial });
 
-    for (const [i, item] of plan.entries()) {
-      const ref: RunRef = { ...item, index: i + 1, total: plan.length };
-      if (signal?.aborted) {
-        runs.push({ ...item, state: 'aborted' });
-        continue;
+    try {
+      for (const [i, item] of plan.entries()) {
+        const ref: RunRef = { ...item, index: i + 1, total: plan.length };
+        if (signal?.aborted) {
+          runs.push({ ...item, state: 'aborted' });
+          continue;
+        }
+        this.emit('run-start', ref);
+        const result = await this.runOne(ref, signal);
+        runs.push(result);
+        this.emit('run-end', { ...ref, result });
       }
-      this.emit('run-start', ref);
-      const result = await this.runOne(ref, signal);
-      runs.push(result);
-      this.emit('run-end', { ...ref, result });
+    } finally {
+      await this.threadPool?.close();
+      this.threadPool = undefined;
     }
 
     const doc: ResultsDocument = {
@@ -85,6 +94,14 @@ export class Runner extends EventEmitter<RunnerEvents> {
       tool: TOOL,
       environment,
       config,
+      patterns: config.patterns.flatMap((id) => {
+        const p = this.patterns.find((x) => x.id === id);
+        return p ? [{ id: p.id, title: p.title, summary: p.summary, tradeOffs: p.tradeOffs, resilient: p.resilient === true }] : [];
+      }),
+      scenarios: config.scenarios.map((id) => {
+        const s = getScenario(id);
+        return { id: s.id, title: s.title, description: s.description };
+      }),
       state: signal?.aborted ? 'aborted' : 'completed',
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
@@ -92,6 +109,11 @@ export class Runner extends EventEmitter<RunnerEvents> {
     };
     this.emit('done', doc);
     return doc;
+  }
+
+  private pool(): ThreadPool {
+    this.threadPool ??= new ThreadPool();
+    return this.threadPool;
   }
 
   private async runOne(ref: RunRef, signal: AbortSignal | undefined): Promise<RunResult> {
@@ -123,15 +145,18 @@ export class Runner extends EventEmitter<RunnerEvents> {
           eventStore: config.eventStore,
           queueAck: config.queueAck,
           resilience: config.resilience,
-          ...(config.placement ? { placement: config.placement } : {}),
+          placement: config.placement,
         },
         network: network ?? DIRECT_NETWORK,
+        threads: this.pool(),
       });
       const target = running;
       phase('load');
       player = new ScenarioPlayer(scenario, target, network, config.warmupMs, config.durationMs);
+      const probe = new ThreadProbe(this.pool().main, isThreadReporter(target) ? target.threads() : []);
       player.start();
       const load = await runLoad(target, {
+        windowProbe: probe,
         shape: config.load,
         warmupMs: config.warmupMs,
         durationMs: config.durationMs,
@@ -152,7 +177,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
         phase('drain');
         await target.drain(config.drainTimeoutMs);
       }
-      const backlog = isBacklogReporter(target) ? target.backlog() : null;
+      const backlog = isBacklogReporter(target) ? await target.backlog() : null;
       let sequential = null;
       // Sequential latency is a steady-state figure: measured in scenarios without faults.
       if (config.sequentialMs > 0 && scenario.steps.length === 0) {
@@ -161,11 +186,14 @@ export class Runner extends EventEmitter<RunnerEvents> {
         if (isDrainable(target)) await target.drain(config.drainTimeoutMs);
       }
       phase('check');
+      // The wire first: reading the state (a folded log) must not count as an order's traffic.
+      const wire = isWireMetered(target) ? await target.wireStats() : null;
+      const hopErrors = isHopErrorCounter(target) ? { ...(await target.hopErrors()) } : null;
       const snapshot = await target.snapshot();
       const invariants = checkInvariants({ placed: placed.orders(), accepted: placed.acceptedIds(), snapshot });
-      const wire = isWireMetered(target) ? target.wireStats() : null;
-      const hopErrors = isHopErrorCounter(target) ? { ...target.hopErrors() } : null;
+      const saga = isSagaStats(target) ? await target.sagaStats() : null;
 
+      const threads = probe.results();
       const completed: CompletedRun = {
         ...key,
         state: 'completed',
@@ -179,16 +207,18 @@ export class Runner extends EventEmitter<RunnerEvents> {
         errors: load.errors,
         cost: {
           ...load.cost,
+          ...threadFigures(threads, load.outcomes.confirmed + load.outcomes.cancelled),
           bytesPerOrder: wire && placed.size > 0 ? wire.bytes / placed.size : null,
           messagesPerOrder: wire && placed.size > 0 ? wire.messages / placed.size : null,
         },
+        threads,
         invariants,
         backlog,
         hopErrors,
         hops: network ? network.stats() : null,
-        projection: isProjectionStatsReporter(target) ? target.projectionStats() : null,
-        compensationMs: isCompensationReporter(target) ? target.compensation() : null,
-        saga: isSagaStats(target) && placed.size > 0 ? { ...target.sagaStats(), stepsPerOrder: target.sagaStats().stepsRun / placed.size } : null,
+        projection: isProjectionStatsReporter(target) ? await target.projectionStats() : null,
+        compensationMs: isCompensationReporter(target) ? await target.compensation() : null,
+        saga: saga && placed.size > 0 ? { ...saga, stepsPerOrder: saga.stepsRun / placed.size } : null,
         failure: scenario.steps.length > 0 ? failureFigures(load, faultWindow(scenario, config.durationMs), hopErrors, snapshot, player.played(), player.applied) : null,
         timeline: load.timeline,
         timelineBucketMs: load.timelineBucketMs,
@@ -217,4 +247,26 @@ export class Runner extends EventEmitter<RunnerEvents> {
 /** Run a whole benchmark: the library's entry point. */
 export function runBenchmark(config: RunConfig, options: RunnerOptions = {}): Promise<ResultsDocument> {
   return new Runner(config).run(options);
+}
+
+/**
+ * Cost per thread, folded into the run's cost figures: the load generator's busy share and
+ * CPU per order, the system's CPU per order (its threads' CPU; null when it shares the
+ * generator's thread or the platform does not tell one thread's CPU) and its busiest thread.
+ */
+function threadFigures(threads: readonly ThreadCost[], completed: number): Pick<CompletedRun['cost'], 'generator' | 'system'> {
+  const perOrder = (ms: number | null) => (ms === null || completed === 0 ? null : (ms * 1000) / completed);
+  const main = threads.find((t) => t.role !== 'system');
+  const system = threads.filter((t) => t.role === 'system');
+  const shared = main?.role === 'generator+system';
+  const systemCpu = shared || system.some((t) => t.cpuMs === null) ? null : system.reduce((sum, t) => sum + (t.cpuMs ?? 0), 0);
+  const busiest = busiestSystemThread(threads);
+  return {
+    generator: { thread: main?.name ?? 'main', eventLoopUtilization: main?.eventLoopUtilization ?? 0, cpuMicrosPerOrder: shared ? null : perOrder(main?.cpuMs ?? null) },
+    system: {
+      sharesGeneratorThread: shared,
+      cpuMicrosPerOrder: perOrder(systemCpu),
+      busiestThread: busiest ? { name: busiest.name, eventLoopUtilization: busiest.eventLoopUtilization } : null,
+    },
+  };
 }

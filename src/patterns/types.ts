@@ -11,8 +11,10 @@ export interface TransportInfo {
   readonly encoding: string;
   /** The broker used, or null when the pattern needs none. */
   readonly broker: string | null;
-  /** Where the services run: "same event loop as the load generator" or "worker thread". */
-  readonly placement: string;
+  /** Where the system under test ran: the run's placement (`same-thread`, `shared`, `per-service`). */
+  readonly placement: Placement;
+  /** What this pattern does differently from the others, in words, for the report (same footing, DESIGN.md). */
+  readonly notes?: readonly string[];
 }
 
 /** The pattern's trade-offs in our own words, shown beside the measurements in the report. */
@@ -22,8 +24,7 @@ export interface TradeOffs {
   readonly whenToUse: string;
 }
 
-/** Where a pattern's services run. */
-export type Placement = 'same-thread' | 'worker';
+export type { Placement } from '../placement/types.js';
 
 /** Options a run hands to every pattern; each pattern reads the ones it needs. */
 export interface PatternOptions {
@@ -31,7 +32,7 @@ export interface PatternOptions {
   readonly broker: string;
   /** `memory` or a postgres:// URL. */
   readonly eventStore: string;
-  /** Where to run the services; undefined: the pattern's own default (chosen by measurement). */
+  /** Where every part of the system under test runs; default DEFAULT_PLACEMENT (src/placement/types.ts). */
   readonly placement?: Placement;
   /**
    * Queue consumers' acknowledgements: `manual` (default, at-least-once) or `auto`
@@ -44,6 +45,9 @@ export interface PatternOptions {
 
 export { DIRECT_NETWORK, type Address, type Network } from '../net/address.js';
 import type { Network } from '../net/address.js';
+import type { ThreadUse } from '../placement/system.js';
+import type { ThreadPool } from '../placement/pool.js';
+import type { Placement } from '../placement/types.js';
 
 export interface PatternContext {
   /** Initial stock and balances: a pattern builds its services from this. */
@@ -52,6 +56,8 @@ export interface PatternContext {
   readonly random: Random;
   readonly options: PatternOptions;
   readonly network: Network;
+  /** The run's threads, reused from run to run; a pattern started without one makes its own. */
+  readonly threads?: ThreadPool;
 }
 
 export interface RunningPattern {
@@ -82,7 +88,8 @@ import type { WireStats } from '../wire/meter.js';
 
 /** A running pattern that has a wire and meters it. */
 export interface WireMetered {
-  wireStats(): WireStats;
+  /** Cumulative since the pattern started measuring (after its start-up warm-up). */
+  wireStats(): Promise<WireStats>;
 }
 
 export function isWireMetered(p: RunningPattern): p is RunningPattern & WireMetered {
@@ -103,7 +110,7 @@ export function isDrainable(p: RunningPattern): p is RunningPattern & Drainable 
 
 /** Errors seen on the pattern's internal hops, by kind (e.g. `charge:ECONNREFUSED`). */
 export interface HopErrorCounter {
-  hopErrors(): Readonly<Record<string, number>>;
+  hopErrors(): Promise<Readonly<Record<string, number>>>;
 }
 
 export function isHopErrorCounter(p: RunningPattern): p is RunningPattern & HopErrorCounter {
@@ -119,7 +126,7 @@ export interface Backlog {
 }
 
 export interface BacklogReporter {
-  backlog(): Backlog;
+  backlog(): Promise<Backlog>;
 }
 
 export function isBacklogReporter(p: RunningPattern): p is RunningPattern & BacklogReporter {
@@ -142,7 +149,7 @@ export function isCrashable(p: RunningPattern): p is RunningPattern & Crashable 
 
 /** A pattern that compensates (sagas): failure detected → fully compensated, ms. */
 export interface CompensationReporter {
-  compensation(): LatencySummary;
+  compensation(): Promise<LatencySummary>;
 }
 
 export function isCompensationReporter(p: RunningPattern): p is RunningPattern & CompensationReporter {
@@ -151,9 +158,18 @@ export function isCompensationReporter(p: RunningPattern): p is RunningPattern &
 
 /** Saga execution figures: steps run (retries included) and sagas resumed after a restart. */
 export interface SagaStats {
-  sagaStats(): { readonly stepsRun: number; readonly resumed: number };
+  sagaStats(): Promise<{ readonly stepsRun: number; readonly resumed: number }>;
 }
 
 export function isSagaStats(p: RunningPattern): p is RunningPattern & SagaStats {
   return typeof (p as Partial<SagaStats>).sagaStats === 'function';
+}
+
+/** A pattern whose system runs on threads it can name (every placed pattern): for cost per thread. */
+export interface ThreadReporter {
+  threads(): readonly ThreadUse[];
+}
+
+export function isThreadReporter(p: RunningPattern): p is RunningPattern & ThreadReporter {
+  return typeof (p as Partial<ThreadReporter>).threads === 'function';
 }

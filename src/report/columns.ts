@@ -1,3 +1,4 @@
+import { SATURATED } from '../bench/threads.js';
 import { fmtInt, fmtMs, fmtNum, fmtPercent } from './format.js';
 import { invariantVerdict, type SummaryRow } from './summary.js';
 
@@ -13,6 +14,24 @@ function throughputCell(row: SummaryRow): string {
   if (!a) return '—';
   if (a.n < 2) return fmtInt(a.median);
   return `${fmtInt(a.median)} (${fmtInt(a.low)}–${fmtInt(a.high)}, ${fmtPercent(a.confidence)} CI)`;
+}
+
+/**
+ * CPU per completed order: the system's threads and the generator's apart; the process's
+ * together when they share a thread (same-thread) or the platform has no per-thread CPU.
+ */
+function cpuCell(row: SummaryRow): string {
+  if (row.systemCpuMicrosPerOrder !== null) return `${fmtNum(row.systemCpuMicrosPerOrder)} / ${fmtNum(row.generatorCpuMicrosPerOrder)}`;
+  return row.cpuMicrosPerOrder === null ? '—' : `${fmtNum(row.cpuMicrosPerOrder)} together`;
+}
+
+/** Rows whose system had a thread at or past saturation, in words: that row measures the thread. */
+export function saturationNotes(rows: readonly SummaryRow[]): string[] {
+  return rows.flatMap((r) =>
+    r.busiestThread && r.busiestThread.eventLoopUtilization >= SATURATED
+      ? [`${r.pattern} (${r.scenario}): ${r.busiestThread.name} thread ${fmtPercent(r.busiestThread.eventLoopUtilization)} busy: this row measures that thread.`]
+      : [],
+  );
 }
 
 /** Throughput, latency and wire cost. */
@@ -40,8 +59,9 @@ export const OUTCOME_COLUMNS: readonly Column[] = [
   { header: 'confirmed', align: 'right', cell: (r) => fmtInt(r.outcomes.confirmed) },
   { header: 'cancelled', align: 'right', cell: (r) => fmtInt(r.outcomes.cancelled) },
   { header: 'failed', align: 'right', cell: (r) => fmtInt(r.outcomes.failed + r.outcomes.timedOut) },
-  { header: 'CPU µs/order', align: 'right', cell: (r) => fmtNum(r.cpuMicrosPerOrder) },
-  { header: 'loop busy', align: 'right', cell: (r) => fmtPercent(r.eventLoopUtilization) },
+  { header: 'CPU µs/order system / generator', align: 'right', cell: cpuCell },
+  { header: 'busiest thread', align: 'right', cell: (r) => (r.busiestThread ? `${r.busiestThread.name} ${fmtPercent(r.busiestThread.eventLoopUtilization)}` : '—') },
+  { header: 'generator busy', align: 'right', cell: (r) => (r.sharesGeneratorThread ? 'shared' : fmtPercent(r.eventLoopUtilization)) },
   {
     header: 'sequential mean/p99 ms',
     align: 'right',

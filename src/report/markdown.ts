@@ -1,9 +1,8 @@
 import { markdownTable } from 'markdown-table';
 import type { ResultsDocument } from '../bench/results.js';
-import { SCENARIOS } from '../faults/scenarios/registry.js';
-import { PATTERNS } from '../patterns/registry.js';
+import { PLACEMENT_DESCRIPTIONS } from '../placement/types.js';
 import { describePolicy, RESILIENCE_POLICIES } from '../resilience/policies.js';
-import { ASYNC_COLUMNS, FAILURE_COLUMNS, hasAsyncFigures, OUTCOME_COLUMNS, PERFORMANCE_COLUMNS, type Column } from './columns.js';
+import { ASYNC_COLUMNS, FAILURE_COLUMNS, hasAsyncFigures, OUTCOME_COLUMNS, PERFORMANCE_COLUMNS, saturationNotes, type Column } from './columns.js';
 import { fmtInt, fmtMs } from './format.js';
 import { observe } from './observations.js';
 import { invariantVerdict, summarize, type SummaryRow } from './summary.js';
@@ -39,6 +38,7 @@ export function renderMarkdown(doc: ResultsDocument): string {
     `orders    ${Math.round(c.generator.outOfStockShare * 100)}% ask for a scarce SKU, ${Math.round(c.generator.declineShare * 100)}% from customers who cannot pay`,
     `patterns  ${c.patterns.join(', ')}`,
     `scenarios ${c.scenarios.join(', ')}`,
+    `placement ${c.placement}: ${PLACEMENT_DESCRIPTIONS[c.placement] ?? 'unknown placement'}`,
     `broker    ${c.broker}; event store ${c.eventStore}`,
     `run       ${doc.startedAt} → ${doc.finishedAt} (${doc.tool.name} ${doc.tool.version}, results schema ${doc.schemaVersion})`,
     '```',
@@ -51,6 +51,14 @@ export function renderMarkdown(doc: ResultsDocument): string {
     '',
   );
   out.push('## Outcomes, invariants and cost', '', table(OUTCOME_COLUMNS, rows), '');
+  out.push(
+    '*CPU µs/order*: CPU time per completed order of the system’s threads, then of the load generator’s thread ' +
+      '(*together* when they share one thread). *busiest thread*: the system thread whose event loop was busiest, and how busy. ' +
+      '*generator busy*: the load generator’s event loop.',
+    '',
+  );
+  const saturated = saturationNotes(rows);
+  if (saturated.length > 0) out.push(...saturated.map((n) => `> ${n}`), '');
   const asyncRows = rows.filter(hasAsyncFigures);
   if (asyncRows.length > 0) {
     out.push('## Queues, event logs and sagas', '', table(ASYNC_COLUMNS, asyncRows), '');
@@ -71,7 +79,7 @@ export function renderMarkdown(doc: ResultsDocument): string {
       '',
     );
     for (const scenario of [...new Set(faulted.map((r) => r.scenario))]) {
-      const s = SCENARIOS.find((x) => x.id === scenario);
+      const s = doc.scenarios?.find((x) => x.id === scenario);
       const played = faulted.find((r) => r.scenario === scenario)?.failure?.played ?? [];
       out.push(`**${s?.title ?? scenario}** — ${s?.description ?? ''}${played.length > 0 ? ` Played (first pattern): ${played.join('; ')}.` : ''}`, '');
     }
@@ -83,7 +91,8 @@ export function renderMarkdown(doc: ResultsDocument): string {
   const errored = rows.flatMap((r) => r.errors.map((err) => `- **${r.pattern}** / ${r.scenario}, trial ${err.trial}: \`${err.code}\` ${err.message}`));
   if (errored.length > 0) out.push('## Errored runs', '', ...errored, '');
 
-  const resilient = c.patterns.filter((id) => PATTERNS.find((p) => p.id === id)?.resilient);
+  const cards = doc.patterns ?? [];
+  const resilient = cards.filter((p) => p.resilient).map((p) => p.id);
   if (resilient.length > 0) {
     const policy = RESILIENCE_POLICIES[c.resilience];
     out.push(
@@ -97,20 +106,21 @@ export function renderMarkdown(doc: ResultsDocument): string {
   }
 
   out.push('## The patterns', '');
-  for (const id of c.patterns) {
-    const pattern = PATTERNS.find((p) => p.id === id);
-    if (!pattern) continue;
+  for (const pattern of cards) {
+    const id = pattern.id;
     out.push(`### ${pattern.title} (\`${pattern.id}\`)`, '', pattern.summary, '');
     const measured = rows.filter((r) => r.pattern === id);
     for (const r of measured) {
       const t = r.transport;
       out.push(
         `*Measured (${r.scenario}):* ${fmtInt(r.achieved?.median)} orders/s, p50 ${fmtMs(r.latencyMs?.p50)} ms, p99 ${fmtMs(r.latencyMs?.p99)} ms` +
-          (t ? `; ${t.protocol}, ${t.encoding} encoding${t.broker ? `, broker ${t.broker}` : ''}; services on ${t.placement}` : '') +
+          (t ? `; ${t.protocol}, ${t.encoding} encoding${t.broker ? `, broker ${t.broker}` : ''}; placement ${t.placement}` : '') +
           `; invariants ${invariantVerdict(r.invariants)}.`,
         '',
       );
     }
+    const notes = measured[0]?.transport?.notes ?? [];
+    if (notes.length > 0) out.push(`*Where this pattern differs:* ${notes.join('; ')}.`, '');
     out.push(
       '| pros | cons |',
       '| --- | --- |',

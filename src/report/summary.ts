@@ -22,6 +22,12 @@ export interface SummaryRow {
   readonly outcomes: { readonly placed: number; readonly confirmed: number; readonly cancelled: number; readonly failed: number; readonly timedOut: number };
   readonly cpuMicrosPerOrder: number | null;
   readonly eventLoopUtilization: number | null;
+  /** The system's threads' CPU per order; null when it shared the generator's thread or per-thread CPU is not available. */
+  readonly systemCpuMicrosPerOrder: number | null;
+  readonly generatorCpuMicrosPerOrder: number | null;
+  /** The system thread whose loop was busiest (median busy share over trials; the first trial's name). */
+  readonly busiestThread: { readonly name: string; readonly eventLoopUtilization: number } | null;
+  readonly sharesGeneratorThread: boolean;
   readonly bytesPerOrder: number | null;
   readonly messagesPerOrder: number | null;
   /** Summed over trials; ok only if every trial was ok. */
@@ -131,6 +137,10 @@ export function summarize(doc: ResultsDocument): SummaryRow[] {
       },
       cpuMicrosPerOrder: medianOf(done, (r) => r.cost.cpuMicrosPerOrder),
       eventLoopUtilization: medianOf(done, (r) => r.cost.eventLoopUtilization),
+      systemCpuMicrosPerOrder: medianOf(done, (r) => r.cost.system?.cpuMicrosPerOrder),
+      generatorCpuMicrosPerOrder: medianOf(done, (r) => r.cost.generator?.cpuMicrosPerOrder),
+      busiestThread: busiestOf(done),
+      sharesGeneratorThread: done.some((r) => r.cost.system?.sharesGeneratorThread === true),
       bytesPerOrder: medianOf(done, (r) => r.cost.bytesPerOrder),
       messagesPerOrder: medianOf(done, (r) => r.cost.messagesPerOrder),
       invariants,
@@ -159,6 +169,12 @@ export function summarize(doc: ResultsDocument): SummaryRow[] {
     });
   }
   return rows;
+}
+
+function busiestOf(done: readonly CompletedRun[]): SummaryRow['busiestThread'] {
+  const first = done.find((r) => r.cost.system?.busiestThread)?.cost.system.busiestThread;
+  if (!first) return null;
+  return { name: first.name, eventLoopUtilization: medianOf(done, (r) => r.cost.system?.busiestThread?.eventLoopUtilization) ?? 0 };
 }
 
 function summarizeFailure(done: readonly CompletedRun[]): FailureSummary | null {

@@ -89,7 +89,14 @@ export function seededFullJitter(random: Random): GeneratorFn<number> {
 /** Counts what the policies did: retries and short-circuited calls, by hop. */
 export type ResilienceListener = (hop: Hop, event: 'retry' | 'timeout' | 'breaker-open' | 'short-circuited') => void;
 
-function policyFor(hop: Hop, p: HopPolicy, random: Random, listen?: ResilienceListener): IPolicy {
+interface HopPolicies {
+  /** Retries, breaker and the attempt timeout. */
+  readonly full: IPolicy;
+  /** The same retry and breaker instances (one state), without the timeout. */
+  readonly untimed: IPolicy;
+}
+
+function policyFor(hop: Hop, p: HopPolicy, random: Random, listen?: ResilienceListener): HopPolicies {
   const layers: IPolicy[] = [];
   if (p.retries > 0) {
     const r = retry(
@@ -110,11 +117,14 @@ function policyFor(hop: Hop, p: HopPolicy, random: Random, listen?: ResilienceLi
     b.onBreak(() => listen?.(hop, 'breaker-open'));
     layers.push(b);
   }
-  if (p.timeoutMs !== null) {
-    const t = timeout(p.timeoutMs, TimeoutStrategy.Aggressive);
-    t.onTimeout(() => listen?.(hop, 'timeout'));
-    layers.push(t);
-  }
+  const untimed = compose(layers);
+  if (p.timeoutMs === null) return { full: untimed, untimed };
+  const t = timeout(p.timeoutMs, TimeoutStrategy.Aggressive);
+  t.onTimeout(() => listen?.(hop, 'timeout'));
+  return { full: compose([...layers, t]), untimed };
+}
+
+function compose(layers: readonly IPolicy[]): IPolicy {
   if (layers.length === 0) return noop;
   return layers.length === 1 ? (layers[0] as IPolicy) : wrap(...layers);
 }
@@ -122,20 +132,26 @@ function policyFor(hop: Hop, p: HopPolicy, random: Random, listen?: ResilienceLi
 /**
  * Wrap a pattern's ports in the policy: retries outermost, then the breaker, then the
  * timeout of each attempt (undici-style composition: the pattern's code does not change).
+ *
+ * `mayHang(hop)`, when given, says whether a call on the hop could outlast its timeout at
+ * all: an in-memory call with no fault on its boundary settles within its own microtasks,
+ * so its timeout could never fire, and the attempt runs without one (no timer, no signal;
+ * the same retry and breaker state).
  */
-export function withResilience(ports: WorkflowPorts, policy: ResiliencePolicy, random: Random, listen?: ResilienceListener): WorkflowPorts {
+export function withResilience(ports: WorkflowPorts, policy: ResiliencePolicy, random: Random, listen?: ResilienceListener, mayHang?: (hop: Hop) => boolean): WorkflowPorts {
   if (policy.name === 'none') return ports;
   const p = Object.fromEntries(
     (Object.keys(policy.hops) as Hop[]).map((hop) => [hop, policyFor(hop, policy.hops[hop], random.fork(), listen)]),
-  ) as Record<Hop, IPolicy>;
+  ) as Record<Hop, HopPolicies>;
   // A signal per call: without one, cockatiel hangs every call's listener on one shared
   // signal, and Node warns of a leak past ten calls in flight.
-  const own = () => new AbortController().signal;
+  const run = <T>(hop: Hop, call: () => Promise<T>): Promise<T> =>
+    mayHang && !mayHang(hop) ? p[hop].untimed.execute(call) : p[hop].full.execute(call, new AbortController().signal);
   return {
-    reserve: (order) => p.reserve.execute(() => ports.reserve(order), own()),
-    charge: (order) => p.charge.execute(() => ports.charge(order), own()),
-    release: (orderId) => p.release.execute(() => ports.release(orderId), own()),
-    refund: (orderId) => p.refund.execute(() => ports.refund(orderId), own()),
-    notify: (orderId, status) => p.notify.execute(() => ports.notify(orderId, status), own()),
+    reserve: (order) => run('reserve', () => ports.reserve(order)),
+    charge: (order) => run('charge', () => ports.charge(order)),
+    release: (orderId) => run('release', () => ports.release(orderId)),
+    refund: (orderId) => run('refund', () => ports.refund(orderId)),
+    notify: (orderId, status) => run('notify', () => ports.notify(orderId, status)),
   };
 }

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { runLoad, type LoadShape } from '../../src/bench/loadgen.js';
+import type { ThreadPool } from '../../src/placement/pool.js';
 import { DIRECT_NETWORK, type Network, type Pattern, type PatternOptions, type RunningPattern } from '../../src/patterns/types.js';
 import { seededRandom } from '../../src/random.js';
 import { OrderGenerator } from '../../src/workflow/generator.js';
@@ -11,6 +12,7 @@ export async function startPattern(
   options: Partial<PatternOptions> = {},
   network: Network = DIRECT_NETWORK,
   seed = 42,
+  threads?: ThreadPool,
 ): Promise<{ running: RunningPattern; generator: OrderGenerator }> {
   const random = seededRandom(seed);
   const generator = new OrderGenerator(random.fork());
@@ -19,6 +21,7 @@ export async function startPattern(
     random: random.fork(),
     options: { broker: 'embedded', eventStore: 'memory', ...options },
     network,
+    ...(threads ? { threads } : {}),
   });
   return { running, generator };
 }

@@ -1,25 +1,61 @@
-import { createServices, snapshotServices } from '../../workflow/services.js';
-import { directPorts, runOrderWorkflow } from '../../workflow/workflow.js';
-import type { Pattern, RunningPattern } from '../types.js';
+import type { ComponentModule } from '../../placement/component.js';
+import { PlacedSystem } from '../../placement/system.js';
+import { DEFAULT_PLACEMENT } from '../../placement/types.js';
+import type { HopErrorCounter, Pattern, RunningPattern, ThreadReporter, TransportInfo } from '../types.js';
+import { startMonolith, type MonolithApi, type MonolithInit } from './monolith.js';
+
+/** Where a worker finds the monolith (monolith.ts from the sources, monolith.js when built). */
+export const MONOLITH: ComponentModule<MonolithInit, MonolithApi> = {
+  url: new URL('./monolith.js', import.meta.url),
+  exportName: 'startMonolith',
+  factory: startMonolith,
+};
+
+/** A monolith module's hop deadline: the same as REST's and gRPC's, ms. */
+const HOP_TIMEOUT_MS = 2000;
 
 /** In-process orchestration over plain function calls: the ceiling with no transport. */
 export const directPattern: Pattern = {
   id: 'direct',
   title: 'Direct call',
-  summary: 'In-process function calls; the no-transport ceiling every other pattern is measured against.',
+  summary: 'A modular monolith: the services are modules calling each other as functions; the no-transport ceiling.',
   tradeOffs: {
     pros: ['No network, no serialisation: the fastest and simplest possible', 'One stack trace for the whole order'],
     cons: ['Services cannot be deployed, scaled or fail independently', 'One process is one failure domain'],
     whenToUse: 'A modular monolith: when the services share a team, a release cycle and a database.',
   },
-  async start({ world }): Promise<RunningPattern> {
-    const services = createServices(world);
-    const ports = directPorts(services);
+  resilient: true,
+  async start(ctx): Promise<RunningPattern & HopErrorCounter & ThreadReporter> {
+    const placement = ctx.options.placement ?? DEFAULT_PLACEMENT;
+    const system = PlacedSystem.open({ placement, network: ctx.network, random: ctx.random.fork(), ...(ctx.threads ? { threads: ctx.threads } : {}) });
+    let monolith;
+    try {
+      monolith = await system.start('monolith', MONOLITH, {
+        world: ctx.world,
+        hopTimeoutMs: HOP_TIMEOUT_MS,
+        resilience: ctx.options.resilience ?? 'default',
+        seed: ctx.random.int(0, 2 ** 31),
+      });
+    } catch (err) {
+      await system.stop();
+      throw err;
+    }
+    const handle = monolith;
     return {
-      transport: { protocol: 'in-process', encoding: 'none', broker: null, placement: 'same event loop as the load generator' },
-      placeOrder: (order) => runOrderWorkflow(services.orders, ports, order),
-      snapshot: async () => snapshotServices(services),
-      stop: async () => {},
+      transport: transportOf(placement),
+      placeOrder: (order) => handle.call('placeOrder', order),
+      snapshot: () => handle.call('snapshot'),
+      hopErrors: () => handle.call('hopErrors'),
+      threads: () => system.threads(),
+      stop: () => system.stop(),
     };
   },
 };
+
+function transportOf(placement: TransportInfo['placement']): TransportInfo {
+  const notes = ['one program: its services are modules that call each other as functions; each module boundary is a fault gate (direct:payments…)'];
+  if (placement === 'per-service') notes.push('per-service: function calls cannot cross threads, so the monolith runs on one thread of its own');
+  return placement === 'same-thread'
+    ? { protocol: 'function calls', encoding: 'none', broker: null, placement, notes }
+    : { protocol: 'function calls (the client posts each order to the system thread)', encoding: 'structured clone', broker: null, placement, notes };
+}

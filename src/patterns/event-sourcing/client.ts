@@ -1,44 +1,71 @@
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { OrderFailedError } from '../../errors.js';
-import type { OrderRequest } from '../../workflow/types.js';
-import type { Address } from '../types.js';
+import type { Address } from '../../net/address.js';
+import { isTerminal, type OrderOutcome, type OrderRequest } from '../../workflow/types.js';
+import { MAX_WAIT_MS } from './query-server.js';
+import type { OrderView } from './read-model.js';
 
-export interface CommandClient {
-  /** Sends PlaceOrder; resolves with `performance.now()` (ms) when the 202 (or 200) arrived: the accept time. */
-  place(order: OrderRequest): Promise<number>;
+export interface CqrsClient {
+  /**
+   * Sends PlaceOrder to the command side, then reads the order from the query side until
+   * the read model shows it terminal. `acceptedAt` is `performance.now()` (ms) when the
+   * 202 (or 200) arrived.
+   */
+  placeOrder(order: OrderRequest): Promise<OrderOutcome>;
   close(): Promise<void>;
 }
 
-export interface CommandClientSettings {
+export interface CqrsClientSettings {
   readonly connections: number;
   readonly connectTimeoutMs: number;
+  /** Deadline of the whole order: accepted and terminal in the read model. */
   readonly timeoutMs: number;
 }
 
-/** The client's side of the client → orders command hop: an undici Pool, keep-alive, noDelay. */
-export function createCommandClient(address: Address, settings: CommandClientSettings): CommandClient {
-  const pool = new Pool(`http://${address.host}:${address.port}`, {
+function pool(address: Address, settings: CqrsClientSettings): Pool {
+  return new Pool(`http://${address.host}:${address.port}`, {
     connections: settings.connections,
     pipelining: 1,
     connect: { timeout: settings.connectTimeoutMs, noDelay: true },
-    headersTimeout: settings.timeoutMs,
-    bodyTimeout: settings.timeoutMs,
+    headersTimeout: settings.timeoutMs + 1000,
+    bodyTimeout: settings.timeoutMs + 1000,
   });
+}
+
+/** The client of the CQRS pattern: undici pools to the command handler and to the read model, keep-alive, noDelay. */
+export function createCqrsClient(commands: Address, queries: Address, settings: CqrsClientSettings): CqrsClient {
+  const commandPool = pool(commands, settings);
+  const queryPool = pool(queries, settings);
+
+  const accept = async (order: OrderRequest): Promise<number> => {
+    const { statusCode, body } = await commandPool.request({ method: 'POST', path: '/orders', headers: { 'content-type': 'application/json' }, body: JSON.stringify(order) });
+    if (statusCode !== 202 && statusCode !== 200) throw new OrderFailedError(order.orderId, `HTTP_${statusCode}`, await body.text());
+    await body.dump();
+    return performance.now();
+  };
+
+  const terminal = async (orderId: string, deadline: number): Promise<OrderView> => {
+    for (;;) {
+      const waitMs = Math.max(1, Math.min(MAX_WAIT_MS, Math.round(deadline - performance.now())));
+      const { statusCode, body } = await queryPool.request({ method: 'GET', path: `/orders/${encodeURIComponent(orderId)}?wait=${waitMs}` });
+      const view = statusCode === 200 ? ((await body.json()) as OrderView) : (await body.dump(), undefined);
+      if (statusCode !== 200 && statusCode !== 404) throw new OrderFailedError(orderId, `HTTP_${statusCode}`, 'the read model refused the query');
+      if (view && isTerminal(view.status)) return view;
+      if (performance.now() >= deadline) throw new OrderFailedError(orderId, 'ETIMEDOUT', `not terminal in the read model within ${settings.timeoutMs} ms`);
+    }
+  };
+
   return {
-    place: async (order) => {
-      const { statusCode, body } = await pool.request({
-        method: 'POST',
-        path: '/orders',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(order),
-      });
-      if (statusCode === 202 || statusCode === 200) {
-        await body.dump();
-        return performance.now();
-      }
-      throw new OrderFailedError(order.orderId, `HTTP_${statusCode}`, await body.text());
+    placeOrder: async (order) => {
+      const deadline = performance.now() + settings.timeoutMs;
+      const acceptedAt = await accept(order);
+      const view = await terminal(order.orderId, deadline);
+      const status = view.status === 'CONFIRMED' ? 'CONFIRMED' : 'CANCELLED';
+      return view.reason ? { orderId: order.orderId, status, reason: view.reason, acceptedAt } : { orderId: order.orderId, status, acceptedAt };
     },
-    close: () => pool.destroy(),
+    close: async () => {
+      await Promise.all([commandPool.destroy(), queryPool.destroy()]);
+    },
   };
 }

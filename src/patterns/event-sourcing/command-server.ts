@@ -7,7 +7,6 @@ import { parseOrder } from '../rest/validate.js';
 import type { Address } from '../types.js';
 import { orderStream } from './events.js';
 import { OrderAggregate } from './order-aggregate.js';
-import type { OrdersReadModel } from './read-model.js';
 import type { Repository } from './repository.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -20,12 +19,12 @@ export interface CommandServer {
 }
 
 /**
- * The orders command handler (the C of CQRS) on node:http, 127.0.0.1:0:
- * - `POST /orders` (PlaceOrder): appends OrderCreated to a new order stream (expected
- *   version 0) and answers 202 once it is appended; 200 for an order that exists already.
- * - `GET /orders/<id>`: the read model's row (the query side), 404 if unknown.
+ * The orders command handler (the C of CQRS) on node:http, 127.0.0.1:0: `POST /orders`
+ * (PlaceOrder) appends OrderCreated to a new order stream (expected version 0) and answers
+ * 202 once it is appended; 200 for an order that exists already. Reads are the query
+ * side's (query-server.ts).
  */
-export async function startCommandServer(repo: Repository, readModel: OrdersReadModel, meter: WireMeter): Promise<CommandServer> {
+export async function startCommandServer(repo: Repository, meter: WireMeter): Promise<CommandServer> {
   let duplicates = 0;
   // A new order needs no read: the append expects version 0, and a stream that exists already is a repeated command.
   const place = (order: OrderRequest): Promise<boolean> => repo.create(orderStream(order.orderId), OrderAggregate.place(null, order));
@@ -40,11 +39,6 @@ export async function startCommandServer(repo: Repository, readModel: OrdersRead
           const created = await place(order);
           if (!created) duplicates++;
           return sendJson(res, created ? 202 : 200, { orderId: order.orderId, accepted: true });
-        }
-        if (req.method === 'GET' && url.startsWith('/orders/')) {
-          req.resume();
-          const view = readModel.get(decodeURIComponent(url.slice('/orders/'.length)));
-          return view ? sendJson(res, 200, view) : sendJson(res, 404, { error: 'no such order' });
         }
         req.resume();
         throw new HttpError(404, `no resource ${req.method ?? ''} ${url}`);

@@ -1,25 +1,32 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openEventStore, type EventStore } from '../../event-store/index.js';
-import { parsePostgresUrl } from '../../event-store/postgres.js';
-import { EventStoreClosedError } from '../../event-store/errors.js';
-import { OrderFailedError } from '../../errors.js';
-import { NotificationsService } from '../../workflow/notifications.js';
+import type { EventStore } from '../../event-store/index.js';
+import { addressOf, type ComponentHandle, type ComponentModule } from '../../placement/component.js';
+import { PlacedSystem, type ThreadUse } from '../../placement/system.js';
+import { DEFAULT_PLACEMENT } from '../../placement/types.js';
 import type { SystemSnapshot, World } from '../../workflow/services.js';
 import type { OrderOutcome, OrderRequest } from '../../workflow/types.js';
-import { WireMeter } from '../../wire/meter.js';
-import type { Address, Backlog, BacklogReporter, Crashable, Drainable, HopErrorCounter, Network, Pattern, PatternContext, RunningPattern, TransportInfo, WireMetered } from '../types.js';
+import type { WireStats } from '../../wire/meter.js';
+import { placeStore, type PlacedStore } from '../placed-store.js';
+import { mergeCounts } from '../service-api.js';
+import { minus, wireOf } from '../synchronous.js';
+import type { Backlog, BacklogReporter, Crashable, Drainable, HopErrorCounter, Pattern, PatternContext, RunningPattern, ThreadReporter, TransportInfo, WireMetered } from '../types.js';
 import { aggregateTypes, type AggregateTypes } from './aggregates.js';
-import { AppendClock } from './append-clock.js';
-import { createCommandClient, type CommandClient } from './client.js';
-import { startCommandServer, type CommandServer } from './command-server.js';
-import { inventoryHandler, type DuplicateCounter } from './inventory-processor.js';
-import { notificationsHandler } from './notifications-processor.js';
-import { paymentsHandler } from './payments-processor.js';
-import { Processor } from './processor.js';
-import { OrdersProjection } from './projection.js';
-import { OrdersReadModel, type OrderView } from './read-model.js';
-import { Repository } from './repository.js';
+import { createCqrsClient, type CqrsClient } from './client.js';
+import {
+  startCommandHandler,
+  startProcessor,
+  startProjection,
+  type CommandHandlerApi,
+  type CommandHandlerInit,
+  type ComponentSettings,
+  type ProcessorApi,
+  type ProcessorInit,
+  type ProcessorService,
+  type ProjectionApi,
+  type ProjectionInit,
+} from './components.js';
+import type { OrderView } from './read-model.js';
 import type { ProjectionStats, ProjectionStatsReporter } from './stats.js';
 import { snapshotFromLog } from './system-snapshot.js';
 import { orderStateAt, type OrderAt } from './temporal.js';
@@ -30,16 +37,8 @@ export { OrdersReadModel, type OrderView } from './read-model.js';
 export { OrdersProjection } from './projection.js';
 
 /** Tuning of the event-sourcing pattern. Defaults in ES_DEFAULTS. */
-export interface EventSourcingSettings {
-  /** Snapshot an aggregate every this many events (0: never). */
-  readonly snapshotEvery: number;
-  /** Tasks each processor (inventory, payments) runs at once. */
-  readonly processorConcurrency: number;
-  /** The projection saves its checkpoint every this many events. */
-  readonly checkpointEvery: number;
-  /** How long a crashed projection or processor stays down before it resumes from its checkpoint, ms. */
-  readonly restartDelayMs: number;
-  /** Client → command handler pool. */
+export interface EventSourcingSettings extends ComponentSettings {
+  /** Client → command handler and → read model pools. */
   readonly clientConnections: number;
   readonly connectTimeoutMs: number;
   readonly clientTimeoutMs: number;
@@ -59,183 +58,117 @@ export const ES_DEFAULTS: EventSourcingSettings = {
 export const ES_SERVICES = ['projection', 'inventory', 'payments', 'notifications'] as const;
 export type EsService = (typeof ES_SERVICES)[number];
 
+const PROCESSORS: readonly ProcessorService[] = ['payments', 'inventory', 'notifications'];
 const DRAIN_POLL_MS = 10;
 const BACKLOG_POLL_MS = 100;
-const BACKLOG_SAMPLE = 1000;
 
-interface Waiter {
-  resolve(outcome: OrderOutcome): void;
-  reject(err: Error): void;
-  acceptedAt?: number;
-  view?: OrderView;
-}
+const COMMAND_HANDLER: ComponentModule<CommandHandlerInit, CommandHandlerApi> = { url: new URL('./components.js', import.meta.url), exportName: 'startCommandHandler', factory: startCommandHandler };
+const PROCESSOR: ComponentModule<ProcessorInit, ProcessorApi> = { url: new URL('./components.js', import.meta.url), exportName: 'startProcessor', factory: startProcessor };
+const PROJECTION: ComponentModule<ProjectionInit, ProjectionApi> = { url: new URL('./components.js', import.meta.url), exportName: 'startProjection', factory: startProjection };
 
-/** Opens the store named by `--event-store`, dialling PostgreSQL through the run's network (hop `es:store`). */
-export async function openRoutedStore(spec: string, network: Network): Promise<EventStore> {
-  if (spec === 'memory') return openEventStore(spec);
-  const url = parsePostgresUrl('--event-store', spec);
-  const target = await network.route('es:store', { host: url.hostname, port: Number(url.port || 5432) });
-  const routed = new URL(url.href);
-  routed.hostname = target.host;
-  routed.port = String(target.port);
-  // No schema given: the store creates a fresh temporary schema per run and drops it at close().
-  return openEventStore(routed.href);
+interface Parts {
+  readonly orders: ComponentHandle<CommandHandlerApi>;
+  readonly processors: ReadonlyMap<ProcessorService, ComponentHandle<ProcessorApi>>;
+  readonly projection: ComponentHandle<ProjectionApi>;
 }
 
 /**
- * Event sourcing with CQRS. The client sends PlaceOrder over HTTP to the orders command
- * handler, which appends OrderCreated to the order's stream (202 = accepted). Inventory
- * and payments are processors subscribed to the log: they decide on their own aggregates
- * (a stream per SKU, a stream per customer account) with optimistic concurrency and record
- * their answers on the order. A projection builds the orders read model; the client's
- * order completes when the read model shows it terminal.
+ * Event sourcing with CQRS, every part a component reached over a socket. The client
+ * sends PlaceOrder over HTTP to the orders command handler, which appends OrderCreated to
+ * the order's stream (202 = accepted). Payments, inventory and notifications are
+ * processors subscribed to the log, each on its own store connection: they decide on their
+ * own aggregates (a stream per customer account, a stream per SKU) with optimistic
+ * concurrency and record their answers on the order. The projection builds the orders
+ * read model and serves it over HTTP; the client's order completes when the read model
+ * shows it terminal.
  */
-export class EventSourcingSystem implements RunningPattern, WireMetered, Drainable, Crashable, HopErrorCounter, BacklogReporter, ProjectionStatsReporter {
+export class EventSourcingSystem implements RunningPattern, WireMetered, Drainable, Crashable, HopErrorCounter, BacklogReporter, ProjectionStatsReporter, ThreadReporter {
   readonly transport: TransportInfo;
-  private readonly waiters = new Map<string, Waiter[]>();
-  private readonly errors: Record<string, number> = {};
-  private delivered = 0;
+  readonly types: AggregateTypes;
   private lastDrainMs: number | null = null;
   private peakBacklog = 0;
   private stopped = false;
   private poller: NodeJS.Timeout | undefined;
+  private base: WireStats = { bytes: 0, messages: 0 };
+  private inFlight = 0;
 
   private constructor(
-    readonly store: EventStore,
+    private readonly system: PlacedSystem,
+    private readonly placed: PlacedStore,
     private readonly world: World,
-    private readonly repo: Repository,
-    readonly types: AggregateTypes,
-    readonly readModel: OrdersReadModel,
-    readonly projection: OrdersProjection,
-    private readonly processors: Readonly<Record<'inventory' | 'payments' | 'notifications', Processor>>,
-    private readonly duplicates: { inventory: DuplicateCounter; payments: DuplicateCounter },
-    private readonly notifications: NotificationsService,
-    private readonly server: CommandServer,
-    private readonly client: CommandClient,
-    private readonly meter: WireMeter,
+    private readonly parts: Parts,
+    private readonly client: CqrsClient,
   ) {
+    this.types = aggregateTypes(world);
     this.transport = {
-      protocol: `HTTP/1.1 commands + ${store.kind === 'memory' ? 'in-process' : 'PostgreSQL'} event store`,
+      protocol: `HTTP/1.1 commands and queries + ${placed.kind === 'memory' ? 'embedded event store over TCP' : 'PostgreSQL event store'}`,
       encoding: 'JSON',
       broker: null,
-      placement: 'same event loop as the load generator',
+      placement: system.placement,
+      ...(placed.kind === 'postgres' ? { notes: ['the event store is PostgreSQL, an external process: it is not placed, and its CPU is not counted'] } : {}),
     };
   }
 
   static async start(ctx: PatternContext, settings: EventSourcingSettings = ES_DEFAULTS): Promise<EventSourcingSystem> {
-    const store = await openRoutedStore(ctx.options.eventStore, ctx.network);
-    const cleanup: (() => Promise<void>)[] = [() => store.close()];
+    const placement = ctx.options.placement ?? DEFAULT_PLACEMENT;
+    const system = PlacedSystem.open({ placement, network: ctx.network, random: ctx.random.fork(), ...(ctx.threads ? { threads: ctx.threads } : {}) });
+    let placed: PlacedStore | undefined;
+    let client: CqrsClient | undefined;
     try {
-      const clock = new AppendClock();
-      const repo = new Repository(store, {
-        snapshotEvery: settings.snapshotEvery,
-        random: ctx.random.fork(),
-        beforeAppend: (stream, first, count) => clock.mark(stream, first, count),
-      });
-      const types = aggregateTypes(ctx.world);
-      // The subscribers report to the system, which exists once they all do.
-      const ref: { system?: EventSourcingSystem } = {};
-      const readModel = new OrdersReadModel((view) => ref.system?.onTerminal(view));
-      const count = () => {
-        if (ref.system) ref.system.delivered++;
-      };
-      const onError = (service: string) => (kind: string) => ref.system?.countError(`${service}:${kind}`);
-      const projection = new OrdersProjection(store, readModel, { checkpointEvery: settings.checkpointEvery, restartDelayMs: settings.restartDelayMs, clock, onError: onError('projection'), onDelivered: count });
-      const duplicates = { inventory: { duplicates: 0 }, payments: { duplicates: 0 } };
-      const notifications = new NotificationsService();
-      const processor = (name: string, handler: ConstructorParameters<typeof Processor>[1]) =>
-        new Processor(store, handler, { name, concurrency: settings.processorConcurrency, restartDelayMs: settings.restartDelayMs, onError: onError(name), onDelivered: count });
-      const processors = {
-        inventory: processor('inventory', inventoryHandler(repo, types, duplicates.inventory)),
-        payments: processor('payments', paymentsHandler(repo, types, duplicates.payments)),
-        notifications: processor('notifications', notificationsHandler(notifications)),
-      };
-      const meter = new WireMeter();
-      const server = await startCommandServer(repo, readModel, meter);
-      cleanup.unshift(() => server.close());
-      const client = createCommandClient(await ctx.network.route('es:orders', server.address), {
+      placed = await placeStore(system, ctx, 'es-store');
+      const store = placed;
+      const seed = () => ctx.random.int(0, 2 ** 31);
+      const orders = await system.start('orders', COMMAND_HANDLER, { store: await store.specFor('orders'), settings, seed: seed() });
+      const processors = new Map<ProcessorService, ComponentHandle<ProcessorApi>>();
+      for (const service of PROCESSORS) {
+        processors.set(service, await system.start(service, PROCESSOR, { service, store: await store.specFor(service), world: ctx.world, settings, seed: seed() }));
+      }
+      const projection = await system.start('projection', PROJECTION, { store: await store.specFor('projection'), settings });
+      client = createCqrsClient(await ctx.network.route('es:orders', addressOf(orders, 'http')), await ctx.network.route('es:read-model', addressOf(projection, 'http')), {
         connections: settings.clientConnections,
         connectTimeoutMs: settings.connectTimeoutMs,
         timeoutMs: settings.clientTimeoutMs,
       });
-      const system = new EventSourcingSystem(store, ctx.world, repo, types, readModel, projection, processors, duplicates, notifications, server, client, meter);
-      ref.system = system;
-      projection.start();
-      for (const p of Object.values(processors)) p.start();
-      system.startBacklogPoller();
-      return system;
+      const running = new EventSourcingSystem(system, store, ctx.world, { orders, processors, projection }, client);
+      running.base = await running.wireNow();
+      running.startBacklogPoller();
+      return running;
     } catch (err) {
-      for (const close of cleanup) await close().catch(() => undefined);
+      await client?.close();
+      await system.stop();
+      await placed?.close();
       throw err;
     }
   }
 
-  // --- RunningPattern ---------------------------------------------------------------
-
-  placeOrder(order: OrderRequest): Promise<OrderOutcome> {
-    if (this.stopped) return Promise.reject(new EventStoreClosedError(this.store.kind));
-    return new Promise<OrderOutcome>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject };
-      const list = this.waiters.get(order.orderId);
-      if (list) list.push(waiter);
-      else this.waiters.set(order.orderId, [waiter]);
-      this.client.place(order).then(
-        (acceptedAt) => {
-          waiter.acceptedAt = acceptedAt;
-          // A retried order may be terminal already: its row is in the read model.
-          const view = waiter.view ?? this.readModel.get(order.orderId);
-          if (view && (view.status === 'CONFIRMED' || view.status === 'CANCELLED')) this.settle(order.orderId, waiter, view);
-        },
-        (err: unknown) => {
-          this.forget(order.orderId, waiter);
-          reject(err instanceof Error ? err : new OrderFailedError(order.orderId, 'command', String(err)));
-        },
-      );
-    });
+  /** The main thread's own connection to the log (not routed through the run's faults). */
+  get store(): EventStore {
+    return this.placed.main;
   }
 
-  /** The read model shows an order terminal: complete its waiters (once their command was accepted). */
-  private onTerminal(view: OrderView): void {
-    const list = this.waiters.get(view.orderId);
-    if (!list) return;
-    for (const waiter of [...list]) {
-      if (waiter.acceptedAt === undefined) waiter.view = view; // the 202 is still on its way
-      else this.settle(view.orderId, waiter, view);
+  // --- RunningPattern ---------------------------------------------------------------
+
+  async placeOrder(order: OrderRequest): Promise<OrderOutcome> {
+    this.inFlight++;
+    try {
+      return await this.client.placeOrder(order);
+    } finally {
+      this.inFlight--;
     }
   }
 
-  private settle(orderId: string, waiter: Waiter, view: OrderView): void {
-    this.forget(orderId, waiter);
-    const acceptedAt = waiter.acceptedAt ?? performance.now();
-    const status = view.status === 'CONFIRMED' ? 'CONFIRMED' : 'CANCELLED';
-    waiter.resolve(view.reason ? { orderId, status, reason: view.reason, acceptedAt } : { orderId, status, acceptedAt });
-  }
-
-  private forget(orderId: string, waiter: Waiter): void {
-    const list = this.waiters.get(orderId);
-    if (!list) return;
-    const i = list.indexOf(waiter);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.waiters.delete(orderId);
-  }
-
   /** The system's state, folded from the log (the truth), not from the read model. */
-  snapshot(): Promise<SystemSnapshot> {
-    return snapshotFromLog(
-      this.store,
-      this.world,
-      {
-        orders: this.server.duplicates() + this.readModel.duplicatesAbsorbed,
-        inventory: this.duplicates.inventory.duplicates,
-        payments: this.duplicates.payments.duplicates,
-      },
-      this.notifications.snapshot(),
-    );
-  }
-
-  /** Where the orders command handler listens (POST /orders, GET /orders/<id>). */
-  get commandAddress(): Address {
-    return this.server.address;
+  async snapshot(): Promise<SystemSnapshot> {
+    const { orders, projection } = this.parts;
+    const [commandDuplicates, readDuplicates, inventory, payments, notifications] = await Promise.all([
+      orders.call('duplicates'),
+      projection.call('duplicates'),
+      this.processor('inventory').call('duplicates'),
+      this.processor('payments').call('duplicates'),
+      this.processor('notifications').call('snapshot'),
+    ]);
+    if (!notifications.notifications) throw new Error('the notifications processor reported no state');
+    return snapshotFromLog(this.store, this.world, { orders: commandDuplicates + readDuplicates, inventory, payments }, notifications.notifications);
   }
 
   /** Temporal query: the order as it stood at `time` (ms since the epoch). */
@@ -243,48 +176,63 @@ export class EventSourcingSystem implements RunningPattern, WireMetered, Drainab
     return orderStateAt(this.store, orderId, time);
   }
 
+  /** The read model's rows, sorted by orderId. */
+  readModelRows(): Promise<OrderView[]> {
+    return this.parts.projection.call('rows');
+  }
+
   // --- optional abilities -----------------------------------------------------------
 
+  private handles(): ComponentHandle<CommandHandlerApi | ProcessorApi | ProjectionApi>[] {
+    return [this.parts.orders, ...this.parts.processors.values(), this.parts.projection];
+  }
+
+  private wireNow(): Promise<WireStats> {
+    return wireOf([...this.handles(), this.placed]);
+  }
+
   /**
-   * Bytes: the HTTP command hop, counted at the server (events in the memory store cross
-   * no socket; PostgreSQL's traffic is not metered). Messages: HTTP requests and responses,
-   * events appended, and events delivered to each subscriber (projection, processors).
+   * Bytes: every HTTP hop and every store connection, counted at the server end (for
+   * PostgreSQL, the components' side is not metered: the figure is the HTTP hops only).
+   * Messages: HTTP requests and responses, and events delivered to each subscriber.
    */
-  wireStats() {
-    return { bytes: this.meter.stats().bytes, messages: this.meter.stats().messages + this.repo.counters.appended + this.delivered };
+  async wireStats(): Promise<WireStats> {
+    return minus(await this.wireNow(), this.base);
   }
 
-  hopErrors(): Readonly<Record<string, number>> {
-    return { ...this.errors };
+  async hopErrors(): Promise<Readonly<Record<string, number>>> {
+    const [processors, projection] = await Promise.all([Promise.all([...this.parts.processors.values()].map((p) => p.call('hopErrors'))), this.parts.projection.call('hopErrors')]);
+    return mergeCounts([...processors, projection]);
   }
 
-  private countError(key: string): void {
-    this.errors[key] = (this.errors[key] ?? 0) + 1;
-  }
-
-  /** Peak backlog: the most events the slowest subscriber was behind the head (sampled every 100 ms, capped at 1,000). */
-  backlog(): Backlog {
+  async backlog(): Promise<Backlog> {
     return { peakDepth: this.peakBacklog, drainMs: this.lastDrainMs };
   }
 
-  projectionStats(): ProjectionStats {
-    const c = this.repo.counters;
-    const orders = this.readModel.size;
-    const per1000 = (n: number) => (orders > 0 ? (n * 1000) / orders : null);
+  async projectionStats(): Promise<ProjectionStats> {
+    const { orders, projection } = this.parts;
+    const counters = await Promise.all([orders.call('counters'), ...[...this.parts.processors.values()].map((p) => p.call('counters'))]);
+    const sum = (k: keyof (typeof counters)[number]) => counters.reduce((n, c) => n + c[k], 0);
+    const [lag, size, restarts, duplicates] = await Promise.all([projection.call('lag'), projection.call('size'), projection.call('restarts'), projection.call('duplicates')]);
+    const per1000 = (n: number) => (size > 0 ? (n * 1000) / size : null);
     return {
-      eventStore: this.store.kind,
-      projectionLagMs: this.projection.lag.summary(),
-      orders,
-      conflicts: c.conflicts,
-      retries: c.retries,
-      conflictsPer1000Orders: per1000(c.conflicts),
-      retriesPer1000Orders: per1000(c.retries),
-      conflictRetriesExhausted: c.exhausted,
-      eventsAppended: c.appended,
-      snapshotsSaved: c.snapshots,
-      projectionRestarts: this.projection.restartCount,
-      projectionDuplicates: this.readModel.duplicatesAbsorbed,
+      eventStore: this.placed.kind,
+      projectionLagMs: lag,
+      orders: size,
+      conflicts: sum('conflicts'),
+      retries: sum('retries'),
+      conflictsPer1000Orders: per1000(sum('conflicts')),
+      retriesPer1000Orders: per1000(sum('retries')),
+      conflictRetriesExhausted: sum('exhausted'),
+      eventsAppended: sum('appended'),
+      snapshotsSaved: sum('snapshots'),
+      projectionRestarts: restarts,
+      projectionDuplicates: duplicates,
     };
+  }
+
+  threads(): readonly ThreadUse[] {
+    return this.system.threads();
   }
 
   canCrash(service: string): boolean {
@@ -293,24 +241,32 @@ export class EventSourcingSystem implements RunningPattern, WireMetered, Drainab
 
   /** Kills one subscriber abruptly (mid-batch); it resumes from its checkpoint and redoes unfinished work. */
   async crash(service: string): Promise<void> {
-    if (service === 'projection') return this.projection.crash();
-    const p = this.processors[service as Exclude<EsService, 'projection'>];
-    if (!p) throw new RangeError(`event-sourcing: no service ${JSON.stringify(service)} (known: ${ES_SERVICES.join(', ')})`);
-    return p.crash();
+    if (service === 'projection') return this.parts.projection.call('crash');
+    if (!this.canCrash(service)) throw new RangeError(`event-sourcing: no service ${JSON.stringify(service)} (known: ${ES_SERVICES.join(', ')})`);
+    return this.processor(service as ProcessorService).call('crash');
   }
 
-  /** Every subscriber is idle and at the head of the log (the slowest one is: every position is at most the head). */
-  private async caughtUp(): Promise<boolean> {
-    if (Object.values(this.processors).some((p) => !p.idle)) return false;
-    return (await this.sampleBacklog()) === 0;
+  private processor(service: ProcessorService): ComponentHandle<ProcessorApi> {
+    const p = this.parts.processors.get(service);
+    if (!p) throw new RangeError(`event-sourcing: no processor ${service}`);
+    return p;
   }
 
-  /** Events the slowest subscriber is behind the head (counted up to 1,000). */
-  private async sampleBacklog(): Promise<number> {
-    const slowest = Math.min(this.projection.position, ...Object.values(this.processors).map((p) => p.checkpoint));
-    const behind = (await this.store.readAll(slowest, BACKLOG_SAMPLE)).length;
+  /** Events the slowest subscriber is behind the head of the log. */
+  private async behind(): Promise<number> {
+    const [head, projection, ...checkpoints] = await Promise.all([
+      this.store.head(),
+      this.parts.projection.call('position'),
+      ...[...this.parts.processors.values()].map((p) => p.call('checkpoint')),
+    ]);
+    const behind = Math.max(0, head - Math.min(projection, ...checkpoints));
     this.peakBacklog = Math.max(this.peakBacklog, behind);
     return behind;
+  }
+
+  private async caughtUp(): Promise<boolean> {
+    const idle = await Promise.all([...this.parts.processors.values()].map((p) => p.call('idle')));
+    return idle.every(Boolean) && (await this.behind()) === 0;
   }
 
   private startBacklogPoller(): void {
@@ -318,26 +274,20 @@ export class EventSourcingSystem implements RunningPattern, WireMetered, Drainab
     this.poller = setInterval(() => {
       if (busy || this.stopped) return;
       busy = true;
-      void this.sampleBacklog()
+      void this.behind()
         .catch(() => undefined)
         .finally(() => (busy = false));
     }, BACKLOG_POLL_MS);
   }
 
-  /** Resolves when every placed order is terminal in the read model and every subscriber is at the head of the log. */
+  /** Resolves when no order is in flight and every subscriber is idle at the head of the log. */
   async drain(timeoutMs: number): Promise<void> {
     const started = performance.now();
     const deadline = started + timeoutMs;
     let quiet = 0;
     while (!this.stopped && performance.now() < deadline) {
-      let busy = this.waiters.size > 0;
-      if (!busy) {
-        try {
-          busy = !(await this.caughtUp());
-        } catch {
-          busy = true;
-        }
-      }
+      let busy = this.inFlight > 0;
+      if (!busy) busy = !(await this.caughtUp().catch(() => false));
       quiet = busy ? 0 : quiet + 1;
       // Twice in a row: a subscriber that appended right after another was checked shows in the second look.
       if (quiet >= 2) break;
@@ -350,15 +300,9 @@ export class EventSourcingSystem implements RunningPattern, WireMetered, Drainab
     if (this.stopped) return;
     this.stopped = true;
     if (this.poller) clearInterval(this.poller);
-    for (const [orderId, list] of this.waiters) {
-      for (const w of list) w.reject(new OrderFailedError(orderId, 'stopped', 'the event-sourcing pattern was stopped'));
-    }
-    this.waiters.clear();
     await this.client.close();
-    await this.server.close();
-    await this.projection.stop();
-    await Promise.all(Object.values(this.processors).map((p) => p.stop()));
-    await this.store.close();
+    await this.system.stop();
+    await this.placed.close();
   }
 }
 

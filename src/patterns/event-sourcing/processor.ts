@@ -26,6 +26,18 @@ export interface ProcessorOptions {
 
 /** Wait before resubscribing after live delivery was lost. */
 const SUBSCRIPTION_RETRY_MS = 100;
+/** Longest wait between attempts of a task whose store is unreachable, ms. */
+const UNAVAILABLE_RETRY_MAX_MS = 200;
+
+/** Socket-level failures: the store was unreachable, not wrong. A task that meets one is retried until it lands. */
+const UNAVAILABLE = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNCLOSED', 'EPIPE', 'ETIMEDOUT', 'EPROTO', 'ECONNABORTED']);
+
+export function isStoreUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && UNAVAILABLE.has(code)) return true;
+  // node-postgres reports a dropped connection without a code.
+  return err instanceof Error && /Connection terminated|connection.*(closed|ended)|not queryable/i.test(err.message);
+}
 
 interface Slot {
   readonly position: number;
@@ -150,15 +162,18 @@ export class Processor {
   private async settle(first: Promise<void>, event: RecordedEvent, generation: number, slot: Slot): Promise<void> {
     const attempts = this.options.taskAttempts ?? 5;
     let task = first;
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1, failures = 0; ; attempt++) {
       try {
         await task;
         break;
       } catch (err) {
         if (err instanceof ProcessorCrashedError || generation !== this.generation) return;
         this.options.onError(describeError(err).code, err);
-        if (attempt >= attempts) break; // counted; the order it belonged to will show as stuck
-        await sleep(10 * attempt);
+        // An unreachable store is an outage to wait out, never a reason to skip the work.
+        const unavailable = isStoreUnavailable(err);
+        if (!unavailable && ++failures >= attempts) break; // counted; the order it belonged to will show as stuck
+        await sleep(unavailable ? Math.min(UNAVAILABLE_RETRY_MAX_MS, 10 * attempt) : 10 * attempt);
+        if (this.stopped) return;
         if (generation !== this.generation) return;
         const retry = this.handler(event, () => generation === this.generation && !this.stopped);
         if (retry === undefined) break;

@@ -1,12 +1,11 @@
+import { performance } from 'node:perf_hooks';
 import type { EventStore, RecordedEvent, Subscription } from '../../event-store/index.js';
 import { LatencyHistogram } from '../../metrics/histogram.js';
-import type { AppendClock } from './append-clock.js';
 import type { OrdersReadModel } from './read-model.js';
 
 export interface ProjectionOptions {
   /** Save the checkpoint every this many events (and when caught up). Default 32. */
   readonly checkpointEvery?: number;
-  readonly clock?: AppendClock;
   readonly onError?: (kind: string, err: unknown) => void;
   readonly onDelivered?: () => void;
   /** How long a crashed projection stays down before it restarts, ms. Default 0. */
@@ -105,10 +104,8 @@ export class OrdersProjection {
 
   private handle(event: RecordedEvent): void {
     this.options.onDelivered?.();
-    if (this.readModel.apply(event)) {
-      const fromAppend = this.options.clock?.take(event.stream, event.version);
-      this.lag.recordMs(fromAppend ?? Math.max(0, Date.now() - event.recordedAt));
-    }
+    // recordedAt is epoch ms, sub-millisecond from the embedded store (the same clock in every thread), ms from PostgreSQL.
+    if (this.readModel.apply(event)) this.lag.recordMs(Math.max(0, performance.timeOrigin + performance.now() - event.recordedAt));
     this.lastApplied = event.position;
     if (++this.sinceSave >= this.checkpointEvery) this.save();
   }

@@ -27,7 +27,7 @@ export interface ProjectionStats {
 }
 
 export interface ProjectionStatsReporter {
-  projectionStats(): ProjectionStats;
+  projectionStats(): Promise<ProjectionStats>;
 }
 
 export function isProjectionStatsReporter(p: RunningPattern): p is RunningPattern & ProjectionStatsReporter {

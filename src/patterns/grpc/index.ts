@@ -1,20 +1,20 @@
 import { OrderFailedError } from '../../errors.js';
-import type { HostModule } from '../../placement/index.js';
-import { startSynchronous } from '../../placement/synchronous.js';
+import type { ComponentModule } from '../../placement/component.js';
 import type { OrderOutcome, OrderRequest } from '../../workflow/types.js';
-import type { Address, Pattern, Placement } from '../types.js';
+import { startSynchronous } from '../synchronous.js';
+import type { Address, Pattern } from '../types.js';
 import { createClient, serverStream, statusName, unary } from './calls.js';
 import type { OrderUpdate, PlaceOrderRequest } from './messages.js';
 import { loadOrderProto } from './proto.js';
-import { channelOptions, GRPC_DEFAULTS, refused, startGrpcServices, toOutcome, type GrpcInit, type GrpcSettings } from './services.js';
+import { channelOptions, GRPC_DEFAULTS, refused, startGrpcService, toOutcome, type GrpcServiceApi, type GrpcServiceInit, type GrpcSettings } from './services.js';
 
-export { GRPC_DEFAULTS, startGrpcServices, type GrpcInit, type GrpcSettings } from './services.js';
+export { GRPC_DEFAULTS, startGrpcService, type GrpcServiceApi, type GrpcServiceInit, type GrpcSettings } from './services.js';
 
 /** Where a worker finds the gRPC services (services.ts from the sources, services.js when built). */
-export const GRPC_HOST: HostModule<GrpcInit> = {
+export const GRPC_SERVICE: ComponentModule<GrpcServiceInit, GrpcServiceApi> = {
   url: new URL('./services.js', import.meta.url),
-  exportName: 'startGrpcServices',
-  factory: startGrpcServices,
+  exportName: 'startGrpcService',
+  factory: startGrpcService,
 };
 
 /**
@@ -42,18 +42,6 @@ const TRADE_OFFS = {
   ],
   whenToUse: 'Internal service-to-service calls with a strict contract, low latency budgets, or streams of updates.',
 };
-
-/**
- * Where the gRPC services run unless the run says (`--placement`): the load generator's
- * event loop. Measured with `node dist/src/cli.js run --patterns rest,grpc --scenarios
- * baseline --placement …` (5 s, 10 concurrent orders, 4 alternating rounds, medians,
- * 2-core machine): 864 orders/s (p50 9.3 ms, p99 32 ms) in the same event loop vs 788
- * (p50 10.1 ms, p99 44 ms) in worker threads; at `--rate 500`, 506 orders/s achieved with
- * p50 3.0 ms vs 516–541 with p50 7–21 ms (grpc-js spends more CPU per order across threads:
- * 1.9 vs 2.8–3.1 ms). Warm and long-running (`node dist/bench/transport.js
- * --compare-placement`) worker threads were ahead, 931 vs 782: a short run is what a user runs.
- */
-export const GRPC_DEFAULT_PLACEMENT: Placement = 'same-thread';
 
 /** The client's side of the client → orders hop. */
 export interface GrpcClient {
@@ -126,16 +114,20 @@ export function createGrpcPattern(options: GrpcPatternOptions = {}): Pattern {
       ? 'gRPC, timed from opening StreamOrderUpdates until it delivers the terminal state.'
       : 'Synchronous request/response: unary PlaceOrder, orders calls inventory and payments over HTTP/2 with protobuf; StreamOrderUpdates streams status.',
     tradeOffs: TRADE_OFFS,
-    start: (ctx) =>
-      startSynchronous(ctx, {
-        module: GRPC_HOST,
-        init: { world: ctx.world, settings, resilience: ctx.options.resilience ?? 'default', seed: ctx.random.int(0, 2 ** 31) } satisfies GrpcInit,
-        defaultPlacement: GRPC_DEFAULT_PLACEMENT,
-        hop: 'grpc:orders',
+    start: (ctx) => {
+      const resilience = ctx.options.resilience ?? 'default';
+      const seed = ctx.random.int(0, 2 ** 31);
+      return startSynchronous<GrpcServiceInit>(ctx, {
+        module: GRPC_SERVICE,
+        prefix: 'grpc',
+        listen: 'grpc',
+        downstream: (service) => ({ service, world: ctx.world, settings }),
+        orders: (downstream) => ({ service: 'orders', settings, downstream, resilience, seed }),
         protocol: 'HTTP/2 (gRPC)',
         encoding: 'protobuf',
         connect: (address) => createGrpcClient(address, settings, latency),
-      }),
+      });
+    },
   };
 }
 

@@ -56,6 +56,7 @@ export interface NotifyRequest {
 export interface OrderServiceDefinition {
   PlaceOrder: MethodDefinition<PlaceOrderRequest, OrderUpdate>;
   StreamOrderUpdates: MethodDefinition<StreamOrderUpdatesRequest, OrderUpdate>;
+  SubmitOrder: MethodDefinition<PlaceOrderRequest, OrderUpdate>;
 }
 
 export interface InventoryServiceDefinition {

@@ -11,14 +11,18 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import type { HostFactory, RoleInit, ServiceHost } from '../../placement/host.js';
+import type { Address } from '../../net/address.js';
+import type { ComponentEnv, ComponentFactory, RunningComponent } from '../../placement/component.js';
 import { WARM_UP_CALLS, warmUp } from '../../placement/warmup.js';
 import type { WireMeter } from '../../wire/meter.js';
-import type { OrderRecord } from '../../workflow/orders.js';
-import { createServices, snapshotServices, type World, type WorkflowServices } from '../../workflow/services.js';
+import { InventoryService } from '../../workflow/inventory.js';
+import { NotificationsService } from '../../workflow/notifications.js';
+import { OrdersService, type OrderRecord } from '../../workflow/orders.js';
+import { PaymentsService } from '../../workflow/payments.js';
+import type { World } from '../../workflow/services.js';
+import type { CrashableApi, ServiceApi } from '../service-api.js';
 import { isTerminal, ORDER_STATUSES, type CancelReason, type OrderItem, type OrderOutcome, type OrderRequest } from '../../workflow/types.js';
 import { runOrderWorkflow, type WorkflowPorts } from '../../workflow/workflow.js';
-import type { Address } from '../types.js';
 import { createClient, grpcError, isStatus, statusName, unary } from './calls.js';
 import type { CancelReasonName, Empty, OrderItemMsg, OrderUpdate, PlaceOrderRequest } from './messages.js';
 import { loadOrderProto, type OrderProto } from './proto.js';
@@ -37,14 +41,20 @@ export interface GrpcSettings {
 
 export const GRPC_DEFAULTS: GrpcSettings = { hopTimeoutMs: 2000, clientTimeoutMs: 10_000, maxMessageBytes: 64 * 1024 };
 
-export interface GrpcInit extends RoleInit {
-  /** Resilience policy of the orders service's hops (see src/resilience). Default `default`. */
-  readonly resilience?: ResiliencePolicy['name'];
-  /** Seed of the policy's jitter. */
-  readonly seed?: number;
-  readonly world: World;
-  readonly settings: GrpcSettings;
-}
+/** What starts one gRPC service: a participant from the world, or orders with its downstream addresses (already routed). */
+export type GrpcServiceInit =
+  | { readonly service: 'inventory' | 'payments' | 'notifications'; readonly world: World; readonly settings: GrpcSettings }
+  | {
+      readonly service: 'orders';
+      readonly settings: GrpcSettings;
+      readonly downstream: { readonly inventory: Address; readonly payments: Address; readonly notifications: Address };
+      /** Resilience policy of the orders service's hops (see src/resilience). */
+      readonly resilience: ResiliencePolicy['name'];
+      /** Seed of the policy's jitter. */
+      readonly seed: number;
+    };
+
+export type GrpcServiceApi = ServiceApi & CrashableApi;
 
 /** Resolves when `call` failed with INVALID_ARGUMENT (a warm-up call, refused as it should be). */
 export async function refused(call: Promise<unknown>): Promise<void> {
@@ -133,237 +143,217 @@ export function handle<Req, Res>(meter: WireMeter, body: (req: Req) => Res | Pro
 
 export interface Served {
   readonly address: Address;
+  /** Die abruptly — the server shuts down, every connection is dropped — and come back on the same port after `downMs`. */
+  crash(downMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
  * One grpc-js server on 127.0.0.1:0. The TCP listener is ours and hands each connection
  * to grpc-js (`createConnectionInjector`), so the wire meter sees every server socket.
+ * A crash shuts the grpc-js server down for good; the restart builds a new one.
  */
 export async function serve(settings: GrpcSettings, meter: WireMeter, add: (server: Server) => void): Promise<Served> {
-  const server = new Server(channelOptions(settings));
-  add(server);
-  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  let incarnation = incarnate(settings, add);
   const sockets = new Set<Socket>();
   const listener = createNetServer({ noDelay: true }, (socket) => {
     meter.attach(socket);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    injector.injectConnection(socket);
+    incarnation.injector.injectConnection(socket);
   });
-  await new Promise<void>((resolve, reject) => {
-    listener.once('error', reject);
-    listener.listen(0, '127.0.0.1', () => resolve());
-  });
+  await listenOn(listener, 0);
   const { port } = listener.address() as AddressInfo;
+  let restart: NodeJS.Timeout | undefined;
+  const shutDown = async () => {
+    const closed = listener.listening ? new Promise<void>((resolve) => listener.close(() => resolve())) : Promise.resolve();
+    incarnation.injector.destroy();
+    incarnation.server.forceShutdown();
+    for (const socket of sockets) socket.destroy();
+    await closed;
+  };
   return {
     address: { host: '127.0.0.1', port },
+    crash: async (downMs) => {
+      await shutDown();
+      restart = setTimeout(() => {
+        restart = undefined;
+        incarnation = incarnate(settings, add);
+        listenOn(listener, port).catch(() => undefined); // taken meanwhile: the service stays down, and the run shows it
+      }, downMs);
+    },
     close: async () => {
-      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
-      injector.destroy();
-      server.forceShutdown();
-      for (const socket of sockets) socket.destroy();
-      await closed;
+      if (restart) clearTimeout(restart);
+      restart = undefined;
+      await shutDown();
     },
   };
 }
 
-/**
- * The gRPC services: one grpc-js server per workflow service. OrderService runs the shared
- * workflow with ports that call the others over gRPC (a deadline on every call), dialled at
- * the addresses the run's network routes them to. `role` (default `all`) selects the
- * downstream services or orders alone (see placeServices).
- */
-export const startGrpcServices: HostFactory<GrpcInit> = async (
-  { world, settings, role = 'all', downstream, resilience = 'default', seed = 0 },
-  { network, meter },
-) => {
-  const proto = loadOrderProto();
-  const services = createServices(world);
-  const { orders } = services;
-  const served: Served[] = [];
-  const clients: Client[] = [];
-  const hopErrors: Record<string, number> = {};
-  const deadline = settings.hopTimeoutMs;
+function incarnate(settings: GrpcSettings, add: (server: Server) => void) {
+  const server = new Server(channelOptions(settings));
+  add(server);
+  return { server, injector: server.createConnectionInjector(ServerCredentials.createInsecure()) };
+}
 
-  const closeAll = async () => {
-    for (const client of clients.splice(0)) client.close();
-    // Orders first (it was started last), so no workflow keeps calling a closed downstream.
-    for (const s of served.splice(0).reverse()) await s.close();
-  };
-  const started = async (add: (server: Server) => void) => {
-    const s = await serve(settings, meter, add);
-    served.push(s);
-    return s.address;
-  };
-
-  const startDownstream = async (): Promise<Record<string, Address>> => {
-    const participants = await startParticipantServers(services, settings, meter);
-    served.push({ address: participants.inventory, close: () => participants.close() });
-    return { 'grpc:inventory': participants.inventory, 'grpc:payments': participants.payments, 'grpc:notifications': participants.notifications };
-  };
-
-  try {
-    let targets: Readonly<Record<string, Address>> | undefined = downstream;
-    if (role !== 'orders') {
-      targets = await startDownstream();
-      if (role === 'downstream') {
-        const host: ServiceHost = {
-          address: targets['grpc:inventory'] as Address,
-          hops: targets,
-          snapshot: async () => snapshotServices(services),
-          hopErrors: () => ({}),
-          stop: closeAll,
-        };
-        return host;
-      }
-    }
-    const client = async (hop: string) => {
-      const target = targets?.[hop];
-      if (!target) throw new Error(`no address for ${hop}`);
-      // Role `orders` is handed its addresses already routed.
-      const c = createClient(role === 'orders' ? target : await network.route(hop, target), channelOptions(settings));
-      clients.push(c);
-      return c;
-    };
-    const inventoryClient = await client('grpc:inventory');
-    const paymentsClient = await client('grpc:payments');
-    const notificationsClient = await client('grpc:notifications');
-
-    const ports = withResilience(
-      grpcPorts(proto, { inventory: inventoryClient, payments: paymentsClient, notifications: notificationsClient }, deadline),
-      RESILIENCE_POLICIES[resilience],
-      seededRandom(seed),
-      (hop, event) => {
-        hopErrors[`${hop}:${event}`] = (hopErrors[`${hop}:${event}`] ?? 0) + 1;
-      },
-    );
-    // Calls the downstream services refuse (INVALID_ARGUMENT) before any effect: they warm the code paths.
-    await Promise.all(
-      [
-        () => unary(inventoryClient, proto.InventoryService.Reserve, { orderId: '', items: [] }, deadline),
-        () => unary(paymentsClient, proto.PaymentService.Charge, { orderId: '', customerId: '', amountCents: 0 }, deadline),
-        () => unary(notificationsClient, proto.NotificationService.Notify, { orderId: '', status: 'ORDER_STATUS_UNSPECIFIED' as const }, deadline),
-      ].map((call) => warmUp(WARM_UP_CALLS, 10, () => refused(call()))),
-    );
-    const onHopError = (hop: string, err: unknown) => {
-      const kind = `${hop}:${statusName(err)}`;
-      hopErrors[kind] = (hopErrors[kind] ?? 0) + 1;
-    };
-
-    const ordersAt = await started((server) =>
-      server.addService(proto.OrderService, {
-        PlaceOrder: handle(meter, async (req: PlaceOrderRequest): Promise<OrderUpdate> => toUpdate(await runOrderWorkflow(orders, ports, toOrder(req), onHopError))),
-        StreamOrderUpdates: (call: ServerWritableStream<{ orderId: string }, OrderUpdate>) => {
-          meter.countMessages(1);
-          const { orderId } = call.request;
-          if (orderId.length === 0) {
-            call.emit('error', grpcError(status.INVALID_ARGUMENT, 'order_id must not be empty'));
-            return;
-          }
-          // Status only moves forward: send each state once, the current one first, and end after the terminal one.
-          let sent = -1;
-          const send = (record: OrderRecord) => {
-            const rank = ORDER_STATUSES.indexOf(record.status);
-            if (rank <= sent) return;
-            sent = rank;
-            meter.countMessages(1);
-            call.write(toUpdate(record));
-            if (isTerminal(record.status)) {
-              stop();
-              call.end();
-            }
-          };
-          const stop = orders.watch(orderId, send);
-          call.on('cancelled', stop);
-          const current = orders.get(orderId);
-          if (current) send(current);
-        },
-      } satisfies UntypedServiceImplementation),
-    );
-
-    const host: ServiceHost = {
-      address: ordersAt,
-      snapshot: async () => snapshotServices(services),
-      hopErrors: () => ({ ...hopErrors }),
-      stop: closeAll,
-    };
-    return host;
-  } catch (err) {
-    await closeAll();
-    throw err;
-  }
-};
-
-/** The inventory, payments and notifications servers, each on 127.0.0.1:0. */
-export interface ParticipantServers {
-  readonly inventory: Address;
-  readonly payments: Address;
-  readonly notifications: Address;
-  close(): Promise<void>;
+function listenOn(listener: ReturnType<typeof createNetServer>, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(port, '127.0.0.1', () => {
+      listener.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 /**
- * The downstream services over gRPC — the participants of every gRPC workflow (the
- * synchronous pattern and the orchestrated saga) — wrapping `services`.
+ * One gRPC service as a component: inventory, payments or notifications (the participants
+ * of every gRPC workflow: the synchronous pattern and the orchestrated saga) with their own
+ * state from the world, or orders, whose OrderService runs the shared workflow with ports
+ * that call the others over gRPC (a deadline on every call) at the addresses it is given.
  */
-export async function startParticipantServers(services: WorkflowServices, settings: GrpcSettings, meter: WireMeter): Promise<ParticipantServers> {
-  const proto = loadOrderProto();
-  const { inventory, payments, notifications } = services;
-  const served: Served[] = [];
-  const started = async (add: (server: Server) => void) => {
-    const s = await serve(settings, meter, add);
-    served.push(s);
-    return s.address;
+export const startGrpcService: ComponentFactory<GrpcServiceInit, GrpcServiceApi> = async (init, env) => {
+  if (init.service === 'orders') return startOrders(init, env);
+  const { served, snapshot } = await startParticipant(init, env.meter);
+  return serviceComponent(served, snapshot, () => ({}));
+};
+
+function serviceComponent(served: Served, snapshot: GrpcServiceApi['snapshot'], hopErrors: GrpcServiceApi['hopErrors'], stopMore?: () => void): RunningComponent<GrpcServiceApi> {
+  return {
+    addresses: { grpc: served.address },
+    api: { snapshot, hopErrors, crash: (downMs: number) => served.crash(downMs) },
+    stop: async () => {
+      stopMore?.();
+      await served.close();
+    },
   };
+}
+
+/** A participant's server: inventory, payments or notifications over gRPC. */
+export async function startParticipant(init: Extract<GrpcServiceInit, { service: 'inventory' | 'payments' | 'notifications' }>, meter: WireMeter) {
+  const proto = loadOrderProto();
+  const { settings } = init;
+  if (init.service === 'inventory') {
+    const inventory = new InventoryService(init.world.stock);
+    const served = await serve(settings, meter, (server) =>
+      server.addService(proto.InventoryService, {
+        Reserve: handle(meter, (req: { orderId: string; items: OrderItemMsg[] }): Empty => {
+          const result = inventory.reserve(requireText(req.orderId, 'order_id'), toItems(req.items));
+          if (!result.ok) throw grpcError(status.FAILED_PRECONDITION, result.reason);
+          return {};
+        }),
+        Release: handle(meter, (req: { orderId: string }): Empty => {
+          inventory.release(requireText(req.orderId, 'order_id'));
+          return {};
+        }),
+      } satisfies UntypedServiceImplementation),
+    );
+    return { served, snapshot: () => ({ inventory: inventory.snapshot() }) };
+  }
+  if (init.service === 'payments') {
+    const payments = new PaymentsService(init.world.balances);
+    const served = await serve(settings, meter, (server) =>
+      server.addService(proto.PaymentService, {
+        Charge: handle(meter, (req: { orderId: string; customerId: string; amountCents: number }): Empty => {
+          const result = payments.charge(requireText(req.orderId, 'order_id'), requireText(req.customerId, 'customer_id'), req.amountCents);
+          if (!result.ok) throw grpcError(status.FAILED_PRECONDITION, result.reason);
+          return {};
+        }),
+        Refund: handle(meter, (req: { orderId: string }): Empty => {
+          payments.refund(requireText(req.orderId, 'order_id'));
+          return {};
+        }),
+      } satisfies UntypedServiceImplementation),
+    );
+    return { served, snapshot: () => ({ payments: payments.snapshot() }) };
+  }
+  const notifications = new NotificationsService();
+  const served = await serve(settings, meter, (server) =>
+    server.addService(proto.NotificationService, {
+      Notify: handle(meter, (req: { orderId: string; status: string }): Empty => {
+        if (req.status !== 'CONFIRMED' && req.status !== 'CANCELLED') throw new InvalidArgument('status must be CONFIRMED or CANCELLED');
+        notifications.notify(requireText(req.orderId, 'order_id'), req.status);
+        return {};
+      }),
+    } satisfies UntypedServiceImplementation),
+  );
+  return { served, snapshot: () => ({ notifications: notifications.snapshot() }) };
+}
+
+/** Clients to the three participants at `downstream`, warmed with calls they refuse before any effect. */
+export async function participantClients(downstream: { readonly inventory: Address; readonly payments: Address; readonly notifications: Address }, settings: GrpcSettings) {
+  const proto = loadOrderProto();
+  const clients = {
+    inventory: createClient(downstream.inventory, channelOptions(settings)),
+    payments: createClient(downstream.payments, channelOptions(settings)),
+    notifications: createClient(downstream.notifications, channelOptions(settings)),
+  };
+  const close = () => Object.values(clients).forEach((c) => c.close());
+  const deadline = settings.hopTimeoutMs;
   try {
-      const inventoryAt = await started((server) =>
-        server.addService(proto.InventoryService, {
-          Reserve: handle(meter, (req: { orderId: string; items: OrderItemMsg[] }): Empty => {
-            const result = inventory.reserve(requireText(req.orderId, 'order_id'), toItems(req.items));
-            if (!result.ok) throw grpcError(status.FAILED_PRECONDITION, result.reason);
-            return {};
-          }),
-          Release: handle(meter, (req: { orderId: string }): Empty => {
-            inventory.release(requireText(req.orderId, 'order_id'));
-            return {};
-          }),
-        } satisfies UntypedServiceImplementation),
-      );
-      const paymentsAt = await started((server) =>
-        server.addService(proto.PaymentService, {
-          Charge: handle(meter, (req: { orderId: string; customerId: string; amountCents: number }): Empty => {
-            const result = payments.charge(requireText(req.orderId, 'order_id'), requireText(req.customerId, 'customer_id'), req.amountCents);
-            if (!result.ok) throw grpcError(status.FAILED_PRECONDITION, result.reason);
-            return {};
-          }),
-          Refund: handle(meter, (req: { orderId: string }): Empty => {
-            payments.refund(requireText(req.orderId, 'order_id'));
-            return {};
-          }),
-        } satisfies UntypedServiceImplementation),
-      );
-      const notificationsAt = await started((server) =>
-        server.addService(proto.NotificationService, {
-          Notify: handle(meter, (req: { orderId: string; status: string }): Empty => {
-            if (req.status !== 'CONFIRMED' && req.status !== 'CANCELLED') throw new InvalidArgument('status must be CONFIRMED or CANCELLED');
-            notifications.notify(requireText(req.orderId, 'order_id'), req.status);
-            return {};
-          }),
-        } satisfies UntypedServiceImplementation),
-      );
-    return {
-      inventory: inventoryAt,
-      payments: paymentsAt,
-      notifications: notificationsAt,
-      close: async () => {
-        for (const s of served.splice(0).reverse()) await s.close();
-      },
-    };
+    await Promise.all(
+      [
+        () => unary(clients.inventory, proto.InventoryService.Reserve, { orderId: '', items: [] }, deadline),
+        () => unary(clients.payments, proto.PaymentService.Charge, { orderId: '', customerId: '', amountCents: 0 }, deadline),
+        () => unary(clients.notifications, proto.NotificationService.Notify, { orderId: '', status: 'ORDER_STATUS_UNSPECIFIED' as const }, deadline),
+      ].map((call) => warmUp(WARM_UP_CALLS, 10, () => refused(call()))),
+    );
   } catch (err) {
-    for (const s of served.splice(0).reverse()) await s.close();
+    close();
     throw err;
   }
+  return { clients, close, ports: grpcPorts(proto, clients, deadline) };
+}
+
+async function startOrders(init: Extract<GrpcServiceInit, { service: 'orders' }>, { meter }: ComponentEnv): Promise<RunningComponent<GrpcServiceApi>> {
+  const proto = loadOrderProto();
+  const orders = new OrdersService();
+  const hopErrors: Record<string, number> = {};
+  const count = (kind: string) => (hopErrors[kind] = (hopErrors[kind] ?? 0) + 1);
+  const participants = await participantClients(init.downstream, init.settings);
+  try {
+    const ports = withResilience(participants.ports, RESILIENCE_POLICIES[init.resilience], seededRandom(init.seed), (hop, event) => count(`${hop}:${event}`));
+    const onHopError = (hop: string, err: unknown) => count(`${hop}:${statusName(err)}`);
+    const served = await serve(init.settings, meter, (server) =>
+      server.addService(proto.OrderService, {
+        PlaceOrder: handle(meter, async (req: PlaceOrderRequest): Promise<OrderUpdate> => toUpdate(await runOrderWorkflow(orders, ports, toOrder(req), onHopError))),
+        StreamOrderUpdates: streamOrderUpdates(orders, meter),
+      } satisfies UntypedServiceImplementation),
+    );
+    return serviceComponent(served, () => ({ orders: orders.snapshot() }), () => ({ ...hopErrors }), participants.close);
+  } catch (err) {
+    participants.close();
+    throw err;
+  }
+}
+
+/** StreamOrderUpdates over `orders`: each state once, the current one first, ending after the terminal one. */
+export function streamOrderUpdates(orders: OrdersService, meter: WireMeter) {
+  return (call: ServerWritableStream<{ orderId: string }, OrderUpdate>) => {
+    meter.countMessages(1);
+    const { orderId } = call.request;
+    if (orderId.length === 0) {
+      call.emit('error', grpcError(status.INVALID_ARGUMENT, 'order_id must not be empty'));
+      return;
+    }
+    // Status only moves forward: send each state once, the current one first, and end after the terminal one.
+    let sent = -1;
+    const send = (record: OrderRecord) => {
+      const rank = ORDER_STATUSES.indexOf(record.status);
+      if (rank <= sent) return;
+      sent = rank;
+      meter.countMessages(1);
+      call.write(toUpdate(record));
+      if (isTerminal(record.status)) {
+        stop();
+        call.end();
+      }
+    };
+    const stop = orders.watch(orderId, send);
+    call.on('cancelled', stop);
+    const current = orders.get(orderId);
+    if (current) send(current);
+  };
 }
 
 /** The workflow's hops as gRPC calls with a deadline: business refusals become results, the rest throws. */

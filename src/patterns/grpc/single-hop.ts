@@ -1,6 +1,6 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { HostFactory, ServiceHost } from '../../placement/host.js';
-import { createServices, snapshotServices } from '../../workflow/services.js';
+import type { ComponentFactory } from '../../placement/component.js';
+import { createServices } from '../../workflow/services.js';
 import { directPorts, runOrderWorkflow } from '../../workflow/workflow.js';
 import type { SingleHopInit } from '../rest/single-hop.js';
 import type { OrderUpdate, PlaceOrderRequest } from './messages.js';
@@ -11,7 +11,7 @@ import { handle, serve, toOrder, toUpdate, type GrpcSettings } from './services.
  * A transport benchmark's target (bench/transport.ts): OrderService alone, running the
  * workflow in-process, so one order is one PlaceOrder call.
  */
-export const startGrpcSingleHop: HostFactory<SingleHopInit<GrpcSettings>> = async ({ world, settings }, { meter }) => {
+export const startGrpcSingleHop: ComponentFactory<SingleHopInit<GrpcSettings>, Record<never, never>> = async ({ world, settings }, { meter }) => {
   const proto = loadOrderProto();
   const services = createServices(world);
   const ports = directPorts(services);
@@ -20,11 +20,5 @@ export const startGrpcSingleHop: HostFactory<SingleHopInit<GrpcSettings>> = asyn
       PlaceOrder: handle(meter, async (req: PlaceOrderRequest): Promise<OrderUpdate> => toUpdate(await runOrderWorkflow(services.orders, ports, toOrder(req)))),
     } satisfies UntypedServiceImplementation),
   );
-  const host: ServiceHost = {
-    address: served.address,
-    snapshot: async () => snapshotServices(services),
-    hopErrors: () => ({}),
-    stop: () => served.close(),
-  };
-  return host;
+  return { addresses: { grpc: served.address }, stop: () => served.close() };
 };

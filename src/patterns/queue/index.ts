@@ -1,4 +1,5 @@
-import { EventDrivenSystem, type EventWorkflow } from '../../amqp/system.js';
+import type { EventWorkflow } from '../../amqp/events.js';
+import { EventDrivenSystem } from '../../amqp/system.js';
 import type { Pattern } from '../types.js';
 
 /** The routing keys of the queue pattern's events. */
@@ -27,24 +28,24 @@ export const queueWorkflow: EventWorkflow = {
       keys: [KEYS.orderPlaced, KEYS.stockRejected],
       async handle(api, key, { order }) {
         if (key === KEYS.stockRejected) {
-          api.services.payments.refund(order.orderId);
+          api.service.refund(order.orderId);
           return;
         }
-        const r = api.services.payments.charge(order.orderId, order.customerId, order.amountCents);
-        await api.publish('payments', r.ok ? KEYS.paymentCharged : KEYS.paymentDeclined, { order });
+        const r = api.service.charge(order.orderId, order.customerId, order.amountCents);
+        await api.publish(r.ok ? KEYS.paymentCharged : KEYS.paymentDeclined, { order });
       },
     },
     inventory: {
       keys: [KEYS.paymentCharged],
       async handle(api, _key, { order }) {
-        const r = api.services.inventory.reserve(order.orderId, order.items);
-        await api.publish('inventory', r.ok ? KEYS.stockReserved : KEYS.stockRejected, { order });
+        const r = api.service.reserve(order.orderId, order.items);
+        await api.publish(r.ok ? KEYS.stockReserved : KEYS.stockRejected, { order });
       },
     },
     orders: {
       keys: [KEYS.paymentDeclined, KEYS.stockReserved, KEYS.stockRejected],
       async handle(api, key, { order }) {
-        const { orders } = api.services;
+        const orders = api.service;
         if (key === KEYS.paymentDeclined) orders.finish(order.orderId, 'CANCELLED', 'payment_declined');
         else if (key === KEYS.stockRejected) orders.finish(order.orderId, 'CANCELLED', 'out_of_stock');
         else {
@@ -76,5 +77,5 @@ export const queuePattern: Pattern = {
     whenToUse: 'Work that may finish later than the request, bursts to absorb, and services that must survive each other’s outages.',
   },
   uses: ['broker'],
-  start: (ctx) => EventDrivenSystem.start(ctx, queueWorkflow),
+  start: (ctx) => EventDrivenSystem.start(ctx, queueWorkflow, { url: import.meta.url, exportName: 'queueWorkflow' }),
 };

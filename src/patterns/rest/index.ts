@@ -1,28 +1,18 @@
 import { OrderFailedError } from '../../errors.js';
-import type { HostModule } from '../../placement/index.js';
-import { startSynchronous } from '../../placement/synchronous.js';
+import type { ComponentModule } from '../../placement/component.js';
 import type { OrderOutcome, OrderRequest } from '../../workflow/types.js';
-import type { Address, Pattern, Placement } from '../types.js';
-import { createPool, REST_DEFAULTS, startRestServices, type RestInit, type RestSettings } from './services.js';
+import { startSynchronous } from '../synchronous.js';
+import type { Address, Pattern } from '../types.js';
+import { createPool, REST_DEFAULTS, startRestService, type RestServiceApi, type RestServiceInit, type RestSettings } from './services.js';
 
-export { REST_DEFAULTS, startRestServices, type RestInit, type RestSettings } from './services.js';
+export { REST_DEFAULTS, startRestService, type RestServiceApi, type RestServiceInit, type RestSettings } from './services.js';
 
 /** Where a worker finds the REST services (services.ts from the sources, services.js when built). */
-export const REST_HOST: HostModule<RestInit> = {
+export const REST_SERVICE: ComponentModule<RestServiceInit, RestServiceApi> = {
   url: new URL('./services.js', import.meta.url),
-  exportName: 'startRestServices',
-  factory: startRestServices,
+  exportName: 'startRestService',
+  factory: startRestService,
 };
-
-/**
- * Where the REST services run unless the run says (`--placement`): worker threads. Measured
- * with `node dist/src/cli.js run --patterns rest,grpc --scenarios baseline --placement …`
- * (5 s, 10 concurrent orders, 4 alternating rounds, medians, 2-core machine): 4,135
- * orders/s (p50 1.9 ms, p99 8.5 ms) in worker threads vs 3,433 (p50 2.7 ms, p99 6.0 ms) in
- * the load generator's event loop; warm, in paired rounds (`node dist/bench/transport.js
- * --compare-placement`), 5,001 vs 3,325.
- */
-export const REST_DEFAULT_PLACEMENT: Placement = 'worker';
 
 /** The client's side of the client → orders hop. */
 export interface RestClient {
@@ -76,16 +66,20 @@ export function createRestPattern(overrides: Partial<RestSettings> = {}): Patter
       ],
       whenToUse: 'Public or cross-team APIs, CRUD-shaped services, and call chains that are short and must answer now.',
     },
-    start: (ctx) =>
-      startSynchronous(ctx, {
-        module: REST_HOST,
-        init: { world: ctx.world, settings, resilience: ctx.options.resilience ?? 'default', seed: ctx.random.int(0, 2 ** 31) } satisfies RestInit,
-        defaultPlacement: REST_DEFAULT_PLACEMENT,
-        hop: 'rest:orders',
+    start: (ctx) => {
+      const resilience = ctx.options.resilience ?? 'default';
+      const seed = ctx.random.int(0, 2 ** 31);
+      return startSynchronous<RestServiceInit>(ctx, {
+        module: REST_SERVICE,
+        prefix: 'rest',
+        listen: 'http',
+        downstream: (service) => ({ service, world: ctx.world, settings }),
+        orders: (downstream) => ({ service: 'orders', settings, downstream, resilience, seed }),
         protocol: 'HTTP/1.1',
         encoding: 'JSON',
         connect: (address) => createRestClient(address, settings),
-      }),
+      });
+    },
   };
 }
 

@@ -1,15 +1,20 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
-import type { HostFactory, RoleInit, ServiceHost } from '../../placement/host.js';
+import type { Address } from '../../net/address.js';
+import type { ComponentEnv, ComponentFactory, RunningComponent } from '../../placement/component.js';
 import { WARM_UP_CALLS, warmUp } from '../../placement/warmup.js';
+import { seededRandom } from '../../random.js';
+import { RESILIENCE_POLICIES, withResilience, type ResiliencePolicy } from '../../resilience/policies.js';
 import type { WireMeter } from '../../wire/meter.js';
-import { createServices, snapshotServices, type World } from '../../workflow/services.js';
+import { InventoryService } from '../../workflow/inventory.js';
+import { NotificationsService } from '../../workflow/notifications.js';
+import { OrdersService } from '../../workflow/orders.js';
+import { PaymentsService } from '../../workflow/payments.js';
+import type { World } from '../../workflow/services.js';
 import type { ChargeResult, ReserveResult, TerminalStatus } from '../../workflow/types.js';
 import { runOrderWorkflow, type WorkflowPorts } from '../../workflow/workflow.js';
-import { RESILIENCE_POLICIES, withResilience, type ResiliencePolicy } from '../../resilience/policies.js';
-import { seededRandom } from '../../random.js';
-import type { Address } from '../types.js';
+import type { CrashableApi, ServiceApi } from '../service-api.js';
 import { HttpError, readJson, sendError, sendJson } from './http.js';
 import { parseCharge, parseNotification, parseOrder, parseReservation } from './validate.js';
 
@@ -35,14 +40,20 @@ export const REST_DEFAULTS: RestSettings = {
   poolConnections: 64,
 };
 
-export interface RestInit extends RoleInit {
-  /** Resilience policy of the orders service's hops (see src/resilience). Default `default`. */
-  readonly resilience?: ResiliencePolicy['name'];
-  /** Seed of the policy's jitter. */
-  readonly seed?: number;
-  readonly world: World;
-  readonly settings: RestSettings;
-}
+/** What starts one REST service: a downstream one from the world, or orders with its downstream addresses (already routed). */
+export type RestServiceInit =
+  | { readonly service: 'inventory' | 'payments' | 'notifications'; readonly world: World; readonly settings: RestSettings }
+  | {
+      readonly service: 'orders';
+      readonly settings: RestSettings;
+      readonly downstream: { readonly inventory: Address; readonly payments: Address; readonly notifications: Address };
+      /** Resilience policy of the orders service's hops (see src/resilience). */
+      readonly resilience: ResiliencePolicy['name'];
+      /** Seed of the policy's jitter. */
+      readonly seed: number;
+    };
+
+export type RestServiceApi = ServiceApi & CrashableApi;
 
 /** A downstream answered with a status the port does not expect (5xx, 400…). */
 export class HttpStatusError extends Error {
@@ -71,48 +82,82 @@ export function createPool(address: Address, settings: RestSettings, timeoutMs: 
 export type Handler = (req: IncomingMessage, res: ServerResponse, id: string | undefined) => Promise<void> | void;
 export type Routes = Readonly<Record<string, Partial<Record<string, Handler>>>>;
 
+/** A node:http server that can die abruptly and listen again on the same port (its state is the service's, and survives). */
+export interface RestServer {
+  readonly server: Server;
+  readonly address: Address;
+  /** Close now, dropping every connection and the requests on them; listen again after `downMs`. */
+  crash(downMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
  * A node:http server for one service on 127.0.0.1:0. `routes` maps a collection
  * (`/orders`) to handlers by method; `/orders/<id>` passes `<id>` to the handler.
  */
-export async function serve(name: string, routes: Routes, meter: WireMeter): Promise<{ server: Server; address: Address }> {
-  const server = createServer({ noDelay: true, keepAliveTimeout: 30_000 }, (req, res) => {
-    meter.countMessages(2); // the request and its response
-    const url = req.url ?? '/';
-    const slash = url.indexOf('/', 1);
-    const collection = slash < 0 ? url : url.slice(0, slash);
-    let id: string | undefined;
-    try {
-      id = slash < 0 ? undefined : decodeURIComponent(url.slice(slash + 1));
-    } catch {
-      req.resume();
-      return sendJson(res, 400, { error: `malformed path ${url}` });
-    }
-    const handlers = routes[collection];
-    const handler = handlers?.[req.method ?? ''];
-    if (!handlers || (id !== undefined && id.length === 0)) {
-      req.resume();
-      return sendJson(res, 404, { error: `${name} has no resource ${url}` });
-    }
-    if (!handler) {
-      req.resume();
-      res.setHeader('allow', Object.keys(handlers).join(', '));
-      return sendJson(res, 405, { error: `${req.method} is not allowed on ${collection}` });
-    }
-    try {
-      const done = handler(req, res, id);
-      if (done) done.catch((err: unknown) => sendError(res, err));
-    } catch (err) {
-      sendError(res, err);
-    }
-  });
+export async function serve(name: string, routes: Routes, meter: WireMeter): Promise<RestServer> {
+  const server = createServer({ noDelay: true, keepAliveTimeout: 30_000 }, (req, res) => route(name, routes, meter, req, res));
   meter.meterServer(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
+  await listen(server, 0);
   const { port } = server.address() as AddressInfo;
-  return { server, address: { host: '127.0.0.1', port } };
+  let restart: NodeJS.Timeout | undefined;
+  return {
+    server,
+    address: { host: '127.0.0.1', port },
+    crash: async (downMs) => {
+      await closeServer(server);
+      restart = setTimeout(() => {
+        restart = undefined;
+        listen(server, port).catch(() => undefined); // taken meanwhile: the service stays down, and the run shows it
+      }, downMs);
+    },
+    close: async () => {
+      if (restart) clearTimeout(restart);
+      restart = undefined;
+      if (server.listening) await closeServer(server);
+    },
+  };
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function route(name: string, routes: Routes, meter: WireMeter, req: IncomingMessage, res: ServerResponse): void {
+  meter.countMessages(2); // the request and its response
+  const url = req.url ?? '/';
+  const slash = url.indexOf('/', 1);
+  const collection = slash < 0 ? url : url.slice(0, slash);
+  let id: string | undefined;
+  try {
+    id = slash < 0 ? undefined : decodeURIComponent(url.slice(slash + 1));
+  } catch {
+    req.resume();
+    return sendJson(res, 400, { error: `malformed path ${url}` });
+  }
+  const handlers = routes[collection];
+  const handler = handlers?.[req.method ?? ''];
+  if (!handlers || (id !== undefined && id.length === 0)) {
+    req.resume();
+    return sendJson(res, 404, { error: `${name} has no resource ${url}` });
+  }
+  if (!handler) {
+    req.resume();
+    res.setHeader('allow', Object.keys(handlers).join(', '));
+    return sendJson(res, 405, { error: `${req.method} is not allowed on ${collection}` });
+  }
+  try {
+    const done = handler(req, res, id);
+    if (done) done.catch((err: unknown) => sendError(res, err));
+  } catch (err) {
+    sendError(res, err);
+  }
 }
 
 function requireId(id: string | undefined, what: string): string {
@@ -135,31 +180,32 @@ export function errorKind(err: unknown): string {
 }
 
 /**
- * The REST services: orders, inventory, payments and notifications, each its own
- * node:http server. Orders runs the shared workflow with ports that call the others over
- * undici pools, dialled at the addresses the run's network routes them to. `role` (default
- * `all`) selects the downstream services or orders alone (see placeServices).
+ * One REST service as a component: inventory, payments or notifications with their own
+ * state from the world, or orders, which runs the shared workflow with ports that call
+ * the others over undici pools at the (routed) addresses it is given.
  */
-export const startRestServices: HostFactory<RestInit> = async (
-  { world, settings, role = 'all', downstream, resilience = 'default', seed = 0 },
-  { network, meter },
-) => {
-  const services = createServices(world);
-  const { orders, inventory, payments, notifications } = services;
-  const max = settings.maxBodyBytes;
-  const servers: Server[] = [];
-  const pools: Pool[] = [];
-  const hopErrors: Record<string, number> = {};
-  const stop = () => closeAll(servers, pools);
+export const startRestService: ComponentFactory<RestServiceInit, RestServiceApi> = async (init, env) => {
+  if (init.service === 'orders') return startOrders(init, env);
+  const { served, snapshot } = await startDownstream(init, env);
+  return serviceComponent(served, snapshot, () => ({}));
+};
 
-  const started = async (name: string, routes: Routes) => {
-    const s = await serve(name, routes, meter);
-    servers.push(s.server);
-    return s.address;
+function serviceComponent(served: RestServer, snapshot: RestServiceApi['snapshot'], hopErrors: RestServiceApi['hopErrors'], stopMore?: () => Promise<void>): RunningComponent<RestServiceApi> {
+  return {
+    addresses: { http: served.address },
+    api: { snapshot, hopErrors, crash: (downMs: number) => served.crash(downMs) },
+    stop: async () => {
+      await served.close();
+      await stopMore?.();
+    },
   };
+}
 
-  const startDownstream = async (): Promise<Record<string, Address>> => {
-    const inventoryAt = await started('inventory', {
+async function startDownstream(init: Extract<RestServiceInit, { service: 'inventory' | 'payments' | 'notifications' }>, { meter }: ComponentEnv) {
+  const max = init.settings.maxBodyBytes;
+  if (init.service === 'inventory') {
+    const inventory = new InventoryService(init.world.stock);
+    const served = await serve('inventory', {
       '/reservations': {
         POST: async (req, res) => {
           const { orderId, items } = parseReservation(await readJson(req, max));
@@ -172,8 +218,12 @@ export const startRestServices: HostFactory<RestInit> = async (
           sendJson(res, 204);
         },
       },
-    });
-    const paymentsAt = await started('payments', {
+    }, meter);
+    return { served, snapshot: () => ({ inventory: inventory.snapshot() }) };
+  }
+  if (init.service === 'payments') {
+    const payments = new PaymentsService(init.world.balances);
+    const served = await serve('payments', {
       '/charges': {
         POST: async (req, res) => {
           const { orderId, customerId, amountCents } = parseCharge(await readJson(req, max));
@@ -186,93 +236,41 @@ export const startRestServices: HostFactory<RestInit> = async (
           sendJson(res, 204);
         },
       },
-    });
-    const notificationsAt = await started('notifications', {
-      '/notifications': {
-        POST: async (req, res) => {
-          const { orderId, status } = parseNotification(await readJson(req, max));
-          notifications.notify(orderId, status);
-          sendJson(res, 204);
-        },
+    }, meter);
+    return { served, snapshot: () => ({ payments: payments.snapshot() }) };
+  }
+  const notifications = new NotificationsService();
+  const served = await serve('notifications', {
+    '/notifications': {
+      POST: async (req, res) => {
+        const { orderId, status } = parseNotification(await readJson(req, max));
+        notifications.notify(orderId, status);
+        sendJson(res, 204);
       },
-    });
-    return { 'rest:inventory': inventoryAt, 'rest:payments': paymentsAt, 'rest:notifications': notificationsAt };
+    },
+  }, meter);
+  return { served, snapshot: () => ({ notifications: notifications.snapshot() }) };
+}
+
+async function startOrders(init: Extract<RestServiceInit, { service: 'orders' }>, { meter }: ComponentEnv): Promise<RunningComponent<RestServiceApi>> {
+  const { settings, downstream } = init;
+  const orders = new OrdersService();
+  const hopErrors: Record<string, number> = {};
+  const count = (kind: string) => (hopErrors[kind] = (hopErrors[kind] ?? 0) + 1);
+  const pools = {
+    inventory: createPool(downstream.inventory, settings, settings.hopTimeoutMs),
+    payments: createPool(downstream.payments, settings, settings.hopTimeoutMs),
+    notifications: createPool(downstream.notifications, settings, settings.hopTimeoutMs),
   };
-
+  const closePools = () => Promise.all(Object.values(pools).map((p) => p.destroy())).then(() => undefined);
   try {
-    let targets: Readonly<Record<string, Address>> | undefined = downstream;
-    if (role !== 'orders') {
-      targets = await startDownstream();
-      if (role === 'downstream') {
-        const host: ServiceHost = {
-          address: targets['rest:inventory'] as Address,
-          hops: targets,
-          snapshot: async () => snapshotServices(services),
-          hopErrors: () => ({}),
-          stop,
-        };
-        return host;
-      }
-    }
-    const pool = async (hop: string) => {
-      const target = targets?.[hop];
-      if (!target) throw new Error(`no address for ${hop}`);
-      // Role `orders` is handed its addresses already routed.
-      const p = createPool(role === 'orders' ? target : await network.route(hop, target), settings, settings.hopTimeoutMs);
-      pools.push(p);
-      return p;
-    };
-    const inventoryPool = await pool('rest:inventory');
-    const paymentsPool = await pool('rest:payments');
-    const notificationsPool = await pool('rest:notifications');
-
-    const call = async (p: Pool, method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<number> => {
-      const { statusCode, body: stream } = await p.request({
-        method,
-        path,
-        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-      });
-      await stream.dump();
-      return statusCode;
-    };
-    const expect = (status: number, ok: number, what: string) => {
-      if (status !== ok) throw new HttpStatusError(status, what);
-    };
-    const bare: WorkflowPorts = {
-      reserve: async (order): Promise<ReserveResult> => {
-        const status = await call(inventoryPool, 'POST', '/reservations', { orderId: order.orderId, items: order.items });
-        if (status === 409) return { ok: false, reason: 'out_of_stock' };
-        expect(status, 201, 'POST /reservations');
-        return { ok: true };
-      },
-      release: async (orderId) => expect(await call(inventoryPool, 'DELETE', `/reservations/${encodeURIComponent(orderId)}`), 204, 'DELETE /reservations'),
-      charge: async (order): Promise<ChargeResult> => {
-        const { orderId, customerId, amountCents } = order;
-        const status = await call(paymentsPool, 'POST', '/charges', { orderId, customerId, amountCents });
-        if (status === 402) return { ok: false, reason: 'payment_declined' };
-        expect(status, 201, 'POST /charges');
-        return { ok: true };
-      },
-      refund: async (orderId) => expect(await call(paymentsPool, 'DELETE', `/charges/${encodeURIComponent(orderId)}`), 204, 'DELETE /charges'),
-      notify: async (orderId, status: TerminalStatus) =>
-        expect(await call(notificationsPool, 'POST', '/notifications', { orderId, status }), 204, 'POST /notifications'),
-    };
-    const ports = withResilience(bare, RESILIENCE_POLICIES[resilience], seededRandom(seed), (hop, event) => {
-      hopErrors[`${hop}:${event}`] = (hopErrors[`${hop}:${event}`] ?? 0) + 1;
-    });
+    const ports = withResilience(restPorts(pools), RESILIENCE_POLICIES[init.resilience], seededRandom(init.seed), (hop, event) => count(`${hop}:${event}`));
     // Requests the downstream services refuse (400) before any effect: they warm the code paths.
-    const warmed: [Pool, string][] = [
-      [inventoryPool, '/reservations'],
-      [paymentsPool, '/charges'],
-      [notificationsPool, '/notifications'],
-    ];
-    await Promise.all(warmed.map(([p, path]) => warmUp(WARM_UP_CALLS, 10, async () => expect(await call(p, 'POST', path, {}), 400, `POST ${path}`))));
-    const onHopError = (hop: string, err: unknown) => {
-      const kind = `${hop}:${errorKind(err)}`;
-      hopErrors[kind] = (hopErrors[kind] ?? 0) + 1;
-    };
-
-    const ordersAt = await started('orders', {
+    const warmed: [Pool, string][] = [[pools.inventory, '/reservations'], [pools.payments, '/charges'], [pools.notifications, '/notifications']];
+    await Promise.all(warmed.map(([p, path]) => warmUp(WARM_UP_CALLS, 10, async () => expectStatus(await call(p, 'POST', path, {}), 400, `POST ${path}`))));
+    const onHopError = (hop: string, err: unknown) => count(`${hop}:${errorKind(err)}`);
+    const max = settings.maxBodyBytes;
+    const served = await serve('orders', {
       '/orders': {
         POST: async (req, res) => {
           const order = parseOrder(await readJson(req, max));
@@ -290,23 +288,46 @@ export const startRestServices: HostFactory<RestInit> = async (
           sendJson(res, 200, record);
         },
       },
-    });
-
-    const host: ServiceHost = {
-      address: ordersAt,
-      snapshot: async () => snapshotServices(services),
-      hopErrors: () => ({ ...hopErrors }),
-      stop,
-    };
-    return host;
+    }, meter);
+    return serviceComponent(served, () => ({ orders: orders.snapshot() }), () => ({ ...hopErrors }), closePools);
   } catch (err) {
-    await stop();
+    await closePools();
     throw err;
   }
-};
+}
 
-async function closeAll(servers: Server[], pools: Pool[]): Promise<void> {
-  // Orders first (started last), so no workflow is left calling a closed downstream.
-  for (const server of servers.splice(0).reverse()) await closeServer(server);
-  await Promise.all(pools.splice(0).map((p) => p.destroy()));
+async function call(p: Pool, method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<number> {
+  const { statusCode, body: stream } = await p.request({
+    method,
+    path,
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  await stream.dump();
+  return statusCode;
+}
+
+function expectStatus(status: number, ok: number, what: string): void {
+  if (status !== ok) throw new HttpStatusError(status, what);
+}
+
+/** The workflow's hops as REST calls: business refusals (409, 402) become results, anything unexpected throws. */
+function restPorts(pools: { readonly inventory: Pool; readonly payments: Pool; readonly notifications: Pool }): WorkflowPorts {
+  return {
+    charge: async ({ orderId, customerId, amountCents }): Promise<ChargeResult> => {
+      const status = await call(pools.payments, 'POST', '/charges', { orderId, customerId, amountCents });
+      if (status === 402) return { ok: false, reason: 'payment_declined' };
+      expectStatus(status, 201, 'POST /charges');
+      return { ok: true };
+    },
+    refund: async (orderId) => expectStatus(await call(pools.payments, 'DELETE', `/charges/${encodeURIComponent(orderId)}`), 204, 'DELETE /charges'),
+    reserve: async (order): Promise<ReserveResult> => {
+      const status = await call(pools.inventory, 'POST', '/reservations', { orderId: order.orderId, items: order.items });
+      if (status === 409) return { ok: false, reason: 'out_of_stock' };
+      expectStatus(status, 201, 'POST /reservations');
+      return { ok: true };
+    },
+    release: async (orderId) => expectStatus(await call(pools.inventory, 'DELETE', `/reservations/${encodeURIComponent(orderId)}`), 204, 'DELETE /reservations'),
+    notify: async (orderId, status: TerminalStatus) =>
+      expectStatus(await call(pools.notifications, 'POST', '/notifications', { orderId, status }), 204, 'POST /notifications'),
+  };
 }

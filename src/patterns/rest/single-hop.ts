@@ -1,8 +1,8 @@
-import type { HostFactory, ServiceHost } from '../../placement/host.js';
-import { createServices, snapshotServices, type World } from '../../workflow/services.js';
+import type { ComponentFactory } from '../../placement/component.js';
+import { createServices, type World } from '../../workflow/services.js';
 import { directPorts, runOrderWorkflow } from '../../workflow/workflow.js';
 import { readJson, sendJson } from './http.js';
-import { closeServer, serve, type RestSettings } from './services.js';
+import { serve, type RestSettings } from './services.js';
 import { parseOrder } from './validate.js';
 
 export interface SingleHopInit<S> {
@@ -14,10 +14,10 @@ export interface SingleHopInit<S> {
  * A transport benchmark's target (bench/transport.ts): the orders service alone, running
  * the workflow in-process, so one order is one HTTP request and its response.
  */
-export const startRestSingleHop: HostFactory<SingleHopInit<RestSettings>> = async ({ world, settings }, { meter }) => {
+export const startRestSingleHop: ComponentFactory<SingleHopInit<RestSettings>, Record<never, never>> = async ({ world, settings }, { meter }) => {
   const services = createServices(world);
   const ports = directPorts(services);
-  const { server, address } = await serve(
+  const served = await serve(
     'orders',
     {
       '/orders': {
@@ -30,11 +30,5 @@ export const startRestSingleHop: HostFactory<SingleHopInit<RestSettings>> = asyn
     },
     meter,
   );
-  const host: ServiceHost = {
-    address,
-    snapshot: async () => snapshotServices(services),
-    hopErrors: () => ({}),
-    stop: () => closeServer(server),
-  };
-  return host;
+  return { addresses: { http: served.address }, stop: () => served.close() };
 };

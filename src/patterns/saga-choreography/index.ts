@@ -1,4 +1,5 @@
-import { EventDrivenSystem, epochNow, type EventWorkflow } from '../../amqp/system.js';
+import { epochNow, type EventWorkflow } from '../../amqp/events.js';
+import { EventDrivenSystem } from '../../amqp/system.js';
 import type { Pattern } from '../types.js';
 
 /** The events of the choreographed saga (the seed's chain: payment first, then stock). */
@@ -30,25 +31,25 @@ export const choreographyWorkflow: EventWorkflow = {
       async handle(api, key, event) {
         const { order } = event;
         if (key === E.stockFailed) {
-          api.services.payments.refund(order.orderId); // compensation
-          await api.publish('payments', E.paymentRefunded, event);
+          api.service.refund(order.orderId); // compensation
+          await api.publish(E.paymentRefunded, event);
           return;
         }
-        const r = api.services.payments.charge(order.orderId, order.customerId, order.amountCents);
-        await api.publish('payments', r.ok ? E.paymentProcessed : E.paymentFailed, { order });
+        const r = api.service.charge(order.orderId, order.customerId, order.amountCents);
+        await api.publish(r.ok ? E.paymentProcessed : E.paymentFailed, { order });
       },
     },
     inventory: {
       keys: [E.paymentProcessed],
       async handle(api, _key, { order }) {
-        const r = api.services.inventory.reserve(order.orderId, order.items);
-        await api.publish('inventory', r.ok ? E.stockReserved : E.stockFailed, r.ok ? { order } : { order, failedAt: epochNow() });
+        const r = api.service.reserve(order.orderId, order.items);
+        await api.publish(r.ok ? E.stockReserved : E.stockFailed, r.ok ? { order } : { order, failedAt: epochNow() });
       },
     },
     orders: {
       keys: [E.paymentFailed, E.stockReserved, E.paymentRefunded],
       async handle(api, key, event) {
-        const { orders } = api.services;
+        const orders = api.service;
         const { orderId } = event.order;
         if (key === E.paymentFailed) orders.finish(orderId, 'CANCELLED', 'payment_declined');
         else if (key === E.paymentRefunded) {
@@ -82,5 +83,5 @@ export const sagaChoreographyPattern: Pattern = {
     whenToUse: 'Few steps, stable flow, teams that own their services end to end.',
   },
   uses: ['broker'],
-  start: (ctx) => EventDrivenSystem.start(ctx, choreographyWorkflow),
+  start: (ctx) => EventDrivenSystem.start(ctx, choreographyWorkflow, { url: import.meta.url, exportName: 'choreographyWorkflow' }),
 };

@@ -1,15 +1,22 @@
 import { performance } from 'node:perf_hooks';
 import type { Client } from '@grpc/grpc-js';
+import { OrderFailedError } from '../../errors.js';
 import type { LatencySummary } from '../../metrics/histogram.js';
-import { openEventStore } from '../../event-store/index.js';
-import type { EventStore } from '../../event-store/types.js';
-import { createServices, snapshotServices, type SystemSnapshot, type WorkflowServices } from '../../workflow/services.js';
+import type { Address } from '../../net/address.js';
+import { addressOf, type ComponentHandle, type ComponentModule } from '../../placement/component.js';
+import { PlacedSystem, type ThreadUse } from '../../placement/system.js';
+import { DEFAULT_PLACEMENT } from '../../placement/types.js';
+import type { SystemSnapshot } from '../../workflow/services.js';
 import type { OrderOutcome, OrderRequest } from '../../workflow/types.js';
-import { routeEventStore } from '../../net/route-url.js';
-import { WireMeter } from '../../wire/meter.js';
-import { channelOptions, GRPC_DEFAULTS, startParticipantServers, grpcPorts, type ParticipantServers } from '../grpc/services.js';
-import { createClient } from '../grpc/calls.js';
+import type { WireStats } from '../../wire/meter.js';
+import { createClient, serverStream, statusName } from '../grpc/calls.js';
+import { GRPC_SERVICE } from '../grpc/index.js';
+import type { OrderUpdate } from '../grpc/messages.js';
 import { loadOrderProto } from '../grpc/proto.js';
+import { channelOptions, GRPC_DEFAULTS, toOutcome, type GrpcServiceApi } from '../grpc/services.js';
+import { placeStore, type PlacedStore } from '../placed-store.js';
+import { mergeCounts, mergeSnapshots } from '../service-api.js';
+import { minus, wireOf } from '../synchronous.js';
 import type {
   CompensationReporter,
   Crashable,
@@ -19,91 +26,98 @@ import type {
   PatternContext,
   RunningPattern,
   SagaStats,
+  ThreadReporter,
   TransportInfo,
   WireMetered,
 } from '../types.js';
-import type { SagaParticipants } from './definition.js';
-import { Orchestrator } from './orchestrator.js';
+import { startOrchestrator, type OrchestratorApi, type OrchestratorInit } from './component.js';
 
 /** ms an orchestrator stays dead after a crash before it restarts and reads its log. */
 const RESTART_DELAY_MS = 50;
+/** ms a crashed participant stays down before it listens again. */
+const PARTICIPANT_RESTART_MS = 50;
+const PARTICIPANTS = ['inventory', 'payments', 'notifications'] as const;
+
+const ORCHESTRATOR: ComponentModule<OrchestratorInit, OrchestratorApi> = { url: new URL('./component.js', import.meta.url), exportName: 'startOrchestrator', factory: startOrchestrator };
 
 /**
  * The orchestrated saga: an orchestrator with an explicit state machine and a saga log
- * (the event store: memory, or PostgreSQL) calls inventory, payments and notifications
- * over gRPC with deadlines; the orders service is the orchestrator's own.
+ * (the event store: the embedded one, or PostgreSQL) calls inventory, payments and
+ * notifications over gRPC with deadlines; the orders service is the orchestrator's own.
+ * The client submits an order over gRPC and follows it to its terminal state.
  */
-class OrchestratedSaga implements RunningPattern, WireMetered, Drainable, Crashable, HopErrorCounter, CompensationReporter, SagaStats {
+class OrchestratedSaga implements RunningPattern, WireMetered, Drainable, Crashable, HopErrorCounter, CompensationReporter, SagaStats, ThreadReporter {
   readonly transport: TransportInfo;
-  private readonly placed = new Set<string>();
-  private restartTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private base: WireStats = { bytes: 0, messages: 0 };
 
   constructor(
-    private readonly services: WorkflowServices,
-    private readonly orchestrator: Orchestrator,
-    private readonly log: EventStore,
-    private readonly servers: ParticipantServers,
-    private readonly clients: readonly Client[],
-    private readonly meter: WireMeter,
-    private readonly errors: Record<string, number>,
+    private readonly system: PlacedSystem,
+    private readonly store: PlacedStore,
+    private readonly orchestrator: ComponentHandle<OrchestratorApi>,
+    private readonly participants: ReadonlyMap<string, ComponentHandle<GrpcServiceApi>>,
+    private readonly client: Client,
   ) {
     this.transport = {
       protocol: 'HTTP/2 (gRPC)',
       encoding: 'protobuf',
       broker: null,
-      placement: `same event loop as the load generator; saga log: ${log.kind}`,
+      placement: system.placement,
+      notes: [`saga log: ${store.kind === 'memory' ? 'the embedded event store, over TCP' : 'PostgreSQL (an external process: not placed, its CPU not counted)'}`],
     };
   }
 
   async placeOrder(order: OrderRequest): Promise<OrderOutcome> {
-    const { orders } = this.services;
-    if (!orders.create(order)) return orders.whenTerminal(order.orderId);
-    this.placed.add(order.orderId);
-    await this.orchestrator.start(order); // the saga is accepted once its start is logged
-    const acceptedAt = performance.now();
-    const outcome = await orders.whenTerminal(order.orderId);
-    return { ...outcome, acceptedAt };
+    return submitOrder(this.client, order, GRPC_DEFAULTS.clientTimeoutMs);
   }
 
   async snapshot(): Promise<SystemSnapshot> {
-    return snapshotServices(this.services);
+    return mergeSnapshots(await Promise.all([this.orchestrator, ...this.participants.values()].map((h) => h.call('snapshot'))));
   }
 
-  wireStats() {
-    return this.meter.stats();
+  private wireNow(): Promise<WireStats> {
+    return wireOf([this.orchestrator, ...this.participants.values(), this.store]);
   }
 
-  hopErrors(): Readonly<Record<string, number>> {
-    return { ...this.errors };
+  async wireStats(): Promise<WireStats> {
+    return minus(await this.wireNow(), this.base);
   }
 
-  compensation(): LatencySummary {
-    return this.orchestrator.compensationLatency();
+  async measureFromNow(): Promise<void> {
+    this.base = await this.wireNow();
   }
 
-  sagaStats() {
-    return { stepsRun: this.orchestrator.stepsRun, resumed: this.orchestrator.resumed };
+  async hopErrors(): Promise<Readonly<Record<string, number>>> {
+    return mergeCounts([await this.orchestrator.call('hopErrors')]);
+  }
+
+  compensation(): Promise<LatencySummary> {
+    return this.orchestrator.call('compensation');
+  }
+
+  sagaStats(): Promise<{ readonly stepsRun: number; readonly resumed: number }> {
+    return this.orchestrator.call('sagaStats');
+  }
+
+  threads(): readonly ThreadUse[] {
+    return this.system.threads();
   }
 
   canCrash(service: string): boolean {
-    return service === 'orchestrator';
+    return service === 'orchestrator' || this.participants.has(service);
   }
 
-  /** Kill the orchestrator mid-saga; it restarts shortly and resumes every unfinished saga from its log. */
+  /** The orchestrator: killed mid-saga, it restarts and resumes from its log. A participant: its server dies and comes back. */
   async crash(service: string): Promise<void> {
-    if (!this.canCrash(service)) throw new RangeError(`saga-orchestration cannot crash ${service}`);
-    this.orchestrator.crash();
-    await new Promise<void>((resolve) => (this.restartTimer = setTimeout(resolve, RESTART_DELAY_MS)));
-    this.restartTimer = undefined;
-    if (!this.stopped) await this.orchestrator.recover();
+    if (service === 'orchestrator') return this.orchestrator.call('crash', RESTART_DELAY_MS);
+    const participant = this.participants.get(service);
+    if (!participant) throw new RangeError(`saga-orchestration cannot crash ${service}`);
+    return participant.call('crash', PARTICIPANT_RESTART_MS);
   }
 
   async drain(timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
-    const { orders } = this.services;
-    const allTerminal = () => [...this.placed].every((id) => orders.outcome(id) !== undefined);
-    while (performance.now() < deadline && !this.stopped && !(this.orchestrator.idle && allTerminal())) {
+    while (performance.now() < deadline && !this.stopped && !(await this.orchestrator.call('idle').catch(() => false))) {
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -111,68 +125,65 @@ class OrchestratedSaga implements RunningPattern, WireMetered, Drainable, Crasha
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    await this.orchestrator.stop();
-    for (const client of this.clients) client.close();
-    await this.servers.close();
-    await this.log.close();
+    this.client.close();
+    await this.system.stop();
+    await this.store.close();
   }
+}
+
+/** SubmitOrder: accepted at the first update (the saga's start is logged), done at the terminal one. */
+function submitOrder(client: Client, order: OrderRequest, timeoutMs: number): Promise<OrderOutcome> {
+  const proto = loadOrderProto();
+  return new Promise((resolve, reject) => {
+    const stream = serverStream(client, proto.OrderService.SubmitOrder, { ...order, items: [...order.items] }, timeoutMs);
+    let acceptedAt: number | undefined;
+    let settled = false;
+    const fail = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      reject(new OrderFailedError(order.orderId, statusName(err), (err as { details?: string }).details ?? String(err)));
+    };
+    stream.on('data', (update: OrderUpdate) => {
+      acceptedAt ??= performance.now();
+      if (settled || (update.status !== 'CONFIRMED' && update.status !== 'CANCELLED')) return;
+      settled = true;
+      resolve({ ...toOutcome(update), acceptedAt });
+    });
+    stream.on('error', fail);
+    stream.on('end', () => fail(new Error('the order stream ended before the order was terminal')));
+  });
 }
 
 async function start(ctx: PatternContext): Promise<OrchestratedSaga> {
   const settings = GRPC_DEFAULTS;
-  const services = createServices(ctx.world);
-  const meter = new WireMeter();
-  const errors: Record<string, number> = {};
-  const log = await openEventStore(await routeEventStore(ctx.network, 'saga:event-store', ctx.options.eventStore));
-  let servers: ParticipantServers | undefined;
-  const clients: Client[] = [];
+  const placement = ctx.options.placement ?? DEFAULT_PLACEMENT;
+  const system = PlacedSystem.open({ placement, network: ctx.network, random: ctx.random.fork(), ...(ctx.threads ? { threads: ctx.threads } : {}) });
+  let store: PlacedStore | undefined;
+  let client: Client | undefined;
   try {
-    servers = await startParticipantServers(services, settings, meter);
-    const proto = loadOrderProto();
-    const client = async (hop: string, target: Parameters<typeof createClient>[0]) => {
-      const c = createClient(await ctx.network.route(hop, target), channelOptions(settings));
-      clients.push(c);
-      return c;
-    };
-    const ports = grpcPorts(
-      proto,
-      {
-        inventory: await client('saga:inventory', servers.inventory),
-        payments: await client('saga:payments', servers.payments),
-        notifications: await client('saga:notifications', servers.notifications),
-      },
-      settings.hopTimeoutMs,
-    );
-    // Each attempt is bounded by the gRPC deadline; the orchestrator decides how often to retry.
-    const timed = ports;
-    const count = (hop: string) => (err: unknown) => {
-      const code = (err as { code?: unknown }).code;
-      const key = `${hop}:${typeof code === 'number' || typeof code === 'string' ? code : err instanceof Error ? err.name : 'error'}`;
-      errors[key] = (errors[key] ?? 0) + 1;
-      throw err;
-    };
-    const { orders } = services;
-    const participants: SagaParticipants = {
-      charge: (o) => timed.charge(o).catch(count('charge')),
-      refund: (id) => timed.refund(id).catch(count('refund')),
-      reserve: (o) => timed.reserve(o).catch(count('reserve')),
-      release: (id) => timed.release(id).catch(count('release')),
-      notify: (id, status) => timed.notify(id, status).catch(count('notify')),
-      confirm: async (id) => {
-        orders.advance(id, 'RESERVED');
-        orders.finish(id, 'CONFIRMED');
-      },
-      cancel: async (id, reason) => {
-        orders.finish(id, 'CANCELLED', reason);
-      },
-    };
-    const orchestrator = new Orchestrator(log, participants, ctx.random.fork());
-    return new OrchestratedSaga(services, orchestrator, log, servers, clients, meter, errors);
+    store = await placeStore(system, ctx, 'saga-store');
+    const participants = new Map<string, ComponentHandle<GrpcServiceApi>>();
+    const routed = {} as Record<(typeof PARTICIPANTS)[number], Address>;
+    for (const service of PARTICIPANTS) {
+      const handle = await system.start(service, GRPC_SERVICE, { service, world: ctx.world, settings });
+      participants.set(service, handle);
+      routed[service] = await ctx.network.route(`saga:${service}`, addressOf(handle, 'grpc'));
+    }
+    const orchestrator = await system.start('orchestrator', ORCHESTRATOR, {
+      store: await store.specFor('orchestrator'),
+      participants: routed,
+      settings,
+      seed: ctx.random.int(0, 2 ** 31),
+      restartDelayMs: RESTART_DELAY_MS,
+    });
+    client = createClient(await ctx.network.route('saga:orchestrator', addressOf(orchestrator, 'grpc')), channelOptions(settings));
+    const saga = new OrchestratedSaga(system, store, orchestrator, participants, client);
+    await saga.measureFromNow();
+    return saga;
   } catch (err) {
-    for (const c of clients) c.close();
-    await servers?.close();
-    await log.close();
+    client?.close();
+    await system.stop();
+    await store?.close();
     throw err;
   }
 }

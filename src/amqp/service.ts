@@ -1,0 +1,185 @@
+import type { ConsumeMessage } from 'amqplib';
+import { LatencyHistogram, type LatencySummary } from '../metrics/histogram.js';
+import type { ComponentFactory, RunningComponent } from '../placement/component.js';
+import type { CrashableApi, ServiceApi, SnapshotPart } from '../patterns/service-api.js';
+import { InventoryService } from '../workflow/inventory.js';
+import { NotificationsService } from '../workflow/notifications.js';
+import { OrdersService } from '../workflow/orders.js';
+import { PaymentsService } from '../workflow/payments.js';
+import type { World } from '../workflow/services.js';
+import { AmqpEndpoint, EndpointStoppedError, type ConsumerSpec } from './endpoint.js';
+import {
+  encodeEvent,
+  epochNow,
+  ORDER_CANCELLED,
+  ORDER_CONFIRMED,
+  parseEvent,
+  PLACE_ORDER,
+  type EventWorkflow,
+  type HandlerApi,
+  type OrderEvent,
+  type OrdersHandlerApi,
+  type WorkflowEvent,
+  type WorkflowRef,
+} from './events.js';
+import { declareTopology, queueOf, type Topology } from './topology.js';
+
+export type EventService = 'orders' | 'inventory' | 'payments' | 'notifications';
+
+export interface EventServiceInit {
+  readonly workflow: WorkflowRef;
+  readonly service: EventService;
+  /** The broker, as this service dials it (routed through the run's network: `amqp:<service>`). */
+  readonly url: string;
+  readonly topology: Topology;
+  readonly ack: 'manual' | 'auto';
+  readonly prefetch: number;
+  readonly world: World;
+}
+
+export interface EventServiceApi extends ServiceApi, CrashableApi {
+  /** Nothing waiting for a confirm and no handler running. */
+  idle(): boolean;
+  /** Sagas: failure detected → fully compensated, over the orders this service cancelled after a compensation. */
+  compensation(): LatencySummary;
+}
+
+/** The routing keys each service's queue is bound to, for a workflow. */
+export function bindingsOf(workflow: EventWorkflow): Record<string, readonly string[]> {
+  return {
+    orders: [PLACE_ORDER, ...workflow.services.orders.keys],
+    inventory: workflow.services.inventory.keys,
+    payments: workflow.services.payments.keys,
+    notifications: [ORDER_CONFIRMED, ORDER_CANCELLED],
+    client: [ORDER_CONFIRMED, ORDER_CANCELLED],
+  };
+}
+
+async function loadWorkflow(ref: WorkflowRef): Promise<EventWorkflow> {
+  const mod = (await import(ref.url)) as Record<string, unknown>;
+  const workflow = mod[ref.exportName] as EventWorkflow | undefined;
+  if (!workflow?.services) throw new Error(`${ref.url} has no event workflow ${ref.exportName}`);
+  return workflow;
+}
+
+/**
+ * One service of an event-driven workflow (queue, choreography) as a component: its own
+ * state, its own AMQP connection (manual acks and a prefetch; ack once its publishes are
+ * confirmed), and the workflow's handler for the keys it is bound to. Orders also takes
+ * the client's place-order command: it records the order and publishes the workflow's
+ * start event.
+ */
+export const startEventService: ComponentFactory<EventServiceInit, EventServiceApi> = async (init, env) => {
+  const workflow = await loadWorkflow(init.workflow);
+  const errors: Record<string, number> = {};
+  const compensations = new LatencyHistogram();
+  const ref: { endpoint?: AmqpEndpoint } = {};
+  const publish = (key: string, event: WorkflowEvent) => {
+    if (!ref.endpoint) return Promise.reject(new EndpointStoppedError(init.service));
+    env.meter.countMessages(1);
+    return ref.endpoint.publish(init.topology.exchange, key, encodeEvent(event));
+  };
+  const { dispatch, snapshot } = dispatcher(init, workflow, publish, (failedAt) => compensations.recordMs(epochNow() - failedAt));
+  const consumer: ConsumerSpec = {
+    queue: queueOf(init.topology, init.service),
+    prefetch: init.prefetch,
+    ack: init.ack,
+    handle: (msg: ConsumeMessage) => {
+      env.meter.countMessages(1);
+      return dispatch(msg);
+    },
+  };
+  const endpoint = new AmqpEndpoint({
+    name: init.service,
+    url: init.url,
+    topology: (ch) => declareTopology(ch, init.topology),
+    consumers: [consumer],
+    meter: env.meter,
+    onError: (kind, err) => {
+      if (err instanceof EndpointStoppedError) return;
+      errors[`${init.service}:${kind}`] = (errors[`${init.service}:${kind}`] ?? 0) + 1;
+    },
+  });
+  ref.endpoint = endpoint;
+  try {
+    await endpoint.start();
+  } catch (err) {
+    await endpoint.stop();
+    throw err;
+  }
+  return component(endpoint, snapshot, errors, compensations);
+};
+
+function component(endpoint: AmqpEndpoint, snapshot: () => SnapshotPart, errors: Record<string, number>, compensations: LatencyHistogram): RunningComponent<EventServiceApi> {
+  return {
+    api: {
+      snapshot,
+      hopErrors: () => ({ ...errors }),
+      crash: () => endpoint.crash(),
+      idle: () => endpoint.idle,
+      compensation: () => compensations.summary(),
+    },
+    stop: () => endpoint.stop(),
+  };
+}
+
+type Publish = (key: string, event: WorkflowEvent) => Promise<void>;
+
+/** The service's state and how a delivery reaches its handler. Throwing dead-letters the message. */
+function dispatcher(init: EventServiceInit, workflow: EventWorkflow, publish: Publish, compensated: (failedAt: number) => void) {
+  const needOrder = (msg: ConsumeMessage): OrderEvent => {
+    const event = parseEvent(msg);
+    if (!('order' in event)) throw new TypeError(`${init.service}: expected an order on ${msg.fields.routingKey}`);
+    return event;
+  };
+  switch (init.service) {
+    case 'inventory': {
+      const api: HandlerApi<InventoryService> = { service: new InventoryService(init.world.stock), publish };
+      return { dispatch: (msg: ConsumeMessage) => workflow.services.inventory.handle(api, msg.fields.routingKey, needOrder(msg)), snapshot: () => ({ inventory: api.service.snapshot() }) };
+    }
+    case 'payments': {
+      const api: HandlerApi<PaymentsService> = { service: new PaymentsService(init.world.balances), publish };
+      return { dispatch: (msg: ConsumeMessage) => workflow.services.payments.handle(api, msg.fields.routingKey, needOrder(msg)), snapshot: () => ({ payments: api.service.snapshot() }) };
+    }
+    case 'notifications': {
+      const notifications = new NotificationsService();
+      return {
+        dispatch: async (msg: ConsumeMessage) => {
+          const event = parseEvent(msg);
+          if ('order' in event) throw new TypeError(`notifications: expected an outcome, got an order on ${msg.fields.routingKey}`);
+          notifications.notify(event.orderId, event.status);
+        },
+        snapshot: () => ({ notifications: notifications.snapshot() }),
+      };
+    }
+    case 'orders':
+      return ordersDispatcher(workflow, publish, compensated, needOrder);
+  }
+}
+
+function ordersDispatcher(workflow: EventWorkflow, publish: Publish, compensated: (failedAt: number) => void, needOrder: (msg: ConsumeMessage) => OrderEvent) {
+  const orders = new OrdersService();
+  const api: OrdersHandlerApi = {
+    service: orders,
+    publish,
+    publishOutcome: async (orderId) => {
+      const outcome = orders.outcome(orderId);
+      if (outcome) await publish(outcome.status === 'CONFIRMED' ? ORDER_CONFIRMED : ORDER_CANCELLED, outcome);
+    },
+    compensated,
+  };
+  return {
+    dispatch: async (msg: ConsumeMessage) => {
+      const event = needOrder(msg);
+      const key = msg.fields.routingKey;
+      if (key !== PLACE_ORDER) return workflow.services.orders.handle(api, key, event);
+      // A new order starts the workflow. A repeated command (the client's retry, or a redelivery
+      // after a crash lost the start event) answers a terminal order and starts the rest again:
+      // the steps are idempotent by orderId.
+      orders.create(event.order);
+      if (orders.outcome(event.order.orderId)) return api.publishOutcome(event.order.orderId);
+      return publish(workflow.startKey, { order: event.order });
+    },
+    snapshot: () => ({ orders: orders.snapshot() }),
+  };
+}

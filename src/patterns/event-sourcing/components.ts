@@ -1,0 +1,201 @@
+import { connectEventStore, openPostgresEventStore, startEventStoreServer, type EventStore } from '../../event-store/index.js';
+import type { LatencySummary } from '../../metrics/histogram.js';
+import type { ComponentApi, ComponentFactory } from '../../placement/component.js';
+import { seededRandom } from '../../random.js';
+import { NotificationsService } from '../../workflow/notifications.js';
+import type { World } from '../../workflow/services.js';
+import type { SnapshotPart } from '../service-api.js';
+import { aggregateTypes } from './aggregates.js';
+import { startCommandServer } from './command-server.js';
+import { inventoryHandler, type DuplicateCounter } from './inventory-processor.js';
+import { notificationsHandler } from './notifications-processor.js';
+import { paymentsHandler } from './payments-processor.js';
+import { Processor, type ProcessorHandler } from './processor.js';
+import { OrdersProjection } from './projection.js';
+import { startQueryServer } from './query-server.js';
+import { OrdersReadModel, type OrderView } from './read-model.js';
+import { Repository, type ConcurrencyCounters } from './repository.js';
+
+/**
+ * How a component reaches the event store, already routed through the run's network
+ * (`es-store:<component>`): the embedded store server, or PostgreSQL in the run's schema.
+ */
+export type StoreSpec =
+  | { readonly kind: 'memory'; readonly url: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema: string; readonly poolSize: number };
+
+/** Tuning every component of the pattern shares (see ES_DEFAULTS). */
+export interface ComponentSettings {
+  readonly snapshotEvery: number;
+  readonly processorConcurrency: number;
+  readonly checkpointEvery: number;
+  readonly restartDelayMs: number;
+}
+
+export function openStore(spec: StoreSpec): Promise<EventStore> {
+  return spec.kind === 'memory' ? connectEventStore(spec.url) : openPostgresEventStore(spec.url, { schema: spec.schema, poolSize: spec.poolSize });
+}
+
+/** The embedded event store server: the log every other component reads and appends to over TCP. */
+export const startStoreServer: ComponentFactory<Record<never, never>, Record<never, never>> = async (_init, env) => {
+  const server = await startEventStoreServer({ onConnection: (socket) => env.meter.attach(socket) });
+  return { addresses: { pbes: server.address }, stop: () => server.close() };
+};
+
+export interface CommandHandlerInit {
+  readonly store: StoreSpec;
+  readonly settings: ComponentSettings;
+  readonly seed: number;
+}
+
+export interface CommandHandlerApi extends ComponentApi {
+  /** PlaceOrder commands for an order that existed already (a retried command). */
+  duplicates(): number;
+  counters(): ConcurrencyCounters;
+}
+
+/** The orders command handler (the C of CQRS): POST /orders appends OrderCreated; 202 once appended. */
+export const startCommandHandler: ComponentFactory<CommandHandlerInit, CommandHandlerApi> = async (init, env) => {
+  const store = await openStore(init.store);
+  try {
+    const repo = new Repository(store, { snapshotEvery: init.settings.snapshotEvery, random: seededRandom(init.seed) });
+    const server = await startCommandServer(repo, env.meter);
+    return {
+      addresses: { http: server.address },
+      api: { duplicates: () => server.duplicates(), counters: () => ({ ...repo.counters }) },
+      stop: async () => {
+        await server.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+};
+
+export type ProcessorService = 'inventory' | 'payments' | 'notifications';
+
+export interface ProcessorInit {
+  readonly service: ProcessorService;
+  readonly store: StoreSpec;
+  readonly world: World;
+  readonly settings: ComponentSettings;
+  readonly seed: number;
+}
+
+export interface ProcessorApi extends ComponentApi {
+  idle(): boolean;
+  /** Every event at or below this position has been handled. */
+  checkpoint(): number;
+  /** Redeliveries absorbed by idempotency. */
+  duplicates(): number;
+  counters(): ConcurrencyCounters;
+  hopErrors(): Readonly<Record<string, number>>;
+  /** Die abruptly (mid-batch) and resume from the checkpoint after the settings' restart delay. */
+  crash(): Promise<void>;
+  /** Notifications' state (the other processors' state is in the log). */
+  snapshot(): SnapshotPart;
+}
+
+/** A processor of the log: inventory, payments or notifications, each subscribed on its own connection. */
+export const startProcessor: ComponentFactory<ProcessorInit, ProcessorApi> = async (init, env) => {
+  const store = await openStore(init.store);
+  const errors: Record<string, number> = {};
+  const duplicates: DuplicateCounter = { duplicates: 0 };
+  const repo = new Repository(store, { snapshotEvery: init.settings.snapshotEvery, random: seededRandom(init.seed) });
+  const types = aggregateTypes(init.world);
+  const notifications = new NotificationsService();
+  const handler: ProcessorHandler =
+    init.service === 'inventory' ? inventoryHandler(repo, types, duplicates) : init.service === 'payments' ? paymentsHandler(repo, types, duplicates) : notificationsHandler(notifications);
+  const processor = new Processor(store, handler, {
+    name: init.service,
+    concurrency: init.settings.processorConcurrency,
+    restartDelayMs: init.settings.restartDelayMs,
+    onError: (kind) => (errors[`${init.service}:${kind}`] = (errors[`${init.service}:${kind}`] ?? 0) + 1),
+    onDelivered: () => env.meter.countMessages(1),
+  });
+  processor.start();
+  return {
+    api: {
+      idle: () => processor.idle,
+      checkpoint: () => processor.checkpoint,
+      duplicates: () => duplicates.duplicates,
+      counters: () => ({ ...repo.counters }),
+      hopErrors: () => ({ ...errors }),
+      crash: () => processor.crash(),
+      snapshot: () => (init.service === 'notifications' ? { notifications: notifications.snapshot() } : {}),
+    },
+    stop: async () => {
+      await processor.stop();
+      await store.close();
+    },
+  };
+};
+
+export interface ProjectionInit {
+  readonly store: StoreSpec;
+  readonly settings: ComponentSettings;
+}
+
+export interface ProjectionApi extends ComponentApi {
+  /** Position of the last event handled. */
+  position(): number;
+  /** From the store recording an order event to the read model applying it, ms. */
+  lag(): LatencySummary;
+  restarts(): number;
+  /** Redelivered events the read model absorbed by stream version. */
+  duplicates(): number;
+  /** Orders in the read model. */
+  size(): number;
+  /** Every row, sorted by orderId. */
+  rows(): OrderView[];
+  hopErrors(): Readonly<Record<string, number>>;
+  crash(): Promise<void>;
+}
+
+/**
+ * The read side (the Q of CQRS): a projection subscribed to the log builds the orders
+ * read model, which it serves over HTTP — `GET /orders/<id>`, and `?wait=<ms>` to hold
+ * the answer until the order is terminal.
+ */
+export const startProjection: ComponentFactory<ProjectionInit, ProjectionApi> = async (init, env) => {
+  const store = await openStore(init.store);
+  const errors: Record<string, number> = {};
+  const ref: { notify?: (view: OrderView) => void } = {};
+  const readModel = new OrdersReadModel((view) => ref.notify?.(view));
+  const projection = new OrdersProjection(store, readModel, {
+    checkpointEvery: init.settings.checkpointEvery,
+    restartDelayMs: init.settings.restartDelayMs,
+    onError: (kind) => (errors[`projection:${kind}`] = (errors[`projection:${kind}`] ?? 0) + 1),
+    onDelivered: () => env.meter.countMessages(1),
+  });
+  let server;
+  try {
+    server = await startQueryServer(readModel, env.meter);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const query = server;
+  ref.notify = (view) => query.terminal(view);
+  projection.start();
+  return {
+    addresses: { http: query.address },
+    api: {
+      position: () => projection.position,
+      lag: () => projection.lag.summary(),
+      restarts: () => projection.restartCount,
+      duplicates: () => readModel.duplicatesAbsorbed,
+      size: () => readModel.size,
+      rows: () => readModel.all(),
+      hopErrors: () => ({ ...errors }),
+      crash: () => projection.crash(),
+    },
+    stop: async () => {
+      await query.close();
+      await projection.stop();
+      await store.close();
+    },
+  };
+};

@@ -1,0 +1,82 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Address } from '../../net/address.js';
+import type { WireMeter } from '../../wire/meter.js';
+import { isTerminal } from '../../workflow/types.js';
+import { sendJson } from '../rest/http.js';
+import type { OrdersReadModel, OrderView } from './read-model.js';
+
+/** The longest a `?wait=` read is held, ms: a client that wants longer asks again. */
+export const MAX_WAIT_MS = 30_000;
+
+export interface QueryServer {
+  readonly address: Address;
+  /** The read model made an order terminal: answer the reads waiting for it. */
+  terminal(view: OrderView): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The query side of CQRS on node:http, 127.0.0.1:0: `GET /orders/<id>` answers the read
+ * model's row (404 if unknown); `GET /orders/<id>?wait=<ms>` holds the answer until the
+ * row is terminal or `ms` passed (then it answers what the row is, 404 if none yet): how a
+ * client learns the outcome of a command without polling.
+ */
+export async function startQueryServer(readModel: OrdersReadModel, meter: WireMeter): Promise<QueryServer> {
+  const waiting = new Map<string, Set<{ res: ServerResponse; timer: NodeJS.Timeout }>>();
+  const answer = (res: ServerResponse, view: OrderView | undefined) => (view ? sendJson(res, 200, view) : sendJson(res, 404, { error: 'no such order' }));
+  const server: Server = createServer({ noDelay: true, keepAliveTimeout: 30_000 }, (req, res) => {
+    meter.countMessages(2); // the request and its response
+    req.resume();
+    const url = new URL(req.url ?? '/', 'http://query');
+    if (req.method !== 'GET' || !url.pathname.startsWith('/orders/')) return sendJson(res, 404, { error: `no resource ${req.method ?? ''} ${url.pathname}` });
+    const orderId = decodeURIComponent(url.pathname.slice('/orders/'.length));
+    const view = readModel.get(orderId);
+    const waitMs = Math.min(MAX_WAIT_MS, Number(url.searchParams.get('wait') ?? 0) || 0);
+    if (waitMs <= 0 || (view && isTerminal(view.status))) return answer(res, view);
+    const set = waiting.get(orderId) ?? new Set();
+    waiting.set(orderId, set);
+    const entry = {
+      res,
+      timer: setTimeout(() => {
+        set.delete(entry);
+        if (set.size === 0) waiting.delete(orderId);
+        answer(res, readModel.get(orderId));
+      }, waitMs),
+    };
+    set.add(entry);
+    res.once('close', () => {
+      clearTimeout(entry.timer);
+      set.delete(entry);
+      if (set.size === 0) waiting.delete(orderId);
+    });
+  });
+  meter.meterServer(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    address: { host: '127.0.0.1', port },
+    terminal: (view) => {
+      const set = waiting.get(view.orderId);
+      if (!set) return;
+      waiting.delete(view.orderId);
+      for (const entry of set) {
+        clearTimeout(entry.timer);
+        answer(entry.res, view);
+      }
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const set of waiting.values()) for (const entry of set) clearTimeout(entry.timer);
+        waiting.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,38 @@
+import { MainThread, WorkerThread, type SystemThread } from './thread.js';
+import { MAIN_THREAD } from './types.js';
+
+/**
+ * The threads a benchmark's systems run on, by name, kept from run to run: a thread that
+ * held REST's payments service holds gRPC's next, its JIT already warm and its start-up
+ * already paid — the same for every pattern. `close()` ends every worker.
+ */
+export class ThreadPool {
+  readonly main: SystemThread = new MainThread();
+  private readonly workers = new Map<string, Promise<WorkerThread>>();
+  private closed = false;
+
+  /** The thread named `name`: the main thread, or a worker (spawned on first use, respawned if it died). */
+  async thread(name: string): Promise<SystemThread> {
+    if (name === MAIN_THREAD) return this.main;
+    if (this.closed) throw new Error(`the thread pool is closed; cannot start thread ${name}`);
+    let pending = this.workers.get(name);
+    const current = pending ? await pending.catch(() => undefined) : undefined;
+    if (!current || !current.alive) {
+      pending = WorkerThread.spawn(name);
+      this.workers.set(name, pending);
+      pending.catch(() => this.workers.delete(name));
+    }
+    return pending as Promise<WorkerThread>;
+  }
+
+  /** End every worker (each stops what still runs in it first). Rejects if one had to be terminated. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const workers = await Promise.allSettled(this.workers.values());
+    this.workers.clear();
+    const results = await Promise.allSettled(workers.map((w) => (w.status === 'fulfilled' ? w.value.close() : undefined)));
+    await this.main.close();
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}

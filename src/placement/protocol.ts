@@ -1,0 +1,25 @@
+import type { GateOp, SerializedError, StartedComponent } from './host.js';
+
+/** What the main thread asks a system worker. Every request has an id; every answer names it. */
+export type MainToWorker =
+  | {
+      readonly type: 'start';
+      readonly id: number;
+      readonly component: string;
+      readonly name: string;
+      /** Module holding the factory (a file: URL string) and its export's name. */
+      readonly moduleUrl: string;
+      readonly exportName: string;
+      readonly init: unknown;
+      readonly seed: number;
+    }
+  | { readonly type: 'call'; readonly id: number; readonly component: string; readonly method: string; readonly args: readonly unknown[] }
+  | { readonly type: 'wire'; readonly id: number; readonly component: string }
+  | { readonly type: 'gate'; readonly id: number; readonly component: string; readonly hop: string; readonly op: GateOp }
+  | { readonly type: 'stop'; readonly id: number; readonly component: string }
+  /** Stop what still runs, then close the port: the worker exits. */
+  | { readonly type: 'exit'; readonly id: number };
+
+export type WorkerToMain =
+  | { readonly type: 'ready'; readonly tid: number | null }
+  | { readonly type: 'reply'; readonly id: number; readonly value?: unknown; readonly started?: StartedComponent; readonly error?: SerializedError };

@@ -1,0 +1,56 @@
+/**
+ * A system worker thread: hosts any number of components (one under `per-service`, all
+ * of a pattern's under `shared`) and answers the main thread's requests. Reused from run
+ * to run: a component is started and stopped in it, the thread stays until `exit`.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { ComponentApi, ComponentFactory } from './component.js';
+import { currentThreadId } from './cpu.js';
+import { ComponentHost, serializeError } from './host.js';
+import type { MainToWorker, WorkerToMain } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('worker-entry.js must run in a worker thread');
+const host = new ComponentHost();
+const post = (message: WorkerToMain) => port.postMessage(message);
+
+async function factoryOf(moduleUrl: string, exportName: string): Promise<ComponentFactory<unknown, ComponentApi>> {
+  const mod = (await import(moduleUrl)) as Record<string, unknown>;
+  const factory = mod[exportName];
+  if (typeof factory !== 'function') throw new Error(`${moduleUrl} has no export ${exportName}`);
+  return factory as ComponentFactory<unknown, ComponentApi>;
+}
+
+async function answer(m: Exclude<MainToWorker, { type: 'exit' }>): Promise<WorkerToMain> {
+  switch (m.type) {
+    case 'start': {
+      const started = await host.start(m.component, m.name, await factoryOf(m.moduleUrl, m.exportName), m.init, m.seed);
+      return { type: 'reply', id: m.id, started };
+    }
+    case 'call':
+      return { type: 'reply', id: m.id, value: await host.call(m.component, m.method, m.args) };
+    case 'wire':
+      return { type: 'reply', id: m.id, value: host.wire(m.component) };
+    case 'gate':
+      return { type: 'reply', id: m.id, value: host.gate(m.component, m.hop, m.op) };
+    case 'stop':
+      await host.stop(m.component);
+      return { type: 'reply', id: m.id };
+  }
+}
+
+port.on('message', (m: MainToWorker) => {
+  if (m.type === 'exit') {
+    void host
+      .stopAll()
+      .catch(() => undefined)
+      .finally(() => {
+        post({ type: 'reply', id: m.id });
+        port.close(); // nothing left: the worker exits
+      });
+    return;
+  }
+  answer(m).then(post, (err: unknown) => post({ type: 'reply', id: m.id, error: serializeError(err) }));
+});
+
+post({ type: 'ready', tid: currentThreadId() });
