@@ -284,6 +284,30 @@ describe('BoundaryGate', () => {
       expect(gate.stats()).toMatchObject({ calls: 3, faulted: 2, resets: 2, faults: ['reset_peer_downstream'] });
     });
 
+    it('a reset that finds no call in flight leaves the connection dead: the next call fails with ECONNRESET without running, the one after goes through', async () => {
+      const gate = newGate();
+      gate.addFault({ type: 'reset_peer' });
+      await vi.advanceTimersByTimeAsync(1);
+      const first = service('first');
+      const seenFirst = watch(gate.call(first.fn));
+      await flush();
+      expect(codeOf(seenFirst)).toBe('ECONNRESET');
+      expect(first.fn).not.toHaveBeenCalled();
+      const second = service('second');
+      const seenSecond = watch(gate.call(second.fn));
+      await flush();
+      second.finish();
+      await flush();
+      expect(seenSecond).toMatchObject({ state: 'resolved', value: 'second' });
+      expect(gate.stats()).toMatchObject({ calls: 2, resets: 1, faulted: 1 });
+      // An in-memory caller sees the same: the dead connection is not skipped by the fast path.
+      gate.removeFault('reset_peer_downstream');
+      gate.addFault({ type: 'reset_peer' });
+      await vi.advanceTimersByTimeAsync(1);
+      expect(gate.quiet).toBe(false);
+      await expect(gate.callInMemory(async () => 'x')).rejects.toMatchObject({ code: 'ECONNRESET' });
+    });
+
     it('probability 0: never resets', async () => {
       const gate = newGate();
       const svc = service('kept');

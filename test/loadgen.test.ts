@@ -120,6 +120,36 @@ describe('closed loop', () => {
     expect(r.segments[1]?.placed).toBeGreaterThan((r.segments[0]?.placed ?? 0) * 2);
   });
 
+  it('an order in flight when the fault segment begins counts as disturbed (during), not before', async () => {
+    // Orders answer at once, except those started in the 100 ms before the fault begins:
+    // they are held until the fault is over, as a service going down would hold them.
+    const windowOpens = performance.now();
+    const target: LoadTarget = {
+      async placeOrder(order) {
+        const t = performance.now() - windowOpens;
+        if (t >= 200 && t < 300) await sleep(600 - t);
+        return confirm(order);
+      },
+    };
+    const r = await runLoad(target, {
+      shape: { kind: 'closed', concurrency: 2 },
+      warmupMs: 0,
+      durationMs: 900,
+      nextOrder: generator(),
+      segments: [
+        { name: 'before', fromMs: 0, toMs: 300 },
+        { name: 'during', fromMs: 300, toMs: 600, claimsOverlapping: true },
+        { name: 'after', fromMs: 600, toMs: 900 },
+      ],
+    });
+    const [before, during] = r.segments;
+    // The held orders (started before 300 ms, answered at 600) are during's: before keeps only the quick ones.
+    expect(during?.latency.max).toBeGreaterThanOrEqual(290);
+    expect(before?.latency.max).toBeLessThan(during?.latency.max ?? 0);
+    expect(before?.latency.p99).toBeLessThan(290);
+    expect(r.segments.reduce((n, seg) => n + seg.placed, 0)).toBe(r.outcomes.placed);
+  });
+
   it('counts failures by code and cancellations apart from confirmations', async () => {
     let n = 0;
     const target: LoadTarget = {

@@ -29,7 +29,7 @@ describe('scenarios are data', () => {
     expect(faultWindow(outage, 4000)).toEqual({ fromMs: 1400, toMs: 2600 });
     expect(segmentsOf(outage, 4000)).toEqual([
       { name: 'before', fromMs: 0, toMs: 1400 },
-      { name: 'during', fromMs: 1400, toMs: 2600 },
+      { name: 'during', fromMs: 1400, toMs: 2600, claimsOverlapping: true },
       { name: 'after', fromMs: 2600, toMs: 4000 },
     ]);
     expect(surgesOf(outage, 4000)).toEqual([]);

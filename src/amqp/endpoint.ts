@@ -120,6 +120,16 @@ export class AmqpEndpoint {
   }
 
   private async setup(model: ChannelModel): Promise<void> {
+    // A crashed service comes back only after its downtime: connected, but not consuming or publishing.
+    const down = this.downUntil - performance.now();
+    if (down > 0 && !this.stopped) {
+      await new Promise<void>((resolve) => {
+        this.downWake = resolve;
+        this.downTimer = setTimeout(resolve, down);
+      });
+      this.downTimer = undefined;
+      this.downWake = undefined;
+    }
     if (this.stopped) return;
     // Until this connection's confirm channel is open, publishes wait in `outstanding`
     // (with their old generation) and are sent at the end of setup — never on a dead channel.
@@ -171,7 +181,9 @@ export class AmqpEndpoint {
         this.inFlightHandlers--;
         this.options.onError?.('handler', err);
         if (err instanceof EndpointStoppedError || err instanceof EndpointCrashedError) return;
-        if (manual && ch === this.consumerChannel) safely(() => ch.nack(msg, false, false)); // to the dead-letter queue
+        // A transient failure puts the message back for another try; anything else is poison: to the dead-letter queue.
+        const requeue = (err as { requeue?: unknown } | null)?.requeue === true;
+        if (manual && ch === this.consumerChannel) safely(() => ch.nack(msg, false, requeue));
       },
     );
   }
@@ -237,17 +249,24 @@ export class AmqpEndpoint {
   }
 
   private crashRequest: (() => void) | undefined;
+  /** performance.now() until which a crashed endpoint stays down, and the downtime of the crash to come. */
+  private downUntil = 0;
+  private downMs = 0;
+  private downTimer: NodeJS.Timeout | undefined;
+  private downWake: (() => void) | undefined;
 
   /**
    * Crash as a process would mid-batch: at the worst moment — a handler has done its work
    * and is about to publish its result (or after 250 ms, for a service that publishes
    * nothing) — the socket is destroyed and what was not confirmed is forgotten.
    * With manual acks the broker redelivers the unacked input and the work is done again,
-   * absorbed by the idempotent services; with auto acks that work is lost.
+   * absorbed by the idempotent services; with auto acks that work is lost. The endpoint
+   * comes back (consumes and publishes again) `downMs` after it died.
    * Resolves once the socket is dead.
    */
-  crash(): Promise<void> {
+  crash(downMs = 0): Promise<void> {
     if (this.crashRequest) return Promise.resolve();
+    this.downMs = downMs;
     if (!this.consumerChannel) {
       this.crashNow();
       return Promise.resolve();
@@ -264,6 +283,8 @@ export class AmqpEndpoint {
   }
 
   private crashNow(): void {
+    // The downtime counts from the death, not from the request.
+    this.downUntil = performance.now() + this.downMs;
     this.consumerChannel = undefined;
     this.publisher = undefined;
     // A dead process forgets what it had not yet handed to the broker: its unconfirmed
@@ -279,6 +300,8 @@ export class AmqpEndpoint {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.republisher);
+    clearTimeout(this.downTimer);
+    this.downWake?.();
     this.crashRequest?.();
     for (const entry of this.outstanding) entry.reject(new EndpointStoppedError(this.options.name));
     this.outstanding.clear();

@@ -1,7 +1,8 @@
 import type { ConsumeMessage } from 'amqplib';
 import { LatencyHistogram, type LatencySummary } from '../metrics/histogram.js';
 import type { ComponentFactory, RunningComponent } from '../placement/component.js';
-import type { CrashableApi, ServiceApi, SnapshotPart } from '../patterns/service-api.js';
+import type { CrashableApi, ErrorsApi, ServiceApi, SnapshotPart } from '../patterns/service-api.js';
+import { ErrorRate, TransientServiceError } from '../patterns/transient.js';
 import { InventoryService } from '../workflow/inventory.js';
 import { NotificationsService } from '../workflow/notifications.js';
 import { OrdersService } from '../workflow/orders.js';
@@ -37,7 +38,10 @@ export interface EventServiceInit {
   readonly world: World;
 }
 
-export interface EventServiceApi extends ServiceApi, CrashableApi {
+/** How long a consumer that failed transiently waits before it hands the message back, ms (the retry's backoff). */
+const TRANSIENT_BACKOFF_MS = 20;
+
+export interface EventServiceApi extends ServiceApi, CrashableApi, ErrorsApi {
   /** Nothing waiting for a confirm and no handler running. */
   idle(): boolean;
   /** Sagas: failure detected → fully compensated, over the orders this service cancelled after a compensation. */
@@ -71,7 +75,7 @@ async function loadWorkflow(ref: WorkflowRef): Promise<EventWorkflow> {
  */
 export const startEventService: ComponentFactory<EventServiceInit, EventServiceApi> = async (init, env) => {
   const workflow = await loadWorkflow(init.workflow);
-  const errors: Record<string, number> = {};
+  const hopErrors: Record<string, number> = {};
   const compensations = new LatencyHistogram();
   const ref: { endpoint?: AmqpEndpoint } = {};
   const publish = (key: string, event: WorkflowEvent) => {
@@ -80,12 +84,18 @@ export const startEventService: ComponentFactory<EventServiceInit, EventServiceA
     return ref.endpoint.publish(init.topology.exchange, key, encodeEvent(event));
   };
   const { dispatch, snapshot } = dispatcher(init, workflow, publish, (failedAt) => compensations.recordMs(epochNow() - failedAt));
+  const errors = new ErrorRate(env.random.fork());
   const consumer: ConsumerSpec = {
     queue: queueOf(init.topology, init.service),
     prefetch: init.prefetch,
     ack: init.ack,
-    handle: (msg: ConsumeMessage) => {
+    handle: async (msg: ConsumeMessage) => {
       env.meter.countMessages(1);
+      // The flaky scenario: this delivery fails before anything is done, and goes back to the queue after a backoff.
+      if (errors.fail()) {
+        await new Promise((resolve) => setTimeout(resolve, TRANSIENT_BACKOFF_MS));
+        throw new TransientServiceError(init.service);
+      }
       return dispatch(msg);
     },
   };
@@ -97,7 +107,7 @@ export const startEventService: ComponentFactory<EventServiceInit, EventServiceA
     meter: env.meter,
     onError: (kind, err) => {
       if (err instanceof EndpointStoppedError) return;
-      errors[`${init.service}:${kind}`] = (errors[`${init.service}:${kind}`] ?? 0) + 1;
+      hopErrors[`${init.service}:${kind}`] = (hopErrors[`${init.service}:${kind}`] ?? 0) + 1;
     },
   });
   ref.endpoint = endpoint;
@@ -107,15 +117,16 @@ export const startEventService: ComponentFactory<EventServiceInit, EventServiceA
     await endpoint.stop();
     throw err;
   }
-  return component(endpoint, snapshot, errors, compensations);
+  return component(endpoint, snapshot, hopErrors, compensations, errors);
 };
 
-function component(endpoint: AmqpEndpoint, snapshot: () => SnapshotPart, errors: Record<string, number>, compensations: LatencyHistogram): RunningComponent<EventServiceApi> {
+function component(endpoint: AmqpEndpoint, snapshot: () => SnapshotPart, hopErrors: Record<string, number>, compensations: LatencyHistogram, errors: ErrorRate): RunningComponent<EventServiceApi> {
   return {
     api: {
       snapshot,
-      hopErrors: () => ({ ...errors }),
-      crash: () => endpoint.crash(),
+      hopErrors: () => ({ ...hopErrors }),
+      errors: (share: number) => errors.set(share),
+      crash: (downMs: number) => endpoint.crash(downMs),
       idle: () => endpoint.idle,
       compensation: () => compensations.summary(),
     },

@@ -13,6 +13,7 @@ import type {
   CompensationReporter,
   Crashable,
   Drainable,
+  ErrorInjectable,
   HopErrorCounter,
   PatternContext,
   RunningPattern,
@@ -62,7 +63,7 @@ let runCounter = 0;
  * observes the order's terminal event.
  */
 export class EventDrivenSystem
-  implements RunningPattern, WireMetered, Drainable, Crashable, BacklogReporter, HopErrorCounter, CompensationReporter, ThreadReporter
+  implements RunningPattern, WireMetered, Drainable, Crashable, ErrorInjectable, BacklogReporter, HopErrorCounter, CompensationReporter, ThreadReporter
 {
   readonly transport: TransportInfo;
   private readonly pending = new Map<string, Pending>();
@@ -218,12 +219,20 @@ export class EventDrivenSystem
   }
 
   /** Kill one service's broker connection abruptly (mid-batch); it reconnects and resumes. */
-  async crash(service: string): Promise<void> {
-    await this.service(service).call('crash', 0);
+  async crash(service: string, downMs = 0): Promise<void> {
+    await this.service(service).call('crash', downMs);
   }
 
   canCrash(service: string): boolean {
     return this.services.has(service as EventService);
+  }
+
+  canInjectErrors(service: string): boolean {
+    return this.services.has(service as EventService);
+  }
+
+  async injectErrors(service: string, share: number): Promise<void> {
+    await this.service(service).call('errors', share);
   }
 
   threads(): readonly ThreadUse[] {

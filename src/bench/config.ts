@@ -11,7 +11,9 @@ export interface RunConfig {
   readonly patterns: readonly string[];
   readonly scenarios: readonly string[];
   readonly durationMs: number;
+  /** The warm-up's least length (`--warmup`); it goes on until throughput settles, up to `warmupMaxMs`. */
   readonly warmupMs: number;
+  readonly warmupMaxMs: number;
   readonly load: LoadShape;
   readonly trials: number;
   readonly seed: number;
@@ -74,7 +76,9 @@ export const DEFAULTS = {
   broker: 'embedded',
   eventStore: 'memory',
   out: 'results',
-  quick: { durationS: 1, warmupS: 0.3, sequentialMs: 150 },
+  /** The longest a warm-up goes on waiting for throughput to settle, s. */
+  warmupMaxS: 3,
+  quick: { durationS: 1, warmupS: 0.3, sequentialMs: 150, warmupMaxS: 1.5 },
 } as const;
 
 /** Validate user input once and fill in the defaults. Throws a catalogued error naming the option. */
@@ -123,6 +127,7 @@ export function resolveRunConfig(input: RunOptionsInput = {}): RunConfig {
     scenarios,
     durationMs: durationS * 1000,
     warmupMs: warmupS * 1000,
+    warmupMaxMs: Math.max(warmupS, quick ? DEFAULTS.quick.warmupMaxS : DEFAULTS.warmupMaxS) * 1000,
     load,
     trials,
     seed,

@@ -57,11 +57,20 @@ export interface LoadOptions {
   readonly surges?: readonly LoadSurge[];
   /**
    * Parts of the window to report on their own (before, during and after a fault):
-   * latency and outcomes of the orders that started in each, ms after the window opens.
+   * latency and outcomes of the orders that started in each, ms after the window opens —
+   * except that an order still in flight when a `claimsOverlapping` segment (the fault)
+   * began belongs to that segment: it was disturbed, so it is not "before".
    */
-  readonly segments?: readonly { readonly name: string; readonly fromMs: number; readonly toMs: number }[];
+  readonly segments?: readonly SegmentSpec[];
   /** Told when the measurement window opens and closes, at the moments the generator's own cost readings are taken. */
   readonly windowProbe?: { open(): void; close(): void };
+}
+
+export interface SegmentSpec {
+  readonly name: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly claimsOverlapping?: boolean;
 }
 
 export interface LoadSurge {
@@ -70,7 +79,7 @@ export interface LoadSurge {
   readonly multiplier: number;
 }
 
-/** Latency and outcomes of the orders that started in one segment of the window. */
+/** Latency and outcomes of the orders of one segment of the window (see LoadOptions.segments). */
 export interface SegmentResult {
   readonly name: string;
   readonly fromMs: number;
@@ -171,7 +180,9 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
   const windowEnd = windowStart + durationMs;
   const inWindow = (t: number) => t >= windowStart && t < windowEnd;
   type Segment = (typeof segments)[number];
-  const segmentOf = (t: number): Segment | undefined => {
+  const segmentOf = (t: number, done: number): Segment | undefined => {
+    // An order whose life reaches into a claiming segment (the fault) was disturbed by it.
+    for (const seg of segments) if (seg.claimsOverlapping && t < windowStart + seg.toMs && done > windowStart + seg.fromMs) return seg;
     for (const seg of segments) if (t >= windowStart + seg.fromMs && t < windowStart + seg.toMs) return seg;
     return undefined;
   };
@@ -200,8 +211,6 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
     inFlight++;
     const measured = inWindow(intended);
     if (measured) windowPlaced++;
-    const segment = segments.length > 0 ? segmentOf(intended) : undefined;
-    if (segment) segment.placed++;
     const from = correct ? intended : sent;
     return target.placeOrder(order).then(
       (outcome) => {
@@ -210,6 +219,8 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
         placed.accept(index);
         const done = now();
         const ok = outcome.reason !== 'downstream_error';
+        const segment = segments.length > 0 ? segmentOf(intended, done) : undefined;
+        if (segment) segment.placed++;
         if (inWindow(done)) {
           const s = bucketOf(done);
           if (ok) {
@@ -244,7 +255,11 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
           const s = bucketOf(done);
           failedPerBucket[s] = (failedPerBucket[s] ?? 0) + 1;
         }
-        if (segment) segment.failed++;
+        const segment = segments.length > 0 ? segmentOf(intended, done) : undefined;
+        if (segment) {
+          segment.placed++;
+          segment.failed++;
+        }
         if (!measured) return;
         failed++;
         const { code } = describeError(err);

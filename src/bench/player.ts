@@ -1,10 +1,10 @@
-import type { LoadSurge } from './loadgen.js';
+import type { LoadSurge, SegmentSpec } from './loadgen.js';
 import { describeError } from '../errors.js';
-import { isCrashable, type RunningPattern } from '../patterns/types.js';
+import { isCrashable, isErrorInjectable, type RunningPattern } from '../patterns/types.js';
 import { globMatcher, type FaultNetwork } from '../faults/network.js';
 import type { Scenario, ScenarioStep } from '../faults/scenarios/types.js';
 
-/** A crash that a pattern cannot perform itself is played as its service going down for this share of the window. */
+/** How long a crashed service stays down when the scenario does not say (`until`): a share of the window. */
 const CRASH_DOWN_SHARE = 0.1;
 
 /** One thing the player did, for the results: when (ms into the window) and what. */
@@ -33,12 +33,13 @@ export function surgesOf(scenario: Scenario, durationMs: number): LoadSurge[] {
 }
 
 /** Segments of the window to report apart: before, during and after the disturbance. */
-export function segmentsOf(scenario: Scenario, durationMs: number): { name: string; fromMs: number; toMs: number }[] {
+export function segmentsOf(scenario: Scenario, durationMs: number): SegmentSpec[] {
   const w = faultWindow(scenario, durationMs);
   if (!w) return [];
-  const segments = [];
+  const segments: SegmentSpec[] = [];
   if (w.fromMs > 0) segments.push({ name: 'before', fromMs: 0, toMs: w.fromMs });
-  segments.push({ name: 'during', fromMs: w.fromMs, toMs: w.toMs });
+  // An order in flight when the fault began was disturbed by it: it counts as during, not before.
+  segments.push({ name: 'during', fromMs: w.fromMs, toMs: w.toMs, claimsOverlapping: true });
   if (w.toMs < durationMs) segments.push({ name: 'after', fromMs: w.toMs, toMs: durationMs });
   return segments;
 }
@@ -115,11 +116,15 @@ export class ScenarioPlayer {
           this.note(`${action.fault.type} removed from ${action.hops}`);
         });
       }
+    } else if (action.kind === 'errors') {
+      await this.injectErrors(step, action.service, action.share);
     } else if (action.kind === 'crash') {
+      // Every pattern's service is dead for the same time: from `at` until `until`.
+      const downMs = ((step.until ?? step.at + CRASH_DOWN_SHARE) - step.at) * this.durationMs;
       if (isCrashable(this.running) && this.running.canCrash(action.service)) {
-        await this.running.crash(action.service);
+        await this.running.crash(action.service, downMs);
         this.touched = true;
-        this.note(`${action.service} crashed mid-batch and restarted`);
+        this.note(`${action.service} crashed mid-batch, down for ${Math.round(downMs)} ms, then restarted`);
       } else if (this.network) {
         const hops = `*:${action.service}`;
         const name = this.network.addFault(hops, { type: 'down', name: 'crash' });
@@ -127,8 +132,8 @@ export class ScenarioPlayer {
         if (matched.length > 0) this.touched = true;
         this.note(
           matched.length > 0
-            ? `${action.service} down (${matched.join(', ')}): the pattern cannot crash a service itself`
-            : `${action.service} cannot crash: the pattern has no such service process and no such hop`,
+            ? `${action.service} down for ${Math.round(downMs)} ms (${matched.join(', ')}): it is a module of one program, so its boundary goes down`
+            : `${action.service} is not in this pattern: it has no such service and no such hop`,
         );
         this.at(step.until ?? step.at + CRASH_DOWN_SHARE, () => {
           this.network?.removeFault(hops, name);
@@ -136,6 +141,27 @@ export class ScenarioPlayer {
         });
       }
     }
+  }
+
+  /** Services failing a share of their calls now (healed by stop()). */
+  private readonly failing = new Set<string>();
+
+  private async injectErrors(step: ScenarioStep, service: string, share: number): Promise<void> {
+    const running = this.running;
+    if (!isErrorInjectable(running) || !running.canInjectErrors(service)) {
+      this.note(`${service} is not in this pattern: it has no such service`);
+      return;
+    }
+    await running.injectErrors(service, share);
+    this.failing.add(service);
+    this.touched = true;
+    this.note(`${service} fails ${Math.round(share * 100)}% of its calls with a transient error`);
+    if (step.until === undefined) return;
+    this.at(step.until, async () => {
+      this.failing.delete(service);
+      await running.injectErrors(service, 0);
+      this.note(`${service} answers every call again`);
+    });
   }
 
   /** What was played, in order. */
@@ -148,9 +174,12 @@ export class ScenarioPlayer {
     return this.touched || this.scenario.steps.some((s) => s.action.kind === 'load');
   }
 
-  /** Cancel pending steps and heal the network. */
-  stop(): void {
+  /** Cancel pending steps and heal the network and the services. */
+  async stop(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
     this.network?.clearFaults();
+    const running = this.running;
+    if (isErrorInjectable(running)) for (const service of this.failing) await running.injectErrors(service, 0).catch(() => undefined);
+    this.failing.clear();
   }
 }

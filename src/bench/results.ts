@@ -11,6 +11,7 @@ import type { HopStats } from '../faults/network.js';
 import type { ProjectionStats } from '../patterns/event-sourcing/stats.js';
 import type { RunConfig } from './config.js';
 import type { ThreadCost } from './threads.js';
+import type { WarmupResult } from './warmup.js';
 
 export const SCHEMA_VERSION = 1;
 export const TOOL = { name: 'pattern-bench', version: '0.1.0' } as const;
@@ -73,6 +74,8 @@ export interface CompletedRun extends RunKey {
     readonly bytesPerOrder: number | null;
     readonly messagesPerOrder: number | null;
   };
+  /** How long the warm-up ran until throughput settled (or its bound), and the slices it saw (orders/s). */
+  readonly warmup: WarmupResult;
   /** Every thread of the run over the window: the generator's and each of the system's. */
   readonly threads: readonly ThreadCost[];
   readonly invariants: InvariantReport;

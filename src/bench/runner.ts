@@ -15,9 +15,17 @@ import { runLoad, type LoadProgress } from './loadgen.js';
 import { captureEnvironment, SCHEMA_VERSION, TOOL, type CompletedRun, type ResultsDocument, type RunResult } from './results.js';
 import { failureFigures } from './failure.js';
 import { measureSequential } from './sequential.js';
+import { PlacedLog } from './placed.js';
+import { warmUntilSettled } from './warmup.js';
 import { busiestSystemThread, ThreadProbe, type ThreadCost } from './threads.js';
 
-export type RunPhase = 'starting' | 'load' | 'sequential' | 'drain' | 'check' | 'stopping';
+/**
+ * Load before the window opens, after the warm-up, ms: the warm-up's last slice has drained
+ * its orders, and the pipeline fills again before anything is recorded.
+ */
+const RAMP_MS = 100;
+
+export type RunPhase = 'starting' | 'warmup' | 'load' | 'sequential' | 'drain' | 'check' | 'stopping';
 
 interface RunRef {
   readonly pattern: string;
@@ -151,14 +159,18 @@ export class Runner extends EventEmitter<RunnerEvents> {
         threads: this.pool(),
       });
       const target = running;
+      const log = new PlacedLog();
+      phase('warmup');
+      const warmup = await warmUntilSettled(target, config.load, () => generator.next(), log, { minMs: config.warmupMs, maxMs: config.warmupMaxMs }, signal);
       phase('load');
-      player = new ScenarioPlayer(scenario, target, network, config.warmupMs, config.durationMs);
+      player = new ScenarioPlayer(scenario, target, network, RAMP_MS, config.durationMs);
       const probe = new ThreadProbe(this.pool().main, isThreadReporter(target) ? target.threads() : []);
       player.start();
       const load = await runLoad(target, {
         windowProbe: probe,
+        log,
         shape: config.load,
-        warmupMs: config.warmupMs,
+        warmupMs: RAMP_MS,
         durationMs: config.durationMs,
         drainTimeoutMs: config.drainTimeoutMs,
         nextOrder: () => generator.next(),
@@ -168,7 +180,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
         segments: segmentsOf(scenario, config.durationMs),
       });
       // Heal the system before draining: the invariants are judged once it has recovered.
-      player.stop();
+      await player.stop();
       if (load.aborted) throw new AbortedError();
 
       const placed = load.placed;
@@ -212,6 +224,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
           messagesPerOrder: wire && placed.size > 0 ? wire.messages / placed.size : null,
         },
         threads,
+        warmup,
         invariants,
         backlog,
         hopErrors,
@@ -228,7 +241,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
     } catch (err) {
       result = err instanceof AbortedError || signal?.aborted ? { ...key, state: 'aborted' } : { ...key, state: 'errored', error: describeError(err) };
     }
-    player?.stop();
+    await player?.stop();
     if (running) {
       phase('stopping');
       try {

@@ -147,8 +147,16 @@ export class BoundaryGate {
    * call is over, so the result is the same, without the bookkeeping.
    */
   get quiet(): boolean {
-    return this.active.length === 0;
+    return this.active.length === 0 && !this.stale;
   }
+
+  /**
+   * A reset found no call in flight: the connection is dead, and the next call on it fails
+   * with ECONNRESET without reaching the service — as a request written to a keep-alive
+   * connection that the peer has just reset does. (An in-memory call is never in flight
+   * when a timer fires, so without this a reset could never touch one.)
+   */
+  private stale = false;
 
   /**
    * `call` for a service whose calls settle within the microtasks of their start (an
@@ -156,7 +164,7 @@ export class BoundaryGate {
    * is the same — no fault can be added before such a call is over — at no cost.
    */
   callInMemory<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active.length > 0) return this.call(fn);
+    if (!this.quiet) return this.call(fn);
     this.counts.calls++;
     return fn();
   }
@@ -165,6 +173,12 @@ export class BoundaryGate {
   call<T>(fn: () => Promise<T>): Promise<T> {
     this.counts.calls++;
     this.reconnect();
+    if (this.stale) {
+      this.stale = false; // the caller's next call opens a fresh connection
+      this.counts.resets++;
+      this.counts.faulted++;
+      return Promise.reject(new BoundaryFaultError('ECONNRESET', this.hop));
+    }
     if (this.active.some((f) => f.applies && f.toxic.type === 'down')) {
       this.counts.refused++;
       this.counts.faulted++;
@@ -213,6 +227,7 @@ export class BoundaryGate {
   /** Remove every fault: held calls go on, no timer of the gate is left. */
   clearFaults(): void {
     for (const name of this.active.map((f) => f.toxic.name)) this.removeFault(name);
+    this.stale = false;
   }
 
   stats(): BoundaryStats {
@@ -226,7 +241,8 @@ export class BoundaryGate {
     else if (type === 'reset_peer') {
       fault.timer = setTimeout(() => {
         fault.timer = undefined; // spent: the reset connection's replacement is a fresh one
-        this.resetInFlight();
+        if (this.flights.size === 0) this.stale = true;
+        else this.resetInFlight();
       }, params.timeoutMs ?? 0);
     }
     else if (type === 'timeout') this.armClose(fault);

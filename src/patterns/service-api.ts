@@ -24,6 +24,11 @@ export interface ServiceApi extends ComponentApi {
   hopErrors(): Readonly<Record<string, number>>;
 }
 
+/** A service that can be made to fail a share of its calls with a transient error (the `flaky` scenario). */
+export interface ErrorsApi extends ComponentApi {
+  errors(share: number): void;
+}
+
 /** A service that can die abruptly and come back (an application fault). */
 export interface CrashableApi extends ComponentApi {
   /** Die mid-batch (in-flight work lost, connections dropped) and restart after `downMs`. Resolves once it is down. */

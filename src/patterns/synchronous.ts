@@ -5,8 +5,8 @@ import { DEFAULT_PLACEMENT } from '../placement/types.js';
 import { WARM_UP_CALLS, warmUp } from '../placement/warmup.js';
 import type { WireStats } from '../wire/meter.js';
 import type { OrderOutcome, OrderRequest } from '../workflow/types.js';
-import { mergeSnapshots, type CrashableApi, type ServiceApi } from './service-api.js';
-import type { Crashable, HopErrorCounter, PatternContext, RunningPattern, ThreadReporter, WireMetered } from './types.js';
+import { mergeSnapshots, type CrashableApi, type ErrorsApi, type ServiceApi } from './service-api.js';
+import type { Crashable, ErrorInjectable, HopErrorCounter, PatternContext, RunningPattern, ThreadReporter, WireMetered } from './types.js';
 
 /** The client a synchronous pattern talks to its orders service with. */
 export interface SynchronousClient {
@@ -19,7 +19,7 @@ export interface SynchronousClient {
 export type DownstreamService = 'inventory' | 'payments' | 'notifications';
 
 export interface SynchronousSpec<I> {
-  readonly module: ComponentModule<I, ServiceApi & CrashableApi>;
+  readonly module: ComponentModule<I, ServiceApi & CrashableApi & ErrorsApi>;
   /** Hop names are `<prefix>:<service>`, e.g. `rest:payments`. */
   readonly prefix: string;
   /** The address name each service publishes (`http`, `grpc`). */
@@ -42,10 +42,10 @@ const DOWNSTREAM: readonly DownstreamService[] = ['inventory', 'payments', 'noti
  * through the run's network (`<prefix>:<service>` hops), connect the client to orders,
  * warm up, and count the wire from there on.
  */
-export async function startSynchronous<I>(ctx: PatternContext, spec: SynchronousSpec<I>): Promise<RunningPattern & WireMetered & HopErrorCounter & Crashable & ThreadReporter> {
+export async function startSynchronous<I>(ctx: PatternContext, spec: SynchronousSpec<I>): Promise<RunningPattern & WireMetered & HopErrorCounter & Crashable & ErrorInjectable & ThreadReporter> {
   const placement = ctx.options.placement ?? DEFAULT_PLACEMENT;
   const system = PlacedSystem.open({ placement, network: ctx.network, random: ctx.random.fork(), ...(ctx.threads ? { threads: ctx.threads } : {}) });
-  const handles = new Map<string, ComponentHandle<ServiceApi & CrashableApi>>();
+  const handles = new Map<string, ComponentHandle<ServiceApi & CrashableApi & ErrorsApi>>();
   let client: SynchronousClient | undefined;
   try {
     const routed = {} as Record<DownstreamService, Address>;
@@ -77,7 +77,9 @@ export async function startSynchronous<I>(ctx: PatternContext, spec: Synchronous
     wireStats: async () => minus(await wireOf([...handles.values()]), base),
     hopErrors: () => handle('orders').call('hopErrors'),
     canCrash: (service) => handles.has(service),
-    crash: async (service) => handle(service).call('crash', CRASH_RESTART_MS),
+    crash: async (service, downMs = CRASH_RESTART_MS) => handle(service).call('crash', downMs),
+    canInjectErrors: (service) => handles.has(service),
+    injectErrors: (service, share) => handle(service).call('errors', share),
     threads: (): readonly ThreadUse[] => system.threads(),
     stop: async () => {
       await connected.close();

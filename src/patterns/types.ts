@@ -140,11 +140,26 @@ export function isBacklogReporter(p: RunningPattern): p is RunningPattern & Back
 export interface Crashable {
   /** Whether this pattern can crash `service` itself (otherwise the run takes its hops down). */
   canCrash(service: string): boolean;
-  crash(service: string): Promise<void>;
+  /**
+   * Crash `service` abruptly (mid-batch) and bring it back after `downMs` (default: the
+   * pattern's own short restart). Resolves once it is down.
+   */
+  crash(service: string, downMs?: number): Promise<void>;
 }
 
 export function isCrashable(p: RunningPattern): p is RunningPattern & Crashable {
   return typeof (p as Partial<Crashable>).crash === 'function';
+}
+
+/** A running pattern whose services can fail a share of their calls on purpose (the `flaky` scenario). */
+export interface ErrorInjectable {
+  canInjectErrors(service: string): boolean;
+  /** From now on `service` fails `share` of the calls it receives (0: none) with a transient error. */
+  injectErrors(service: string, share: number): Promise<void>;
+}
+
+export function isErrorInjectable(p: RunningPattern): p is RunningPattern & ErrorInjectable {
+  return typeof (p as Partial<ErrorInjectable>).injectErrors === 'function';
 }
 
 /** A pattern that compensates (sagas): failure detected → fully compensated, ms. */

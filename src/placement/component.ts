@@ -8,8 +8,8 @@ import type { WireMeter, WireStats } from '../wire/meter.js';
  * processor, the projection, the orchestrator — as something that can start on any
  * thread. It is reached only through its transport at `addresses`, and through `api`:
  * calls from the pattern's main-thread code (snapshots, crashes, figures) whose
- * arguments and results are structured-clone safe, because the component may live in a
- * worker thread.
+ * arguments are structured-clone safe and whose results are JSON data, because the
+ * component may live in a worker thread.
  */
 export type ComponentApi = { readonly [method: string]: (...args: never[]) => unknown };
 

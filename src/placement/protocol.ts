@@ -22,4 +22,12 @@ export type MainToWorker =
 
 export type WorkerToMain =
   | { readonly type: 'ready'; readonly tid: number | null }
-  | { readonly type: 'reply'; readonly id: number; readonly value?: unknown; readonly started?: StartedComponent; readonly error?: SerializedError };
+  | {
+      readonly type: 'reply';
+      readonly id: number;
+      readonly value?: unknown;
+      /** A call's result, as JSON text (see worker-entry.ts). */
+      readonly json?: string;
+      readonly started?: StartedComponent;
+      readonly error?: SerializedError;
+    };

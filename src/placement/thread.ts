@@ -131,7 +131,8 @@ export class WorkerThread implements SystemThread {
   }
 
   async call(component: string, method: string, args: readonly unknown[]): Promise<unknown> {
-    return (await this.request({ type: 'call', id: 0, component, method, args })).value;
+    const reply = await this.request({ type: 'call', id: 0, component, method, args });
+    return reply.json === undefined ? undefined : (JSON.parse(reply.json) as unknown);
   }
 
   async wire(component: string): Promise<WireStats> {

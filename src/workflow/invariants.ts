@@ -1,4 +1,5 @@
 import type { SystemSnapshot } from './services.js';
+import type { OrderRecord } from './orders.js';
 import { isTerminal, type OrderRequest } from './types.js';
 
 /** What the checker needs: the orders the client placed, what it was told, and the system's state. */
@@ -40,28 +41,43 @@ export interface InvariantReport {
   readonly duplicatesAbsorbed: number;
 }
 
+interface Effects {
+  state: OrderRecord | undefined;
+  /** Net charges (charges minus refunds) and net cents. */
+  charges: number;
+  cents: number;
+  /** Reservations held. */
+  holds: number;
+}
+
 /** Check the invariants over a drained system. Pure: same input, same report. */
 export function checkInvariants({ placed, accepted, snapshot }: InvariantInput): InvariantReport {
-  const placedIds = new Set<string>();
-  for (const order of placed) placedIds.add(order.orderId);
-  const states = new Map(snapshot.orders.orders.map((o) => [o.orderId, o]));
+  // One entry per placed order (a hundred thousand of them in a default run): its state and its effects.
+  const byOrder = new Map<string, Effects>();
+  for (const order of placed) byOrder.set(order.orderId, { state: undefined, charges: 0, cents: 0, holds: 0 });
+  for (const o of snapshot.orders.orders) {
+    const e = byOrder.get(o.orderId);
+    if (e) e.state = o;
+  }
 
   let unexpectedEffects = 0;
-  const held = new Map<string, number>();
   const heldQty = new Map<string, number>();
   for (const r of snapshot.inventory.reservations) {
-    if (!placedIds.has(r.orderId)) unexpectedEffects++;
+    const e = byOrder.get(r.orderId);
+    if (!e) unexpectedEffects++;
     if (r.state !== 'held') continue;
-    held.set(r.orderId, (held.get(r.orderId) ?? 0) + 1);
+    if (e) e.holds++;
     for (const item of r.items) heldQty.set(item.sku, (heldQty.get(item.sku) ?? 0) + item.qty);
   }
-  const netCount = new Map<string, number>();
-  const netCents = new Map<string, number>();
-  for (const e of snapshot.payments.ledger) {
-    if (!placedIds.has(e.orderId)) unexpectedEffects++;
-    const sign = e.kind === 'charge' ? 1 : -1;
-    netCount.set(e.orderId, (netCount.get(e.orderId) ?? 0) + sign);
-    netCents.set(e.orderId, (netCents.get(e.orderId) ?? 0) + sign * e.amountCents);
+  for (const entry of snapshot.payments.ledger) {
+    const e = byOrder.get(entry.orderId);
+    if (!e) {
+      unexpectedEffects++;
+      continue;
+    }
+    const sign = entry.kind === 'charge' ? 1 : -1;
+    e.charges += sign;
+    e.cents += sign * entry.amountCents;
   }
 
   let stuck = 0;
@@ -71,10 +87,7 @@ export function checkInvariants({ placed, accepted, snapshot }: InvariantInput):
   let missingEffects = 0;
   let leakedReservations = 0;
   for (const order of placed) {
-    const state = states.get(order.orderId);
-    const charges = netCount.get(order.orderId) ?? 0;
-    const cents = netCents.get(order.orderId) ?? 0;
-    const holds = held.get(order.orderId) ?? 0;
+    const { state, charges, cents, holds } = byOrder.get(order.orderId) as Effects;
     if (charges > 1 || cents > order.amountCents) doubleCharged++;
     if (!state) {
       if (accepted.has(order.orderId)) lost++;

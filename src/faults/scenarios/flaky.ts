@@ -3,12 +3,7 @@ import type { Scenario } from './types.js';
 export const flaky: Scenario = {
   id: 'flaky',
   title: 'Flaky payments',
-  description: 'All run long, every 2% of the window each connection to payments has a 5% chance of being reset.',
-  steps: [
-    {
-      at: 0,
-      repeatEvery: 0.02,
-      action: { kind: 'fault', hops: '*:payments', fault: { type: 'reset_peer', probability: 0.05 } },
-    },
-  ],
+  description:
+    'From 20% of the run on, payments fails 5% of the calls it gets with a transient error, before doing anything (REST 503, gRPC UNAVAILABLE, a delivery handed back, a processor task that throws): the same share of calls in every pattern.',
+  steps: [{ at: 0.2, action: { kind: 'errors', service: 'payments', share: 0.05 } }],
 };

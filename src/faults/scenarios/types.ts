@@ -7,11 +7,15 @@ import type { FaultSpec } from '../toxics/registry.js';
  * - `crash`: a service dies abruptly mid-batch and restarts (patterns that can crash a
  *   service; for the others the runner takes the service's hops `down` for `until`);
  * - `load`: the offered load is multiplied (closed loop: more orders in flight; open loop:
- *   a higher rate) until `until`.
+ *   a higher rate) until `until`;
+ * - `errors`: a service answers a share of the calls it receives with a transient error,
+ *   before doing anything (REST 503, gRPC UNAVAILABLE, a delivery requeued, a processor
+ *   task that throws), until `until`.
  */
 export type ScenarioAction =
   | { readonly kind: 'fault'; readonly hops: string; readonly fault: FaultSpec }
   | { readonly kind: 'crash'; readonly service: string }
+  | { readonly kind: 'errors'; readonly service: string; readonly share: number }
   | { readonly kind: 'load'; readonly multiplier: number };
 
 export interface ScenarioStep {

@@ -1,8 +1,8 @@
 import type { ComponentModule } from '../../placement/component.js';
 import { PlacedSystem } from '../../placement/system.js';
 import { DEFAULT_PLACEMENT } from '../../placement/types.js';
-import type { HopErrorCounter, Pattern, RunningPattern, ThreadReporter, TransportInfo } from '../types.js';
-import { startMonolith, type MonolithApi, type MonolithInit } from './monolith.js';
+import type { ErrorInjectable, HopErrorCounter, Pattern, RunningPattern, ThreadReporter, TransportInfo } from '../types.js';
+import { MODULES, startMonolith, type Module, type MonolithApi, type MonolithInit } from './monolith.js';
 
 /** Where a worker finds the monolith (monolith.ts from the sources, monolith.js when built). */
 export const MONOLITH: ComponentModule<MonolithInit, MonolithApi> = {
@@ -25,7 +25,7 @@ export const directPattern: Pattern = {
     whenToUse: 'A modular monolith: when the services share a team, a release cycle and a database.',
   },
   resilient: true,
-  async start(ctx): Promise<RunningPattern & HopErrorCounter & ThreadReporter> {
+  async start(ctx): Promise<RunningPattern & HopErrorCounter & ErrorInjectable & ThreadReporter> {
     const placement = ctx.options.placement ?? DEFAULT_PLACEMENT;
     const system = PlacedSystem.open({ placement, network: ctx.network, random: ctx.random.fork(), ...(ctx.threads ? { threads: ctx.threads } : {}) });
     let monolith;
@@ -46,6 +46,8 @@ export const directPattern: Pattern = {
       placeOrder: (order) => handle.call('placeOrder', order),
       snapshot: () => handle.call('snapshot'),
       hopErrors: () => handle.call('hopErrors'),
+      canInjectErrors: (service) => (MODULES as readonly string[]).includes(service),
+      injectErrors: (service, share) => handle.call('moduleErrors', service as Module, share),
       threads: () => system.threads(),
       stop: () => system.stop(),
     };

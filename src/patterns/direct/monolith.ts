@@ -7,6 +7,7 @@ import type { OrderOutcome, OrderRequest } from '../../workflow/types.js';
 import { directPorts, runOrderWorkflow, type WorkflowPorts } from '../../workflow/workflow.js';
 import { errorKind } from '../rest/services.js';
 import type { ServiceApi } from '../service-api.js';
+import { ErrorRate, TransientServiceError } from '../transient.js';
 
 export interface MonolithInit {
   readonly world: World;
@@ -16,8 +17,13 @@ export interface MonolithInit {
   readonly seed: number;
 }
 
+export type Module = 'inventory' | 'payments' | 'notifications';
+export const MODULES: readonly Module[] = ['inventory', 'payments', 'notifications'];
+
 export interface MonolithApi extends ServiceApi, ComponentApi {
   placeOrder(order: OrderRequest): Promise<OrderOutcome>;
+  /** The flaky scenario: `module` fails `share` of its calls with a transient error. */
+  moduleErrors(module: Module, share: number): void;
   /** The whole system's state: the monolith holds every service. */
   snapshot(): SystemSnapshot;
 }
@@ -43,9 +49,10 @@ export const startMonolith: ComponentFactory<MonolithInit, MonolithApi> = async 
   const hopErrors: Record<string, number> = {};
   const count = (kind: string) => (hopErrors[kind] = (hopErrors[kind] ?? 0) + 1);
   const gates = { inventory: env.gate('direct:inventory'), payments: env.gate('direct:payments'), notifications: env.gate('direct:notifications') };
+  const errors = { inventory: new ErrorRate(env.random.fork()), payments: new ErrorRate(env.random.fork()), notifications: new ErrorRate(env.random.fork()) };
   const gateOf: Readonly<Record<Hop, BoundaryGate>> = { charge: gates.payments, refund: gates.payments, reserve: gates.inventory, release: gates.inventory, notify: gates.notifications };
   const ports = withResilience(
-    gatedPorts(directPorts(services), gates, init.hopTimeoutMs),
+    gatedPorts(directPorts(services), gates, errors, init.hopTimeoutMs),
     RESILIENCE_POLICIES[init.resilience],
     seededRandom(init.seed),
     (hop, event) => count(`${hop}:${event}`),
@@ -57,24 +64,29 @@ export const startMonolith: ComponentFactory<MonolithInit, MonolithApi> = async 
       placeOrder: (order: OrderRequest) => runOrderWorkflow(services.orders, ports, order, onHopError),
       snapshot: () => snapshotServices(services),
       hopErrors: () => ({ ...hopErrors }),
+      moduleErrors: (module: Module, share: number) => errors[module].set(share),
     },
     stop: async () => {},
   };
 };
 
 /** Each port through its module's gate; a call held by a fault gives up at the deadline. */
-function gatedPorts(ports: WorkflowPorts, gates: Readonly<Record<'inventory' | 'payments' | 'notifications', BoundaryGate>>, deadlineMs: number): WorkflowPorts {
+function gatedPorts(ports: WorkflowPorts, gates: Readonly<Record<Module, BoundaryGate>>, errors: Readonly<Record<Module, ErrorRate>>, deadlineMs: number): WorkflowPorts {
+  const module =
+    <T>(name: Module, fn: () => Promise<T>) =>
+    (): Promise<T> =>
+      errors[name].fail() ? Promise.reject(new TransientServiceError(name)) : fn();
   const through = <T>(gate: BoundaryGate, fn: () => Promise<T>): Promise<T> => {
     // The modules answer within their own microtasks: with no fault there is nothing to wait for.
     if (gate.quiet) return gate.callInMemory(fn);
     return withDeadline(gate.call(fn), deadlineMs, gate.hop);
   };
   return {
-    charge: (order) => through(gates.payments, () => ports.charge(order)),
-    refund: (orderId) => through(gates.payments, () => ports.refund(orderId)),
-    reserve: (order) => through(gates.inventory, () => ports.reserve(order)),
-    release: (orderId) => through(gates.inventory, () => ports.release(orderId)),
-    notify: (orderId, status) => through(gates.notifications, () => ports.notify(orderId, status)),
+    charge: (order) => through(gates.payments, module('payments', () => ports.charge(order))),
+    refund: (orderId) => through(gates.payments, module('payments', () => ports.refund(orderId))),
+    reserve: (order) => through(gates.inventory, module('inventory', () => ports.reserve(order))),
+    release: (orderId) => through(gates.inventory, module('inventory', () => ports.release(orderId))),
+    notify: (orderId, status) => through(gates.notifications, module('notifications', () => ports.notify(orderId, status))),
   };
 }
 

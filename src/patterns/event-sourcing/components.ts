@@ -4,12 +4,13 @@ import type { ComponentApi, ComponentFactory } from '../../placement/component.j
 import { seededRandom } from '../../random.js';
 import { NotificationsService } from '../../workflow/notifications.js';
 import type { World } from '../../workflow/services.js';
-import type { SnapshotPart } from '../service-api.js';
+import type { ErrorsApi, SnapshotPart } from '../service-api.js';
+import { ErrorRate, TransientServiceError } from '../transient.js';
 import { aggregateTypes } from './aggregates.js';
 import { startCommandServer } from './command-server.js';
-import { inventoryHandler, type DuplicateCounter } from './inventory-processor.js';
+import { INVENTORY_WORK, inventoryHandler, type DuplicateCounter } from './inventory-processor.js';
 import { notificationsHandler } from './notifications-processor.js';
-import { paymentsHandler } from './payments-processor.js';
+import { PAYMENTS_WORK, paymentsHandler } from './payments-processor.js';
 import { Processor, type ProcessorHandler } from './processor.js';
 import { OrdersProjection } from './projection.js';
 import { startQueryServer } from './query-server.js';
@@ -84,7 +85,7 @@ export interface ProcessorInit {
   readonly seed: number;
 }
 
-export interface ProcessorApi extends ComponentApi {
+export interface ProcessorApi extends ComponentApi, ErrorsApi {
   idle(): boolean;
   /** Every event at or below this position has been handled. */
   checkpoint(): number;
@@ -92,8 +93,8 @@ export interface ProcessorApi extends ComponentApi {
   duplicates(): number;
   counters(): ConcurrencyCounters;
   hopErrors(): Readonly<Record<string, number>>;
-  /** Die abruptly (mid-batch) and resume from the checkpoint after the settings' restart delay. */
-  crash(): Promise<void>;
+  /** Die abruptly (mid-batch) and resume from the checkpoint after `downMs` (default: the settings' restart delay). */
+  crash(downMs?: number): Promise<void>;
   /** Notifications' state (the other processors' state is in the log). */
   snapshot(): SnapshotPart;
 }
@@ -101,18 +102,22 @@ export interface ProcessorApi extends ComponentApi {
 /** A processor of the log: inventory, payments or notifications, each subscribed on its own connection. */
 export const startProcessor: ComponentFactory<ProcessorInit, ProcessorApi> = async (init, env) => {
   const store = await openStore(init.store);
-  const errors: Record<string, number> = {};
+  const hopErrors: Record<string, number> = {};
   const duplicates: DuplicateCounter = { duplicates: 0 };
   const repo = new Repository(store, { snapshotEvery: init.settings.snapshotEvery, random: seededRandom(init.seed) });
   const types = aggregateTypes(init.world);
   const notifications = new NotificationsService();
-  const handler: ProcessorHandler =
+  const errors = new ErrorRate(env.random.fork());
+  const work = init.service === 'inventory' ? INVENTORY_WORK : init.service === 'payments' ? PAYMENTS_WORK : new Set<string>();
+  const inner: ProcessorHandler =
     init.service === 'inventory' ? inventoryHandler(repo, types, duplicates) : init.service === 'payments' ? paymentsHandler(repo, types, duplicates) : notificationsHandler(notifications);
+  // The flaky scenario: a task fails before it does anything; the processor tries it again.
+  const handler: ProcessorHandler = (event, alive) => (work.has(event.type) && errors.fail() ? Promise.reject(new TransientServiceError(init.service)) : inner(event, alive));
   const processor = new Processor(store, handler, {
     name: init.service,
     concurrency: init.settings.processorConcurrency,
     restartDelayMs: init.settings.restartDelayMs,
-    onError: (kind) => (errors[`${init.service}:${kind}`] = (errors[`${init.service}:${kind}`] ?? 0) + 1),
+    onError: (kind) => (hopErrors[`${init.service}:${kind}`] = (hopErrors[`${init.service}:${kind}`] ?? 0) + 1),
     onDelivered: () => env.meter.countMessages(1),
   });
   processor.start();
@@ -122,8 +127,9 @@ export const startProcessor: ComponentFactory<ProcessorInit, ProcessorApi> = asy
       checkpoint: () => processor.checkpoint,
       duplicates: () => duplicates.duplicates,
       counters: () => ({ ...repo.counters }),
-      hopErrors: () => ({ ...errors }),
-      crash: () => processor.crash(),
+      hopErrors: () => ({ ...hopErrors }),
+      crash: (downMs?: number) => processor.crash(downMs),
+      errors: (share: number) => errors.set(share),
       snapshot: () => (init.service === 'notifications' ? { notifications: notifications.snapshot() } : {}),
     },
     stop: async () => {
@@ -151,7 +157,7 @@ export interface ProjectionApi extends ComponentApi {
   /** Every row, sorted by orderId. */
   rows(): OrderView[];
   hopErrors(): Readonly<Record<string, number>>;
-  crash(): Promise<void>;
+  crash(downMs?: number): Promise<void>;
 }
 
 /**
@@ -190,7 +196,7 @@ export const startProjection: ComponentFactory<ProjectionInit, ProjectionApi> = 
       size: () => readModel.size,
       rows: () => readModel.all(),
       hopErrors: () => ({ ...errors }),
-      crash: () => projection.crash(),
+      crash: (downMs?: number) => projection.crash(downMs),
     },
     stop: async () => {
       await query.close();

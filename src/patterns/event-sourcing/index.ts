@@ -10,7 +10,7 @@ import type { WireStats } from '../../wire/meter.js';
 import { placeStore, type PlacedStore } from '../placed-store.js';
 import { mergeCounts } from '../service-api.js';
 import { minus, wireOf } from '../synchronous.js';
-import type { Backlog, BacklogReporter, Crashable, Drainable, HopErrorCounter, Pattern, PatternContext, RunningPattern, ThreadReporter, TransportInfo, WireMetered } from '../types.js';
+import type { Backlog, BacklogReporter, Crashable, Drainable, ErrorInjectable, HopErrorCounter, Pattern, PatternContext, RunningPattern, ThreadReporter, TransportInfo, WireMetered } from '../types.js';
 import { aggregateTypes, type AggregateTypes } from './aggregates.js';
 import { createCqrsClient, type CqrsClient } from './client.js';
 import {
@@ -82,7 +82,7 @@ interface Parts {
  * read model and serves it over HTTP; the client's order completes when the read model
  * shows it terminal.
  */
-export class EventSourcingSystem implements RunningPattern, WireMetered, Drainable, Crashable, HopErrorCounter, BacklogReporter, ProjectionStatsReporter, ThreadReporter {
+export class EventSourcingSystem implements RunningPattern, WireMetered, Drainable, Crashable, ErrorInjectable, HopErrorCounter, BacklogReporter, ProjectionStatsReporter, ThreadReporter {
   readonly transport: TransportInfo;
   readonly types: AggregateTypes;
   private lastDrainMs: number | null = null;
@@ -239,11 +239,19 @@ export class EventSourcingSystem implements RunningPattern, WireMetered, Drainab
     return (ES_SERVICES as readonly string[]).includes(service);
   }
 
+  canInjectErrors(service: string): boolean {
+    return this.parts.processors.has(service as ProcessorService);
+  }
+
+  async injectErrors(service: string, share: number): Promise<void> {
+    await this.processor(service as ProcessorService).call('errors', share);
+  }
+
   /** Kills one subscriber abruptly (mid-batch); it resumes from its checkpoint and redoes unfinished work. */
-  async crash(service: string): Promise<void> {
-    if (service === 'projection') return this.parts.projection.call('crash');
+  async crash(service: string, downMs?: number): Promise<void> {
+    if (service === 'projection') return this.parts.projection.call('crash', downMs);
     if (!this.canCrash(service)) throw new RangeError(`event-sourcing: no service ${JSON.stringify(service)} (known: ${ES_SERVICES.join(', ')})`);
-    return this.processor(service as ProcessorService).call('crash');
+    return this.processor(service as ProcessorService).call('crash', downMs);
   }
 
   private processor(service: ProcessorService): ComponentHandle<ProcessorApi> {

@@ -7,6 +7,9 @@ import type { ProcessorHandler } from './processor.js';
 import type { Repository } from './repository.js';
 import { StockAggregate, type StockState } from './stock-aggregate.js';
 
+/** The events inventory does work for (the others it notes, or ignores). */
+export const INVENTORY_WORK: ReadonlySet<string> = new Set([ORDER_EVENTS.paymentCharged]);
+
 /** Redeliveries the inventory absorbed (a reserve or release already done). */
 export interface DuplicateCounter {
   duplicates: number;

@@ -7,6 +7,9 @@ import { OrderAggregate } from './order-aggregate.js';
 import type { ProcessorHandler } from './processor.js';
 import type { Repository } from './repository.js';
 
+/** The events payments does work for. */
+export const PAYMENTS_WORK: ReadonlySet<string> = new Set([ORDER_EVENTS.created, ORDER_EVENTS.stockRejected]);
+
 /**
  * Payments, as a processor of the log. On OrderCreated it charges the customer's account
  * stream (idempotent by orderId: the account remembers every decision) and records the

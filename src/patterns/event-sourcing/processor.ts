@@ -29,8 +29,8 @@ const SUBSCRIPTION_RETRY_MS = 100;
 /** Longest wait between attempts of a task whose store is unreachable, ms. */
 const UNAVAILABLE_RETRY_MAX_MS = 200;
 
-/** Socket-level failures: the store was unreachable, not wrong. A task that meets one is retried until it lands. */
-const UNAVAILABLE = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNCLOSED', 'EPIPE', 'ETIMEDOUT', 'EPROTO', 'ECONNABORTED']);
+/** Socket-level failures (the store was unreachable, not wrong) and injected transient errors: a task that meets one is retried until it lands. */
+const UNAVAILABLE = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNCLOSED', 'EPIPE', 'ETIMEDOUT', 'EPROTO', 'ECONNABORTED', 'EUNAVAILABLE']);
 
 export function isStoreUnavailable(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -90,7 +90,7 @@ export class Processor {
    * Dies abruptly: running tasks are abandoned, and after `restartDelayMs` delivery
    * restarts from the checkpoint. Resolves once it is down.
    */
-  async crash(): Promise<void> {
+  async crash(downMs = this.options.restartDelayMs ?? 0): Promise<void> {
     this.generation++;
     const sub = this.sub;
     this.sub = undefined;
@@ -99,7 +99,7 @@ export class Processor {
     this.slotFreed?.();
     this.slotFreed = undefined;
     await sub?.stop();
-    this.restartAfter(this.options.restartDelayMs ?? 0);
+    this.restartAfter(downMs);
   }
 
   private restartAfter(delayMs: number): void {

@@ -73,11 +73,11 @@ export class OrdersProjection {
    * Dies abruptly (the unsaved part of its progress is lost) and, after `restartDelayMs`,
    * restarts from the saved checkpoint. Resolves once it is down.
    */
-  async crash(): Promise<void> {
+  async crash(downMs = this.options.restartDelayMs ?? 0): Promise<void> {
     const sub = this.sub;
     this.sub = undefined;
     await sub?.stop();
-    this.restartAfter(this.options.restartDelayMs ?? 0);
+    this.restartAfter(downMs);
   }
 
   private restartAfter(delayMs: number): void {

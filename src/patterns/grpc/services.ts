@@ -20,7 +20,8 @@ import { NotificationsService } from '../../workflow/notifications.js';
 import { OrdersService, type OrderRecord } from '../../workflow/orders.js';
 import { PaymentsService } from '../../workflow/payments.js';
 import type { World } from '../../workflow/services.js';
-import type { CrashableApi, ServiceApi } from '../service-api.js';
+import type { CrashableApi, ErrorsApi, ServiceApi } from '../service-api.js';
+import { ErrorRate } from '../transient.js';
 import { isTerminal, ORDER_STATUSES, type CancelReason, type OrderItem, type OrderOutcome, type OrderRequest } from '../../workflow/types.js';
 import { runOrderWorkflow, type WorkflowPorts } from '../../workflow/workflow.js';
 import { createClient, grpcError, isStatus, statusName, unary } from './calls.js';
@@ -54,7 +55,7 @@ export type GrpcServiceInit =
       readonly seed: number;
     };
 
-export type GrpcServiceApi = ServiceApi & CrashableApi;
+export type GrpcServiceApi = ServiceApi & CrashableApi & ErrorsApi;
 
 /** Resolves when `call` failed with INVALID_ARGUMENT (a warm-up call, refused as it should be). */
 export async function refused(call: Promise<unknown>): Promise<void> {
@@ -118,11 +119,13 @@ export function toOrder(req: PlaceOrderRequest): OrderRequest {
 }
 
 /** Answer a unary call from `body`; a thrown InvalidArgument becomes INVALID_ARGUMENT. */
-export function handle<Req, Res>(meter: WireMeter, body: (req: Req) => Res | Promise<Res>) {
+export function handle<Req, Res>(meter: WireMeter, body: (req: Req) => Res | Promise<Res>, errors?: ErrorRate) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     meter.countMessages(2); // the request and its reply (or status)
     // The caller gave up (deadline passed) while the call queued: shed it, cause no effect.
     if (call.cancelled) return callback(grpcError(status.CANCELLED, 'the call was cancelled before it was handled'));
+    // The flaky scenario: "try again" before anything is done.
+    if (errors?.fail()) return callback(grpcError(status.UNAVAILABLE, 'temporarily unavailable (injected)'));
     const fail = (err: unknown) =>
       callback(
         err instanceof InvalidArgument
@@ -213,15 +216,16 @@ function listenOn(listener: ReturnType<typeof createNetServer>, port: number): P
  * that call the others over gRPC (a deadline on every call) at the addresses it is given.
  */
 export const startGrpcService: ComponentFactory<GrpcServiceInit, GrpcServiceApi> = async (init, env) => {
-  if (init.service === 'orders') return startOrders(init, env);
-  const { served, snapshot } = await startParticipant(init, env.meter);
-  return serviceComponent(served, snapshot, () => ({}));
+  const errors = new ErrorRate(env.random.fork());
+  if (init.service === 'orders') return startOrders(init, env, errors);
+  const { served, snapshot } = await startParticipant(init, env.meter, errors);
+  return serviceComponent(served, errors, snapshot, () => ({}));
 };
 
-function serviceComponent(served: Served, snapshot: GrpcServiceApi['snapshot'], hopErrors: GrpcServiceApi['hopErrors'], stopMore?: () => void): RunningComponent<GrpcServiceApi> {
+function serviceComponent(served: Served, errors: ErrorRate, snapshot: GrpcServiceApi['snapshot'], hopErrors: GrpcServiceApi['hopErrors'], stopMore?: () => void): RunningComponent<GrpcServiceApi> {
   return {
     addresses: { grpc: served.address },
-    api: { snapshot, hopErrors, crash: (downMs: number) => served.crash(downMs) },
+    api: { snapshot, hopErrors, crash: (downMs: number) => served.crash(downMs), errors: (share: number) => errors.set(share) },
     stop: async () => {
       stopMore?.();
       await served.close();
@@ -230,19 +234,20 @@ function serviceComponent(served: Served, snapshot: GrpcServiceApi['snapshot'], 
 }
 
 /** A participant's server: inventory, payments or notifications over gRPC. */
-export async function startParticipant(init: Extract<GrpcServiceInit, { service: 'inventory' | 'payments' | 'notifications' }>, meter: WireMeter) {
+export async function startParticipant(init: Extract<GrpcServiceInit, { service: 'inventory' | 'payments' | 'notifications' }>, meter: WireMeter, errors?: ErrorRate) {
   const proto = loadOrderProto();
   const { settings } = init;
+  const handleWith = <Req, Res>(body: (req: Req) => Res | Promise<Res>) => handle(meter, body, errors);
   if (init.service === 'inventory') {
     const inventory = new InventoryService(init.world.stock);
     const served = await serve(settings, meter, (server) =>
       server.addService(proto.InventoryService, {
-        Reserve: handle(meter, (req: { orderId: string; items: OrderItemMsg[] }): Empty => {
+        Reserve: handleWith((req: { orderId: string; items: OrderItemMsg[] }): Empty => {
           const result = inventory.reserve(requireText(req.orderId, 'order_id'), toItems(req.items));
           if (!result.ok) throw grpcError(status.FAILED_PRECONDITION, result.reason);
           return {};
         }),
-        Release: handle(meter, (req: { orderId: string }): Empty => {
+        Release: handleWith((req: { orderId: string }): Empty => {
           inventory.release(requireText(req.orderId, 'order_id'));
           return {};
         }),
@@ -254,12 +259,12 @@ export async function startParticipant(init: Extract<GrpcServiceInit, { service:
     const payments = new PaymentsService(init.world.balances);
     const served = await serve(settings, meter, (server) =>
       server.addService(proto.PaymentService, {
-        Charge: handle(meter, (req: { orderId: string; customerId: string; amountCents: number }): Empty => {
+        Charge: handleWith((req: { orderId: string; customerId: string; amountCents: number }): Empty => {
           const result = payments.charge(requireText(req.orderId, 'order_id'), requireText(req.customerId, 'customer_id'), req.amountCents);
           if (!result.ok) throw grpcError(status.FAILED_PRECONDITION, result.reason);
           return {};
         }),
-        Refund: handle(meter, (req: { orderId: string }): Empty => {
+        Refund: handleWith((req: { orderId: string }): Empty => {
           payments.refund(requireText(req.orderId, 'order_id'));
           return {};
         }),
@@ -270,7 +275,7 @@ export async function startParticipant(init: Extract<GrpcServiceInit, { service:
   const notifications = new NotificationsService();
   const served = await serve(settings, meter, (server) =>
     server.addService(proto.NotificationService, {
-      Notify: handle(meter, (req: { orderId: string; status: string }): Empty => {
+      Notify: handleWith((req: { orderId: string; status: string }): Empty => {
         if (req.status !== 'CONFIRMED' && req.status !== 'CANCELLED') throw new InvalidArgument('status must be CONFIRMED or CANCELLED');
         notifications.notify(requireText(req.orderId, 'order_id'), req.status);
         return {};
@@ -305,7 +310,7 @@ export async function participantClients(downstream: { readonly inventory: Addre
   return { clients, close, ports: grpcPorts(proto, clients, deadline) };
 }
 
-async function startOrders(init: Extract<GrpcServiceInit, { service: 'orders' }>, { meter }: ComponentEnv): Promise<RunningComponent<GrpcServiceApi>> {
+async function startOrders(init: Extract<GrpcServiceInit, { service: 'orders' }>, { meter }: ComponentEnv, errors: ErrorRate): Promise<RunningComponent<GrpcServiceApi>> {
   const proto = loadOrderProto();
   const orders = new OrdersService();
   const hopErrors: Record<string, number> = {};
@@ -316,11 +321,11 @@ async function startOrders(init: Extract<GrpcServiceInit, { service: 'orders' }>
     const onHopError = (hop: string, err: unknown) => count(`${hop}:${statusName(err)}`);
     const served = await serve(init.settings, meter, (server) =>
       server.addService(proto.OrderService, {
-        PlaceOrder: handle(meter, async (req: PlaceOrderRequest): Promise<OrderUpdate> => toUpdate(await runOrderWorkflow(orders, ports, toOrder(req), onHopError))),
+        PlaceOrder: handle(meter, async (req: PlaceOrderRequest): Promise<OrderUpdate> => toUpdate(await runOrderWorkflow(orders, ports, toOrder(req), onHopError)), errors),
         StreamOrderUpdates: streamOrderUpdates(orders, meter),
       } satisfies UntypedServiceImplementation),
     );
-    return serviceComponent(served, () => ({ orders: orders.snapshot() }), () => ({ ...hopErrors }), participants.close);
+    return serviceComponent(served, errors, () => ({ orders: orders.snapshot() }), () => ({ ...hopErrors }), participants.close);
   } catch (err) {
     participants.close();
     throw err;

@@ -14,7 +14,8 @@ import { PaymentsService } from '../../workflow/payments.js';
 import type { World } from '../../workflow/services.js';
 import type { ChargeResult, ReserveResult, TerminalStatus } from '../../workflow/types.js';
 import { runOrderWorkflow, type WorkflowPorts } from '../../workflow/workflow.js';
-import type { CrashableApi, ServiceApi } from '../service-api.js';
+import type { CrashableApi, ErrorsApi, ServiceApi } from '../service-api.js';
+import { ErrorRate } from '../transient.js';
 import { HttpError, readJson, sendError, sendJson } from './http.js';
 import { parseCharge, parseNotification, parseOrder, parseReservation } from './validate.js';
 
@@ -53,7 +54,7 @@ export type RestServiceInit =
       readonly seed: number;
     };
 
-export type RestServiceApi = ServiceApi & CrashableApi;
+export type RestServiceApi = ServiceApi & CrashableApi & ErrorsApi;
 
 /** A downstream answered with a status the port does not expect (5xx, 400…). */
 export class HttpStatusError extends Error {
@@ -95,8 +96,16 @@ export interface RestServer {
  * A node:http server for one service on 127.0.0.1:0. `routes` maps a collection
  * (`/orders`) to handlers by method; `/orders/<id>` passes `<id>` to the handler.
  */
-export async function serve(name: string, routes: Routes, meter: WireMeter): Promise<RestServer> {
-  const server = createServer({ noDelay: true, keepAliveTimeout: 30_000 }, (req, res) => route(name, routes, meter, req, res));
+export async function serve(name: string, routes: Routes, meter: WireMeter, errors?: ErrorRate): Promise<RestServer> {
+  const server = createServer({ noDelay: true, keepAliveTimeout: 30_000 }, (req, res) => {
+    // The flaky scenario: "try again" before anything is done.
+    if (errors?.fail()) {
+      meter.countMessages(2);
+      req.resume();
+      return sendJson(res, 503, { error: `${name} is temporarily unavailable` });
+    }
+    route(name, routes, meter, req, res);
+  });
   meter.meterServer(server);
   await listen(server, 0);
   const { port } = server.address() as AddressInfo;
@@ -185,15 +194,16 @@ export function errorKind(err: unknown): string {
  * the others over undici pools at the (routed) addresses it is given.
  */
 export const startRestService: ComponentFactory<RestServiceInit, RestServiceApi> = async (init, env) => {
-  if (init.service === 'orders') return startOrders(init, env);
-  const { served, snapshot } = await startDownstream(init, env);
-  return serviceComponent(served, snapshot, () => ({}));
+  const errors = new ErrorRate(env.random.fork());
+  if (init.service === 'orders') return startOrders(init, env, errors);
+  const { served, snapshot } = await startDownstream(init, env, errors);
+  return serviceComponent(served, errors, snapshot, () => ({}));
 };
 
-function serviceComponent(served: RestServer, snapshot: RestServiceApi['snapshot'], hopErrors: RestServiceApi['hopErrors'], stopMore?: () => Promise<void>): RunningComponent<RestServiceApi> {
+function serviceComponent(served: RestServer, errors: ErrorRate, snapshot: RestServiceApi['snapshot'], hopErrors: RestServiceApi['hopErrors'], stopMore?: () => Promise<void>): RunningComponent<RestServiceApi> {
   return {
     addresses: { http: served.address },
-    api: { snapshot, hopErrors, crash: (downMs: number) => served.crash(downMs) },
+    api: { snapshot, hopErrors, crash: (downMs: number) => served.crash(downMs), errors: (share: number) => errors.set(share) },
     stop: async () => {
       await served.close();
       await stopMore?.();
@@ -201,7 +211,7 @@ function serviceComponent(served: RestServer, snapshot: RestServiceApi['snapshot
   };
 }
 
-async function startDownstream(init: Extract<RestServiceInit, { service: 'inventory' | 'payments' | 'notifications' }>, { meter }: ComponentEnv) {
+async function startDownstream(init: Extract<RestServiceInit, { service: 'inventory' | 'payments' | 'notifications' }>, { meter }: ComponentEnv, errors: ErrorRate) {
   const max = init.settings.maxBodyBytes;
   if (init.service === 'inventory') {
     const inventory = new InventoryService(init.world.stock);
@@ -218,7 +228,7 @@ async function startDownstream(init: Extract<RestServiceInit, { service: 'invent
           sendJson(res, 204);
         },
       },
-    }, meter);
+    }, meter, errors);
     return { served, snapshot: () => ({ inventory: inventory.snapshot() }) };
   }
   if (init.service === 'payments') {
@@ -236,7 +246,7 @@ async function startDownstream(init: Extract<RestServiceInit, { service: 'invent
           sendJson(res, 204);
         },
       },
-    }, meter);
+    }, meter, errors);
     return { served, snapshot: () => ({ payments: payments.snapshot() }) };
   }
   const notifications = new NotificationsService();
@@ -248,11 +258,11 @@ async function startDownstream(init: Extract<RestServiceInit, { service: 'invent
         sendJson(res, 204);
       },
     },
-  }, meter);
+  }, meter, errors);
   return { served, snapshot: () => ({ notifications: notifications.snapshot() }) };
 }
 
-async function startOrders(init: Extract<RestServiceInit, { service: 'orders' }>, { meter }: ComponentEnv): Promise<RunningComponent<RestServiceApi>> {
+async function startOrders(init: Extract<RestServiceInit, { service: 'orders' }>, { meter }: ComponentEnv, errors: ErrorRate): Promise<RunningComponent<RestServiceApi>> {
   const { settings, downstream } = init;
   const orders = new OrdersService();
   const hopErrors: Record<string, number> = {};
@@ -288,8 +298,8 @@ async function startOrders(init: Extract<RestServiceInit, { service: 'orders' }>
           sendJson(res, 200, record);
         },
       },
-    }, meter);
-    return serviceComponent(served, () => ({ orders: orders.snapshot() }), () => ({ ...hopErrors }), closePools);
+    }, meter, errors);
+    return serviceComponent(served, errors, () => ({ orders: orders.snapshot() }), () => ({ ...hopErrors }), closePools);
   } catch (err) {
     await closePools();
     throw err;

@@ -21,8 +21,6 @@ export interface OrchestratorInit {
   readonly participants: { readonly inventory: Address; readonly payments: Address; readonly notifications: Address };
   readonly settings: GrpcSettings;
   readonly seed: number;
-  /** How long a crashed orchestrator stays dead before it restarts and reads its log, ms. */
-  readonly restartDelayMs: number;
 }
 
 export interface OrchestratorApi extends ServiceApi, CrashableApi {
@@ -70,12 +68,12 @@ export const startOrchestrator: ComponentFactory<OrchestratorInit, OrchestratorA
       compensation: () => orchestrator.compensationLatency(),
       sagaStats: () => ({ stepsRun: orchestrator.stepsRun, resumed: orchestrator.resumed }),
       // Kill the orchestrator mid-saga; it restarts shortly and resumes every unfinished saga from its log.
-      crash: async () => {
+      crash: async (downMs: number) => {
         orchestrator.crash();
         restart = setTimeout(() => {
           restart = undefined;
           if (!stopped) void orchestrator.recover().catch((err: unknown) => (errors[`orchestrator:recover-${statusName(err)}`] = (errors[`orchestrator:recover-${statusName(err)}`] ?? 0) + 1));
-        }, init.restartDelayMs);
+        }, downMs);
       },
     },
     stop: async () => {

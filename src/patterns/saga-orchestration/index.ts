@@ -21,6 +21,7 @@ import type {
   CompensationReporter,
   Crashable,
   Drainable,
+  ErrorInjectable,
   HopErrorCounter,
   Pattern,
   PatternContext,
@@ -46,7 +47,7 @@ const ORCHESTRATOR: ComponentModule<OrchestratorInit, OrchestratorApi> = { url: 
  * notifications over gRPC with deadlines; the orders service is the orchestrator's own.
  * The client submits an order over gRPC and follows it to its terminal state.
  */
-class OrchestratedSaga implements RunningPattern, WireMetered, Drainable, Crashable, HopErrorCounter, CompensationReporter, SagaStats, ThreadReporter {
+class OrchestratedSaga implements RunningPattern, WireMetered, Drainable, Crashable, ErrorInjectable, HopErrorCounter, CompensationReporter, SagaStats, ThreadReporter {
   readonly transport: TransportInfo;
   private stopped = false;
   private base: WireStats = { bytes: 0, messages: 0 };
@@ -103,16 +104,26 @@ class OrchestratedSaga implements RunningPattern, WireMetered, Drainable, Crasha
     return this.system.threads();
   }
 
+  canInjectErrors(service: string): boolean {
+    return this.participants.has(service);
+  }
+
+  async injectErrors(service: string, share: number): Promise<void> {
+    const participant = this.participants.get(service);
+    if (!participant) throw new RangeError(`saga-orchestration has no participant ${service}`);
+    await participant.call('errors', share);
+  }
+
   canCrash(service: string): boolean {
     return service === 'orchestrator' || this.participants.has(service);
   }
 
   /** The orchestrator: killed mid-saga, it restarts and resumes from its log. A participant: its server dies and comes back. */
-  async crash(service: string): Promise<void> {
-    if (service === 'orchestrator') return this.orchestrator.call('crash', RESTART_DELAY_MS);
+  async crash(service: string, downMs?: number): Promise<void> {
+    if (service === 'orchestrator') return this.orchestrator.call('crash', downMs ?? RESTART_DELAY_MS);
     const participant = this.participants.get(service);
     if (!participant) throw new RangeError(`saga-orchestration cannot crash ${service}`);
-    return participant.call('crash', PARTICIPANT_RESTART_MS);
+    return participant.call('crash', downMs ?? PARTICIPANT_RESTART_MS);
   }
 
   async drain(timeoutMs: number): Promise<void> {
@@ -174,7 +185,6 @@ async function start(ctx: PatternContext): Promise<OrchestratedSaga> {
       participants: routed,
       settings,
       seed: ctx.random.int(0, 2 ** 31),
-      restartDelayMs: RESTART_DELAY_MS,
     });
     client = createClient(await ctx.network.route('saga:orchestrator', addressOf(orchestrator, 'grpc')), channelOptions(settings));
     const saga = new OrchestratedSaga(system, store, orchestrator, participants, client);
