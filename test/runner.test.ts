@@ -16,7 +16,7 @@ describe('runner', () => {
     let done = 0;
     runner.on('done', () => done++);
     const doc = await runner.run();
-    expect(events.slice(0, 8)).toEqual(['start direct 1/1/2', 'starting', 'load', 'sequential', 'check', 'stopping', 'end completed', 'start direct 2/2/2']);
+    expect(events.slice(0, 9)).toEqual(['start direct 1/1/2', 'starting', 'warmup', 'load', 'sequential', 'check', 'stopping', 'end completed', 'start direct 2/2/2']);
     expect(done).toBe(1);
     expect(doc.schemaVersion).toBe(1);
     expect(doc.state).toBe('completed');
@@ -31,6 +31,9 @@ describe('runner', () => {
       expect(run.sequential?.samples).toBeGreaterThan(0);
       expect(run.cost.cpuMicrosPerOrder).toBeGreaterThan(0);
       expect(run.cost.bytesPerOrder).toBeNull();
+      // The warm-up ran at least --warmup, and the results say how long and what it saw.
+      expect(run.warmup.warmupMs).toBeGreaterThanOrEqual(100);
+      expect(run.warmup.slices.length).toBeGreaterThan(0);
     }
   });
 

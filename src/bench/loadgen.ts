@@ -142,6 +142,9 @@ export interface LoadResult {
   readonly aborted: boolean;
 }
 
+/** How close to a window boundary (float rounding) a start counts as on it, ms. */
+const EDGE_MS = 1e-6;
+
 /** Closed loop: longest stretch of ms without giving the event loop back. */
 const YIELD_EVERY_MS = 5;
 
@@ -178,7 +181,9 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
   const t0 = now();
   const windowStart = t0 + warmupMs;
   const windowEnd = windowStart + durationMs;
-  const inWindow = (t: number) => t >= windowStart && t < windowEnd;
+  // Open-loop starts lie on a grid (t0 + k × interval): a start that falls on a window
+  // boundary up to float rounding belongs to the window it opens, the same in every run.
+  const inWindow = (t: number) => t >= windowStart - EDGE_MS && t < windowEnd - EDGE_MS;
   type Segment = (typeof segments)[number];
   const segmentOf = (t: number, done: number): Segment | undefined => {
     // An order whose life reaches into a claiming segment (the fault) was disturbed by it.
@@ -348,6 +353,11 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
     const maxInFlight = shape.maxInFlight ?? Number.POSITIVE_INFINITY;
     // Intended start of the next order; the gap to the one after depends on the rate then.
     let nextIntended = t0;
+    // The schedule is anchored, not accumulated: start k after the anchor is anchor + k × interval
+    // (no drift, and the same grid in every run); a surge re-anchors at the start where the rate changes.
+    let anchor = t0;
+    let sinceAnchor = 0;
+    let anchoredMultiplier = multiplierAt(t0);
     let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
       const tick = () => {
@@ -358,7 +368,13 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
           const intended = nextIntended;
           if (intended >= windowEnd) return resolve();
           if (intended > t) break;
-          nextIntended = intended + 1000 / (shape.rate * multiplierAt(intended));
+          const m = multiplierAt(intended);
+          if (m !== anchoredMultiplier) {
+            anchor = intended;
+            sinceAnchor = 0;
+            anchoredMultiplier = m;
+          }
+          nextIntended = anchor + (++sinceAnchor * 1000) / (shape.rate * m);
           if (inWindow(t)) offered++;
           if (inWindow(intended)) lateness.recordMs(t - intended);
           void launch(intended, t);

@@ -8,7 +8,7 @@ import { PATTERNS } from '../patterns/registry.js';
 import { DIRECT_NETWORK, isThreadReporter, isBacklogReporter, isCompensationReporter, isSagaStats, isDrainable, isHopErrorCounter, isWireMetered, type Pattern, type RunningPattern } from '../patterns/types.js';
 import { ThreadPool } from '../placement/pool.js';
 import { seededRandom } from '../random.js';
-import { OrderGenerator } from '../workflow/generator.js';
+import { mergeWorlds, OrderGenerator } from '../workflow/generator.js';
 import { checkInvariants } from '../workflow/invariants.js';
 import type { RunConfig } from './config.js';
 import { runLoad, type LoadProgress } from './loadgen.js';
@@ -132,10 +132,14 @@ export class Runner extends EventEmitter<RunnerEvents> {
     if (!pattern) throw new UnknownNameError('--patterns', ref.pattern, this.patterns.map((p) => p.id));
     const scenario = getScenario(ref.scenario);
 
-    // The same seed and trial give every pattern the same world and the same orders.
+    // The same seed and trial give every pattern the same world and the same orders: the
+    // window's orders come from `generator` from its first, whatever the warm-up took,
+    // and the warm-up's from a generator of its own, on scarce SKUs and broke customers of
+    // its own, so the window starts from the same stock and balances in every pattern.
     const random = seededRandom(config.seed + (ref.trial - 1) * 1_000_003);
     const generator = new OrderGenerator(random.fork(), config.generator, `t${ref.trial}`);
-    const world = generator.world();
+    const warmGenerator = new OrderGenerator(random.fork(), config.generator, `t${ref.trial}w`, 'warm');
+    const world = mergeWorlds(generator.world(), warmGenerator.world());
 
     let running: RunningPattern | undefined;
     let result: RunResult;
@@ -161,7 +165,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
       const target = running;
       const log = new PlacedLog();
       phase('warmup');
-      const warmup = await warmUntilSettled(target, config.load, () => generator.next(), log, { minMs: config.warmupMs, maxMs: config.warmupMaxMs }, signal);
+      const warmup = await warmUntilSettled(target, config.load, () => warmGenerator.next(), log, { minMs: config.warmupMs, maxMs: config.warmupMaxMs, sliceMs: config.quick ? 125 : 250 }, signal);
       phase('load');
       player = new ScenarioPlayer(scenario, target, network, RAMP_MS, config.durationMs);
       const probe = new ThreadProbe(this.pool().main, isThreadReporter(target) ? target.threads() : []);

@@ -8,11 +8,11 @@ export interface SettleOptions {
   readonly minMs: number;
   /** Never longer than this, ms: a pattern that does not settle is measured anyway, and the results say so. */
   readonly maxMs: number;
-  /** Throughput is sampled over slices this long, ms. Default 200. */
+  /** Throughput is sampled over slices this long, ms. Default 250. */
   readonly sliceMs?: number;
-  /** Settled: the last `window` slices each within this share of their mean. Default 0.1. */
+  /** Settled: the mean of the last `window` slices within this share of the mean of the `window` before them. Default 0.05. */
   readonly tolerance?: number;
-  /** Slices compared. Default 3. */
+  /** Slices per mean. Default 3. */
   readonly window?: number;
 }
 
@@ -25,12 +25,17 @@ export interface WarmupResult {
   readonly slices: readonly number[];
 }
 
-/** Whether the last `window` values are each within `tolerance` of their mean. */
+/**
+ * Whether throughput has stopped climbing: the mean of the last `window` slices is within
+ * `tolerance` of the mean of the `window` slices before them. (A JIT that is still
+ * compiling, or pools still filling, show as a rising mean; noise alone does not.)
+ */
 export function isSettled(slices: readonly number[], window: number, tolerance: number): boolean {
-  if (slices.length < window) return false;
-  const last = slices.slice(-window);
-  const mean = last.reduce((a, b) => a + b, 0) / window;
-  return mean > 0 && last.every((x) => Math.abs(x - mean) <= tolerance * mean);
+  if (slices.length < 2 * window) return false;
+  const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const last = mean(slices.slice(-window));
+  const before = mean(slices.slice(-2 * window, -window));
+  return last > 0 && Math.abs(last - before) <= tolerance * last;
 }
 
 /**
@@ -47,9 +52,9 @@ export async function warmUntilSettled(
   options: SettleOptions,
   signal?: AbortSignal,
 ): Promise<WarmupResult> {
-  const sliceMs = options.sliceMs ?? 200;
+  const sliceMs = options.sliceMs ?? 250;
   const window = options.window ?? 3;
-  const tolerance = options.tolerance ?? 0.1;
+  const tolerance = options.tolerance ?? 0.05;
   const slices: number[] = [];
   let elapsed = 0;
   for (;;) {

@@ -14,11 +14,19 @@ export class TransientServiceError extends Error {
   }
 }
 
-/** How often a service fails its calls: drawn per call from the component's seeded stream. */
+/**
+ * How often a service fails its calls: exactly `share` of them, spread evenly (every 20th
+ * call for 5%), starting at a seeded point. Not a coin per call: in a short window a coin
+ * can fail none of a hundred calls in one pattern and eight in the next, and the same
+ * share of calls must fail in every pattern.
+ */
 export class ErrorRate {
   private share = 0;
+  private credit: number;
 
-  constructor(private readonly random: Random) {}
+  constructor(random: Random) {
+    this.credit = random.next();
+  }
 
   /** Fail this share of the calls from now on (0: none). */
   set(share: number): void {
@@ -28,6 +36,10 @@ export class ErrorRate {
 
   /** Whether this call fails. Costs nothing while the share is 0. */
   fail(): boolean {
-    return this.share > 0 && this.random.chance(this.share);
+    if (this.share === 0) return false;
+    this.credit += this.share;
+    if (this.credit < 1) return false;
+    this.credit -= 1;
+    return true;
   }
 }

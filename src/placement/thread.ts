@@ -11,6 +11,14 @@ import { MAIN_THREAD } from './types.js';
 /** How long a worker asked to exit may take before it is terminated. ms. */
 const EXIT_GRACE_MS = 3000;
 
+/**
+ * A system thread allocates an object or more per message; a young generation of 64 MB
+ * (V8's default is a few MB) makes its scavenges rarer, which measured faster and steadier
+ * (direct, shared: 44k vs 35k orders/s over 4 fresh runs each). The same for every thread
+ * and every pattern.
+ */
+const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 64 } as const;
+
 /** A thread the system under test runs on, as the main thread drives it. */
 export interface SystemThread {
   /** `main`, `system`, or the component it was made for. */
@@ -181,9 +189,9 @@ export class WorkerThread implements SystemThread {
  */
 function spawnWorker(): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./worker-entry.js', here));
+  if (!here.endsWith('.ts')) return new Worker(new URL('./worker-entry.js', here), { resourceLimits: RESOURCE_LIMITS });
   const register = new URL('./ts-register.mjs', here).href;
   const entry = new URL('./worker-entry.ts', here).href;
-  return new Worker(`import(${JSON.stringify(register)}).then(() => import(${JSON.stringify(entry)}))`, { eval: true });
+  return new Worker(`import(${JSON.stringify(register)}).then(() => import(${JSON.stringify(entry)}))`, { eval: true, resourceLimits: RESOURCE_LIMITS });
 }
 

@@ -46,10 +46,16 @@ export class OrderGenerator {
   private readonly prices: number[] = [];
   private seq = 0;
 
+  /**
+   * `scarceTag` renames the scarce SKUs and the broke customers (`hot-<tag>-0`…): a
+   * generator for the warm-up gets its own, so that however long a warm-up runs, the
+   * measured window starts from the same stock and the same balances in every pattern.
+   */
   constructor(
     private readonly random: Random,
     options: GeneratorOptions = {},
     private readonly idPrefix = 'ord',
+    private readonly scarceTag = '',
   ) {
     this.options = { ...GENERATOR_DEFAULTS, ...options };
     for (const [name, value] of Object.entries(this.options)) {
@@ -68,10 +74,10 @@ export class OrderGenerator {
   world(): World {
     const stock: Record<string, number> = {};
     for (let i = 0; i < this.options.skus; i++) stock[skuName(i)] = PLENTY_STOCK;
-    for (let i = 0; i < this.options.scarceSkus; i++) stock[scarceName(i)] = this.options.scarceStock;
+    for (let i = 0; i < this.options.scarceSkus; i++) stock[scarceName(i, this.scarceTag)] = this.options.scarceStock;
     const balances: Record<string, number> = {};
     for (let i = 0; i < this.options.customers; i++) balances[customerName(i)] = PLENTY_FUNDS;
-    for (let i = 0; i < this.options.brokeCustomers; i++) balances[brokeName(i)] = BROKE_FUNDS;
+    for (let i = 0; i < this.options.brokeCustomers; i++) balances[brokeName(i, this.scarceTag)] = BROKE_FUNDS;
     return { stock, balances };
   }
 
@@ -100,17 +106,22 @@ export class OrderGenerator {
     }
     if (scarce) {
       const index = random.int(0, options.scarceSkus - 1);
-      items.push({ sku: scarceName(index), qty: 1 });
+      items.push({ sku: scarceName(index, this.scarceTag), qty: 1 });
       amountCents += this.prices[options.skus + index] ?? MIN_PRICE_CENTS;
     }
     const customerId = broke
-      ? brokeName(random.int(0, options.brokeCustomers - 1))
+      ? brokeName(random.int(0, options.brokeCustomers - 1), this.scarceTag)
       : customerName(random.int(0, Math.max(0, options.customers - 1)));
     return { orderId: `${this.idPrefix}-${++this.seq}`, customerId, items, amountCents };
   }
 }
 
 const skuName = (i: number) => `sku-${i}`;
-const scarceName = (i: number) => `hot-${i}`;
+const scarceName = (i: number, tag: string) => (tag ? `hot-${tag}-${i}` : `hot-${i}`);
 const customerName = (i: number) => `cust-${i}`;
-const brokeName = (i: number) => `broke-${i}`;
+const brokeName = (i: number, tag: string) => (tag ? `broke-${tag}-${i}` : `broke-${i}`);
+
+/** Two generators' worlds as one (their scarce SKUs and broke customers apart, the rest shared). */
+export function mergeWorlds(a: World, b: World): World {
+  return { stock: { ...b.stock, ...a.stock }, balances: { ...b.balances, ...a.balances } };
+}
