@@ -64,7 +64,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--patterns <list>', `comma-separated patterns (default: all: ${PATTERNS.map((p) => p.id).join(',')})`)
     .option('--scenarios <list>', `comma-separated scenarios (default: ${DEFAULT_SCENARIOS.join(',')}; baseline with --quick; known: ${SCENARIOS.map((s) => s.id).join(',')})`)
     .option('--duration <seconds>', 'measured time per run (default 3; 1 with --quick)')
-    .option('--warmup <seconds>', 'least warm-up before each run; it goes on until throughput settles, up to 3 s (default 0.5; 0.3 with --quick, up to 1 s)')
+    .option('--warmup <seconds>', 'least warm-up before each run; it goes on until throughput settles, up to 3 s (default 0.5; 0.3 with --quick, up to 0.75 s)')
     .option('--concurrency <n>', 'closed loop: orders in flight at once (default 10)')
     .option('--rate <orders/s>', 'open loop: start orders at this rate, timed from their intended start')
     .option('--trials <n>', 'repeat each pattern × scenario; tables show medians with a confidence interval (default 1)')

@@ -78,7 +78,7 @@ export const DEFAULTS = {
   out: 'results',
   /** The longest a warm-up goes on waiting for throughput to settle, s. */
   warmupMaxS: 3,
-  quick: { durationS: 1, warmupS: 0.3, sequentialMs: 150, warmupMaxS: 1 },
+  quick: { durationS: 1, warmupS: 0.3, sequentialMs: 150, warmupMaxS: 0.75 },
 } as const;
 
 /** Validate user input once and fill in the defaults. Throws a catalogued error naming the option. */

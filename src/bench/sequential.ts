@@ -24,13 +24,18 @@ export async function measureSequential(
   timeMs: number,
   signal?: AbortSignal,
 ): Promise<SequentialResult | null> {
+  // tinybench never removes the listeners it puts on a signal: hand it one of its own,
+  // tied to the run's for this measurement only.
+  const local = new AbortController();
+  const forward = () => local.abort();
+  signal?.addEventListener('abort', forward, { once: true });
   const bench = new Bench({
     time: timeMs,
     iterations: 10,
     warmupTime: Math.min(100, timeMs / 4),
     warmupIterations: 5,
     throws: true,
-    ...(signal ? { signal } : {}),
+    signal: local.signal,
   });
   bench.add('placeOrder', async () => {
     const order = nextOrder();
@@ -38,7 +43,11 @@ export async function measureSequential(
     await target.placeOrder(order);
     log.accept(index);
   });
-  await bench.run();
+  try {
+    await bench.run();
+  } finally {
+    signal?.removeEventListener('abort', forward);
+  }
   const result = bench.tasks[0]?.result;
   if (!result || result.state !== 'completed') return null;
   const { latency } = result;

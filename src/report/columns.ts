@@ -22,7 +22,9 @@ function throughputCell(row: SummaryRow): string {
  */
 function cpuCell(row: SummaryRow): string {
   if (row.systemCpuMicrosPerOrder !== null) return `${fmtNum(row.systemCpuMicrosPerOrder)} / ${fmtNum(row.generatorCpuMicrosPerOrder)}`;
-  return row.cpuMicrosPerOrder === null ? '—' : `${fmtNum(row.cpuMicrosPerOrder)} together`;
+  if (row.cpuMicrosPerOrder === null) return '—';
+  // Apart only where Node can tell one thread's CPU (Linux); otherwise the process's, said so.
+  return `${fmtNum(row.cpuMicrosPerOrder)} ${row.sharesGeneratorThread ? 'together' : 'process'}`;
 }
 
 /** Rows whose system had a thread at or past saturation, in words: that row measures the thread. */

@@ -53,7 +53,7 @@ export function renderMarkdown(doc: ResultsDocument): string {
   out.push('## Outcomes, invariants and cost', '', table(OUTCOME_COLUMNS, rows), '');
   out.push(
     '*CPU µs/order*: CPU time per completed order of the system’s threads, then of the load generator’s thread ' +
-      '(*together* when they share one thread). *busiest thread*: the system thread whose event loop was busiest, and how busy. ' +
+      '(*together* when they share one thread; *process* where the platform cannot tell one thread’s CPU, as outside Linux). *busiest thread*: the system thread whose event loop was busiest, and how busy. ' +
       '*generator busy*: the load generator’s event loop.',
     '',
   );

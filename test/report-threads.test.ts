@@ -1,0 +1,64 @@
+/** The report's cost per thread and placement, on constructed results (no run needed). */
+import { describe, expect, it } from 'vitest';
+import { OUTCOME_COLUMNS, saturationNotes } from '../src/report/columns.js';
+import { renderMarkdown } from '../src/report/markdown.js';
+import { summarize } from '../src/report/summary.js';
+import { placementLine, renderTables } from '../src/report/table.js';
+import { completedRun, resultsDoc } from './support/results.js';
+
+const cell = (header: string, row: ReturnType<typeof summarize>[number]) => {
+  const column = OUTCOME_COLUMNS.find((c) => c.header === header);
+  if (!column) throw new Error(`no column ${header}`);
+  return column.cell(row);
+};
+
+describe('cost per thread in the report', () => {
+  it('shows the system’s and the generator’s CPU per order apart, the busiest system thread and the generator’s busy share', () => {
+    const run = completedRun({
+      cost: {
+        ...completedRun().cost,
+        eventLoopUtilization: 0.31,
+        generator: { thread: 'main', eventLoopUtilization: 0.31, cpuMicrosPerOrder: 142.5 },
+        system: { sharesGeneratorThread: false, cpuMicrosPerOrder: 812.25, busiestThread: { name: 'payments', eventLoopUtilization: 0.874 } },
+      },
+    });
+    const [row] = summarize(resultsDoc([run]));
+    if (!row) throw new Error('no row');
+    expect(cell('CPU µs/order system / generator', row)).toBe('812.3 / 142.5');
+    expect(cell('busiest thread', row)).toBe('payments 87%');
+    expect(cell('generator busy', row)).toBe('31%');
+  });
+
+  it('says "together" when the system shares the generator’s thread, and "process" where one thread’s CPU cannot be told', () => {
+    const shared = completedRun({
+      cost: { ...completedRun().cost, cpuMicrosPerOrder: 1234, generator: { thread: 'main', eventLoopUtilization: 1, cpuMicrosPerOrder: null }, system: { sharesGeneratorThread: true, cpuMicrosPerOrder: null, busiestThread: { name: 'main', eventLoopUtilization: 1 } } },
+    });
+    const noPerThread = completedRun({
+      pattern: 'grpc',
+      cost: { ...completedRun().cost, cpuMicrosPerOrder: 2000, generator: { thread: 'main', eventLoopUtilization: 0.2, cpuMicrosPerOrder: null }, system: { sharesGeneratorThread: false, cpuMicrosPerOrder: null, busiestThread: null } },
+    });
+    const [a, b] = summarize(resultsDoc([shared, noPerThread]));
+    if (!a || !b) throw new Error('rows missing');
+    expect(cell('CPU µs/order system / generator', a)).toBe('1,234 together');
+    expect(cell('generator busy', a)).toBe('shared');
+    expect(cell('CPU µs/order system / generator', b)).toBe('2,000 process');
+    expect(cell('busiest thread', b)).toBe('—');
+  });
+
+  it('names a thread at 95% or more in words, and not one at 94%', () => {
+    const hot = completedRun({ cost: { ...completedRun().cost, system: { sharesGeneratorThread: false, cpuMicrosPerOrder: 500, busiestThread: { name: 'payments', eventLoopUtilization: 0.98 } } } });
+    const warm = completedRun({ pattern: 'grpc', cost: { ...completedRun().cost, system: { sharesGeneratorThread: false, cpuMicrosPerOrder: 500, busiestThread: { name: 'orders', eventLoopUtilization: 0.94 } } } });
+    const notes = saturationNotes(summarize(resultsDoc([hot, warm])));
+    expect(notes).toEqual(['rest (baseline): payments thread 98% busy: this row measures that thread.']);
+  });
+
+  it('puts the run’s placement in the terminal header and the report, and the pattern’s differences under its card', () => {
+    const doc = resultsDoc([completedRun({ transport: { protocol: 'AMQP 0-9-1', encoding: 'JSON', broker: 'RabbitMQ 3.12', placement: 'per-service', notes: ['the broker is an external process'] }, pattern: 'queue' })], { placement: 'per-service' });
+    expect(placementLine(doc)).toBe('Placement: per-service — each service, the broker, each processor and the orchestrator on a worker thread of its own; the load generator on the main thread');
+    expect(renderTables(doc).split('\n')[0]).toBe(placementLine(doc));
+    const md = renderMarkdown(doc);
+    expect(md).toContain('placement per-service: each service, the broker, each processor and the orchestrator on a worker thread of its own');
+    expect(md).toContain('### queue title (`queue`)');
+    expect(md).toContain('*Where this pattern differs:* the broker is an external process.');
+  });
+});
