@@ -44,6 +44,8 @@ interface RunFlags {
   broker?: string;
   eventStore?: string;
   placement?: string;
+  outOfStockShare?: string;
+  declineShare?: string;
   queueAck?: string;
   resilience?: string;
   out?: string;
@@ -72,9 +74,11 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--quick', 'short runs of the baseline scenario, for a first look or a workshop laptop')
     .option('--broker <embedded|amqp://…>', 'message broker for the queue and choreography patterns (default embedded)')
     .option('--event-store <memory|postgres://…>', 'event store for event sourcing and the saga log (default memory)')
-    .option('--placement <same-thread|worker>', "where each pattern's services run (default: each pattern's measured default)")
+    .option('--placement <same-thread|shared|per-service>', 'where every part of the system under test runs, the same for every pattern (default shared)')
+    .option('--out-of-stock-share <share>', 'share of orders that ask for a scarce SKU, which runs out (default 0.1)')
+    .option('--decline-share <share>', 'share of orders from customers who cannot pay (default 0.1)')
     .option('--queue-ack <manual|auto>', 'queue consumers ack after the work (manual, default) or on delivery (auto: loses orders when a consumer dies)')
-    .option('--resilience <none|default>', 'timeouts, retries with backoff and a circuit breaker on synchronous hops (default), or none')
+    .option('--resilience <none|default>', 'timeouts, retries with backoff and a circuit breaker on the synchronous hops, and the saga orchestrator\'s retries (default), or every hop and step tried once (none)')
     .option('--out <dir>', 'folder under which results/<timestamp>/ is written (default ./results)')
     .option('--json', 'print the results document on stdout instead of the tables')
     .action(async (flags: RunFlags) => setExit(await runCommand(flags, io)));
@@ -160,6 +164,8 @@ async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
     ...(flags.broker !== undefined && { broker: flags.broker }),
     ...(flags.eventStore !== undefined && { eventStore: flags.eventStore }),
     ...(flags.placement !== undefined && { placement: flags.placement }),
+    ...(flags.outOfStockShare !== undefined && { outOfStockShare: flags.outOfStockShare }),
+    ...(flags.declineShare !== undefined && { declineShare: flags.declineShare }),
     ...(flags.queueAck !== undefined && { queueAck: flags.queueAck }),
     ...(flags.resilience !== undefined && { resilience: flags.resilience }),
     ...(flags.out !== undefined && { out: flags.out }),

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { connect, type ChannelModel } from 'amqplib';
 import { startBroker } from '../src/broker/index.js';
+import { REQUIRE_SERVICES, serviceUrl } from './support/services.js';
 
 const require = createRequire(import.meta.url);
 const amqplibDir = dirname(require.resolve('amqplib'));
@@ -33,7 +34,7 @@ export interface Target {
   start(): Promise<{ url: string; port: number; stop(): Promise<void> }>;
 }
 
-const AMQP_URL = process.env['AMQP_URL'];
+const AMQP_URL = serviceUrl('AMQP_URL');
 
 export const embedded: Target = {
   name: 'embedded',
@@ -76,7 +77,7 @@ async function reachable(url: string): Promise<boolean> {
   });
 }
 
-const REQUIRED = process.env['PB_REQUIRE_SERVICES'] === '1';
+const REQUIRED = REQUIRE_SERVICES;
 const RABBIT_SET = AMQP_URL !== undefined && AMQP_URL !== '';
 /**
  * The RabbitMQ variant runs when AMQP_URL is set and reachable. With PB_REQUIRE_SERVICES=1

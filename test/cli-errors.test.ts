@@ -3,6 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main, type CliIo } from '../src/cli.js';
+import { SCENARIOS } from '../src/faults/scenarios/registry.js';
+import { PATTERNS } from '../src/patterns/registry.js';
+
+const PATTERN_IDS = PATTERNS.map((p) => p.id).join(', ');
+const SCENARIO_IDS = SCENARIOS.map((s) => s.id).join(', ');
 
 let dir: string;
 beforeEach(() => {
@@ -41,6 +46,13 @@ describe('bad input: one line naming the option and the value, exit 2, nothing w
     [['--patterns', 'queue', '--broker', 'amqp://guest:guest@127.0.0.1:1'], 'pattern-bench: cannot reach --broker "amqp://guest:guest@127.0.0.1:1": ECONNREFUSED'],
     [['--resilience', 'maximum'], 'pattern-bench: invalid value for --resilience: "maximum" (expected "none" or "default")'],
     [['--placement', 'moon'], 'pattern-bench: invalid value for --placement: "moon" (expected "same-thread", "shared", "per-service")'],
+    [['--patterns', 'rest,,grpc'], `pattern-bench: invalid value for --patterns: "rest,,grpc" (expected a comma-separated list of: ${PATTERN_IDS}, with no empty item)`],
+    [['--patterns', 'rest,grpc,rest'], `pattern-bench: invalid value for --patterns: "rest,grpc,rest" (expected a comma-separated list of: ${PATTERN_IDS}, each once (rest is listed twice))`],
+    [['--scenarios', 'baseline,'], `pattern-bench: invalid value for --scenarios: "baseline," (expected a comma-separated list of: ${SCENARIO_IDS}, with no empty item)`],
+    [['--scenarios', 'outage,outage'], `pattern-bench: invalid value for --scenarios: "outage,outage" (expected a comma-separated list of: ${SCENARIO_IDS}, each once (outage is listed twice))`],
+    [['--out-of-stock-share', '1.5'], 'pattern-bench: invalid value for --out-of-stock-share: "1.5" (expected a share from 0 to 1)'],
+    [['--decline-share', 'some'], 'pattern-bench: invalid value for --decline-share: "some" (expected a share from 0 to 1)'],
+    [['--out-of-stock-share', '0.6', '--decline-share', '0.5'], 'pattern-bench: --out-of-stock-share and --decline-share cannot be used together: their sum 1.1 is over 1'],
   ];
 
   for (const [args, line] of cases) {

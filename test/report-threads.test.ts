@@ -1,6 +1,6 @@
 /** The report's cost per thread and placement, on constructed results (no run needed). */
 import { describe, expect, it } from 'vitest';
-import { OUTCOME_COLUMNS, saturationNotes } from '../src/report/columns.js';
+import { OUTCOME_COLUMNS, PERFORMANCE_COLUMNS, saturationNotes } from '../src/report/columns.js';
 import { renderMarkdown } from '../src/report/markdown.js';
 import { summarize } from '../src/report/summary.js';
 import { placementLine, renderTables } from '../src/report/table.js';
@@ -43,6 +43,22 @@ describe('cost per thread in the report', () => {
     expect(cell('generator busy', a)).toBe('shared');
     expect(cell('CPU µs/order system / generator', b)).toBe('2,000 process');
     expect(cell('busiest thread', b)).toBe('—');
+  });
+
+  it('shows — for CPU per order when no order completed, not 0', () => {
+    const idle = completedRun({ outcomes: { placed: 10, confirmed: 0, cancelled: 0, failed: 10, timedOut: 0 }, cost: { ...completedRun().cost, cpuMicrosPerOrder: null, generator: { thread: 'main', eventLoopUtilization: 0.1, cpuMicrosPerOrder: null }, system: { sharesGeneratorThread: false, cpuMicrosPerOrder: null, busiestThread: null } } });
+    const [row] = summarize(resultsDoc([idle]));
+    if (!row) throw new Error('no row');
+    expect(cell('CPU µs/order system / generator', row)).toBe('—');
+  });
+
+  it('marks bytes and messages per order that leave a store’s traffic out', () => {
+    const pg = completedRun({ pattern: 'event-sourcing', transport: { protocol: 'HTTP/1.1 commands and queries + PostgreSQL event store', encoding: 'JSON', broker: null, placement: 'shared', wireExcludes: 'PostgreSQL' }, cost: { ...completedRun().cost, bytesPerOrder: 1204.4, messagesPerOrder: 4 } });
+    const [row] = summarize(resultsDoc([pg]));
+    if (!row) throw new Error('no row');
+    const perf = (header: string) => PERFORMANCE_COLUMNS.find((c) => c.header === header)?.cell(row);
+    expect(perf('bytes/order')).toBe('1,204 excl. PostgreSQL');
+    expect(perf('msgs/order')).toBe('4.0 excl. PostgreSQL');
   });
 
   it('names a thread at 95% or more in words, and not one at 94%', () => {

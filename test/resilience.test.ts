@@ -1,7 +1,7 @@
-import { BrokenCircuitError, TaskCancelledError } from 'cockatiel';
+import { TaskCancelledError } from 'cockatiel';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../src/random.js';
-import { DEFAULT_RESILIENCE, NO_RESILIENCE, describePolicy, withResilience, type Hop } from '../src/resilience/policies.js';
+import { CircuitOpenError, DEFAULT_RESILIENCE, NO_RESILIENCE, describePolicy, withResilience, type Hop } from '../src/resilience/policies.js';
 import type { WorkflowPorts } from '../src/workflow/workflow.js';
 import type { OrderRequest } from '../src/workflow/types.js';
 
@@ -52,13 +52,17 @@ describe('resilience policies (cockatiel)', () => {
     expect(performance.now() - started).toBeLessThan(500);
   });
 
-  it('opens the breaker after consecutive failures and then fails fast', async () => {
+  it('opens the breaker after consecutive failures, then refuses calls without trying them (CIRCUIT_OPEN, counted as short-circuited)', async () => {
     const hops = { ...DEFAULT_RESILIENCE.hops, charge: { timeoutMs: null, retries: 0, backoff: null, breaker: { consecutiveFailures: 3, halfOpenAfterMs: 10_000 } } };
     const { ports, calls } = flakyPorts(100);
-    const wrapped = withResilience(ports, { name: 'default', hops }, seededRandom(1));
+    const events: string[] = [];
+    const wrapped = withResilience(ports, { name: 'default', hops }, seededRandom(1), (hop, event) => events.push(`${hop}:${event}`));
     for (let i = 0; i < 3; i++) await expect(wrapped.charge(order)).rejects.toThrow('reset');
-    await expect(wrapped.charge(order)).rejects.toBeInstanceOf(BrokenCircuitError);
+    const refused = await wrapped.charge(order).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(CircuitOpenError);
+    expect(refused).toMatchObject({ code: 'CIRCUIT_OPEN', hop: 'charge', message: 'charge: the circuit breaker is open; the call was not tried' });
     expect(calls()).toBe(3);
+    expect(events).toEqual(['charge:breaker-open', 'charge:short-circuited']);
   });
 
   it('describes every hop of a policy for the report', () => {

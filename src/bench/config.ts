@@ -164,12 +164,21 @@ function num(option: string, value: number | string | undefined, rule: NumRule):
   return n;
 }
 
+/**
+ * A list option (`a,b,c`): every item named once, none empty. An empty item (`rest,,grpc`)
+ * or one given twice is refused, not quietly dropped: what the user wrote is what runs.
+ */
 function names(option: string, value: string | readonly string[] | undefined, known: readonly string[], fallback: readonly string[]): string[] {
   if (value === undefined) return [...fallback];
-  const list = (typeof value === 'string' ? value.split(',') : value).map((s) => s.trim()).filter((s) => s.length > 0);
-  if (list.length === 0) throw new InvalidOptionError(option, typeof value === 'string' ? value : value.join(','), `a comma-separated list of: ${known.join(', ')}`);
+  const text = typeof value === 'string' ? value : value.join(',');
+  const list = (typeof value === 'string' ? value.split(',') : value).map((s) => s.trim());
+  const expected = `a comma-separated list of: ${known.join(', ')}`;
+  if (list.every((s) => s.length === 0)) throw new InvalidOptionError(option, text, expected);
+  if (list.some((s) => s.length === 0)) throw new InvalidOptionError(option, text, `${expected}, with no empty item`);
   for (const name of list) if (!known.includes(name)) throw new UnknownNameError(option, name, known);
-  return [...new Set(list)];
+  const twice = list.find((name, i) => list.indexOf(name) !== i);
+  if (twice !== undefined) throw new InvalidOptionError(option, text, `${expected}, each once (${twice} is listed twice)`);
+  return list;
 }
 
 /** The folder exists and is writable, or can be created under a writable ancestor. */

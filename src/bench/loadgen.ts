@@ -130,8 +130,8 @@ export interface LoadResult {
   /** Open loop: how late the scheduler sent orders behind their intended start. */
   readonly schedulerLateness: LatencySummary | null;
   readonly cost: {
-    /** Process CPU time (all threads) in the window per completed order. µs. */
-    readonly cpuMicrosPerOrder: number;
+    /** Process CPU time (all threads) in the window per completed order, µs; null when no order completed. */
+    readonly cpuMicrosPerOrder: number | null;
     /** Share of the window the main event loop was busy, 0..1. */
     readonly eventLoopUtilization: number;
   };
@@ -424,7 +424,7 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
     acceptLatency: acceptLatency.count > 0 ? acceptLatency.summary() : null,
     schedulerLateness: shape.kind === 'open' ? lateness.summary() : null,
     cost: {
-      cpuMicrosPerOrder: completedInWindow > 0 ? (cpu.user + cpu.system) / completedInWindow : 0,
+      cpuMicrosPerOrder: completedInWindow > 0 ? (cpu.user + cpu.system) / completedInWindow : null,
       eventLoopUtilization: elu.utilization,
     },
     timeline: completedPerBucket.map((completed, i) => ({ atMs: i * bucketMs, completed, failed: failedPerBucket[i] ?? 0 })),

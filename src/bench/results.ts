@@ -58,8 +58,8 @@ export interface CompletedRun extends RunKey {
   readonly outcomes: LoadOutcomes;
   readonly errors: Readonly<Record<string, number>>;
   readonly cost: {
-    /** Process CPU (every thread) in the window per completed order. µs. */
-    readonly cpuMicrosPerOrder: number;
+    /** Process CPU (every thread) in the window per completed order, µs; null when no order completed (shown as —). */
+    readonly cpuMicrosPerOrder: number | null;
     /** Share of the window the main thread's event loop (the load generator's) was busy, 0..1. */
     readonly eventLoopUtilization: number;
     /** The load generator's thread. CPU per order is null when the system shares it (same-thread) or the platform has no per-thread CPU. */
@@ -119,6 +119,8 @@ export interface PatternCard {
   readonly tradeOffs: TradeOffs;
   /** Its synchronous hops are wrapped in the run's resilience policy. */
   readonly resilient: boolean;
+  /** Its own retry policy under the run's `--resilience`, in words (the orchestrator's). */
+  readonly ownPolicy?: readonly string[];
 }
 
 export interface ScenarioCard {

@@ -104,7 +104,9 @@ export class Runner extends EventEmitter<RunnerEvents> {
       config,
       patterns: config.patterns.flatMap((id) => {
         const p = this.patterns.find((x) => x.id === id);
-        return p ? [{ id: p.id, title: p.title, summary: p.summary, tradeOffs: p.tradeOffs, resilient: p.resilient === true }] : [];
+        if (!p) return [];
+        const ownPolicy = p.describeResilience?.(config.resilience);
+        return [{ id: p.id, title: p.title, summary: p.summary, tradeOffs: p.tradeOffs, resilient: p.resilient === true, ...(ownPolicy ? { ownPolicy } : {}) }];
       }),
       scenarios: config.scenarios.map((id) => {
         const s = getScenario(id);

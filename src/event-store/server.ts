@@ -24,6 +24,8 @@ export interface EventStoreServerOptions {
   readonly port?: number;
   /** Called with every accepted socket before it is read, e.g. to meter its bytes. */
   readonly onConnection?: (socket: Socket) => void;
+  /** Called for every frame read or written (a request, a response, an event pushed): the wire's message count. */
+  readonly onMessages?: (n: number) => void;
 }
 
 /** An event store served over TCP (see wire.ts for the protocol); `connectEventStore(url)` talks to it. */
@@ -47,7 +49,7 @@ export async function startEventStoreServer(options: EventStoreServerOptions = {
   const peers = new Set<Peer>();
   const server = createServer((socket) => {
     options.onConnection?.(socket);
-    const peer = new Peer(socket, store);
+    const peer = new Peer(socket, store, options.onMessages ?? (() => {}));
     peers.add(peer);
     void peer.closed.then(() => peers.delete(peer));
   });
@@ -103,13 +105,14 @@ class Peer {
    * holds the server back instead of making it buffer without bound.
    */
   readonly #onEvent = (event: RecordedEvent): Promise<void> | undefined => {
-    this.#writer.send(encodeEvent(event));
+    this.#send(encodeEvent(event));
     return this.#writer.blocked ? this.#writer.drained() : undefined;
   };
 
   constructor(
     private readonly socket: Socket,
     private readonly store: EventStore,
+    private readonly count: (n: number) => void,
   ) {
     socket.setNoDelay(true);
     socket.setEncoding('utf8');
@@ -136,7 +139,13 @@ class Peer {
     this.socket.destroy();
   }
 
+  #send(frame: string): void {
+    this.count(1);
+    this.#writer.send(frame);
+  }
+
   #onFrame(frame: unknown): void {
+    this.count(1);
     if (!isRequest(frame)) {
       this.socket.destroy();
       return;
@@ -153,8 +162,8 @@ class Peer {
       result = Promise.reject(err);
     }
     result.then(
-      (value) => this.#writer.send(encodeResult(id, value)),
-      (err: unknown) => this.#writer.send(encodeErrorResponse(id, err)),
+      (value) => this.#send(encodeResult(id, value)),
+      (err: unknown) => this.#send(encodeErrorResponse(id, err)),
     );
   }
 
@@ -194,7 +203,7 @@ class Peer {
     // caughtUp also resolves when the subscription is stopped: then there is nobody to tell.
     sub.caughtUp.then(
       () => {
-        if (!this.#gone) this.#writer.send(CAUGHT_UP_FRAME);
+        if (!this.#gone) this.#send(CAUGHT_UP_FRAME);
       },
       () => {},
     );
@@ -206,7 +215,7 @@ class Peer {
   }
 
   #fail(err: unknown): void {
-    this.#writer.send(encodeSubscriptionError(err));
+    this.#send(encodeSubscriptionError(err));
     this.#end();
   }
 

@@ -15,6 +15,8 @@ export interface TransportInfo {
   readonly placement: Placement;
   /** What this pattern does differently from the others, in words, for the report (same footing, DESIGN.md). */
   readonly notes?: readonly string[];
+  /** Traffic the wire figures leave out, named (e.g. `PostgreSQL`): the report marks bytes and messages "excl." it. */
+  readonly wireExcludes?: string;
 }
 
 /** The pattern's trade-offs in our own words, shown beside the measurements in the report. */
@@ -78,6 +80,8 @@ export interface Pattern {
   readonly tradeOffs: TradeOffs;
   /** The pattern wraps its synchronous hops in the run's resilience policy (shown in the report). */
   readonly resilient?: boolean;
+  /** A pattern with a retry policy of its own (the orchestrator's): what `--resilience <name>` means for it, in words. */
+  describeResilience?(name: 'none' | 'default'): string[];
   /** External services this pattern talks to when the run names one (checked before the run). */
   readonly uses?: readonly ('broker' | 'event-store')[];
   start(ctx: PatternContext): Promise<RunningPattern>;

@@ -13,11 +13,16 @@ const EXIT_GRACE_MS = 3000;
 
 /**
  * A system thread allocates an object or more per message; a young generation of 64 MB
- * (V8's default is a few MB) makes its scavenges rarer, which measured faster and steadier
- * (direct, shared: 44k vs 35k orders/s over 4 fresh runs each). The same for every thread
- * and every pattern.
+ * (V8's default is a few MB) makes its scavenges rarer. The same for every thread and every
+ * pattern. To see what it changes, compare `npm run bench:placement` with
+ * `PB_YOUNG_GENERATION_MB=0` (V8's default) in front of it.
  */
-const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 64 } as const;
+const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: youngGenerationMb() };
+
+function youngGenerationMb(): number | undefined {
+  const mb = Number(process.env.PB_YOUNG_GENERATION_MB ?? 64);
+  return Number.isFinite(mb) && mb > 0 ? mb : undefined;
+}
 
 /** A thread the system under test runs on, as the main thread drives it. */
 export interface SystemThread {

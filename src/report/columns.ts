@@ -36,6 +36,9 @@ export function saturationNotes(rows: readonly SummaryRow[]): string[] {
   );
 }
 
+/** A wire figure that leaves some traffic out says so: `1,204 excl. PostgreSQL`. */
+const excluding = (text: string, r: SummaryRow) => (r.wireExcludes && text !== '—' ? `${text} excl. ${r.wireExcludes}` : text);
+
 /** Throughput, latency and wire cost. */
 export const PERFORMANCE_COLUMNS: readonly Column[] = [
   { header: 'pattern', align: 'left', cell: (r) => r.pattern },
@@ -50,8 +53,8 @@ export const PERFORMANCE_COLUMNS: readonly Column[] = [
     align: 'right',
     cell: (r) => (r.acceptLatencyMs ? `${fmtMs(r.acceptLatencyMs.p50)} / ${fmtMs(r.acceptLatencyMs.p99)}` : '—'),
   },
-  { header: 'bytes/order', align: 'right', cell: (r) => fmtInt(r.bytesPerOrder) },
-  { header: 'msgs/order', align: 'right', cell: (r) => fmtNum(r.messagesPerOrder) },
+  { header: 'bytes/order', align: 'right', cell: (r) => excluding(fmtInt(r.bytesPerOrder), r) },
+  { header: 'msgs/order', align: 'right', cell: (r) => excluding(fmtNum(r.messagesPerOrder), r) },
 ];
 
 /** Outcomes, invariants and CPU cost. */

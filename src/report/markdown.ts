@@ -93,16 +93,19 @@ export function renderMarkdown(doc: ResultsDocument): string {
 
   const cards = doc.patterns ?? [];
   const resilient = cards.filter((p) => p.resilient).map((p) => p.id);
-  if (resilient.length > 0) {
+  const own = cards.filter((p) => p.ownPolicy && p.ownPolicy.length > 0);
+  if (resilient.length > 0 || own.length > 0) {
     const policy = RESILIENCE_POLICIES[c.resilience];
-    out.push(
-      '## Resilience policies',
-      '',
-      `\`--resilience ${policy.name}\` wraps the synchronous hops of ${resilient.join(', ')} (cockatiel; retries reuse the orderId, so no retry double-charges):`,
-      '',
-      ...describePolicy(policy).map((line) => `- ${line}`),
-      '',
-    );
+    out.push('## Resilience policies', '');
+    if (resilient.length > 0) {
+      out.push(
+        `\`--resilience ${policy.name}\` wraps the synchronous hops of ${resilient.join(', ')} (cockatiel; retries reuse the orderId, so no retry double-charges):`,
+        '',
+        ...describePolicy(policy).map((line) => `- ${line}`),
+        '',
+      );
+    }
+    for (const p of own) out.push(`${p.id} has a retry policy of its own; under \`--resilience ${policy.name}\`:`, '', ...(p.ownPolicy ?? []).map((line) => `- ${line}`), '');
   }
 
   out.push('## The patterns', '');

@@ -52,12 +52,12 @@ export function observe(rows: readonly SummaryRow[]): string[] {
       }
     }
 
+    // The system's own CPU where it was measured apart from the generator's, else the process's.
+    const cpu = (r: SummaryRow) => r.systemCpuMicrosPerOrder ?? r.cpuMicrosPerOrder ?? 0;
     const direct = group.find((r) => r.pattern === 'direct');
-    const costly = [...group].filter((r) => r !== direct).sort((a, b) => (b.cpuMicrosPerOrder ?? 0) - (a.cpuMicrosPerOrder ?? 0))[0];
-    if (direct?.cpuMicrosPerOrder && costly?.cpuMicrosPerOrder && costly.cpuMicrosPerOrder / direct.cpuMicrosPerOrder >= NOTABLE) {
-      out.push(
-        `Transport is the cost: ${costly.pattern} spent ${fmtInt(costly.cpuMicrosPerOrder)} µs of CPU per order, ${fmtRatio(costly.cpuMicrosPerOrder / direct.cpuMicrosPerOrder)} what direct calls spent${where}.`,
-      );
+    const costly = [...group].filter((r) => r !== direct).sort((a, b) => cpu(b) - cpu(a))[0];
+    if (direct && costly && cpu(direct) > 0 && cpu(costly) / cpu(direct) >= NOTABLE) {
+      out.push(`Transport is the cost: ${costly.pattern} spent ${fmtInt(cpu(costly))} µs of CPU per order, ${fmtRatio(cpu(costly) / cpu(direct))} what direct calls spent${where}.`);
     }
 
     const tail = [...group]

@@ -30,6 +30,8 @@ export interface SummaryRow {
   readonly sharesGeneratorThread: boolean;
   readonly bytesPerOrder: number | null;
   readonly messagesPerOrder: number | null;
+  /** Traffic the wire figures leave out (TransportInfo.wireExcludes). */
+  readonly wireExcludes: string | null;
   /** Summed over trials; ok only if every trial was ok. */
   readonly invariants: Invariants | null;
   readonly backlog: { readonly peakDepth: number; readonly drainMs: number | null } | null;
@@ -143,6 +145,7 @@ export function summarize(doc: ResultsDocument): SummaryRow[] {
       sharesGeneratorThread: done.some((r) => r.cost.system?.sharesGeneratorThread === true),
       bytesPerOrder: medianOf(done, (r) => r.cost.bytesPerOrder),
       messagesPerOrder: medianOf(done, (r) => r.cost.messagesPerOrder),
+      wireExcludes: done.find((r) => r.transport.wireExcludes)?.transport.wireExcludes ?? null,
       invariants,
       backlog: done.some((r) => r.backlog)
         ? { peakDepth: medianOf(done, (r) => r.backlog?.peakDepth) ?? 0, drainMs: medianOf(done, (r) => r.backlog?.drainMs) }

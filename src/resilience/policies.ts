@@ -86,6 +86,15 @@ export function seededFullJitter(random: Random): GeneratorFn<number> {
   return (attempt = 0, options) => [random.next() * Math.min(options.maxDelay, options.initialDelay * options.exponent ** attempt), attempt + 1];
 }
 
+/** A call the open breaker refused without trying it: coded, so that hop error counts name it. */
+export class CircuitOpenError extends Error {
+  readonly code = 'CIRCUIT_OPEN';
+  constructor(readonly hop: Hop) {
+    super(`${hop}: the circuit breaker is open; the call was not tried`);
+    this.name = 'CircuitOpenError';
+  }
+}
+
 /** Counts what the policies did: retries and short-circuited calls, by hop. */
 export type ResilienceListener = (hop: Hop, event: 'retry' | 'timeout' | 'breaker-open' | 'short-circuited') => void;
 
@@ -145,8 +154,14 @@ export function withResilience(ports: WorkflowPorts, policy: ResiliencePolicy, r
   ) as Record<Hop, HopPolicies>;
   // A signal per call: without one, cockatiel hangs every call's listener on one shared
   // signal, and Node warns of a leak past ten calls in flight.
-  const run = <T>(hop: Hop, call: () => Promise<T>): Promise<T> =>
+  const attempt = <T>(hop: Hop, call: () => Promise<T>): Promise<T> =>
     mayHang && !mayHang(hop) ? p[hop].untimed.execute(call) : p[hop].full.execute(call, new AbortController().signal);
+  const run = <T>(hop: Hop, call: () => Promise<T>): Promise<T> =>
+    attempt(hop, call).catch((err: unknown) => {
+      if (!(err instanceof BrokenCircuitError)) throw err;
+      listen?.(hop, 'short-circuited');
+      throw new CircuitOpenError(hop);
+    });
   return {
     reserve: (order) => run('reserve', () => ports.reserve(order)),
     charge: (order) => run('charge', () => ports.charge(order)),

@@ -1,12 +1,12 @@
 import pg from 'pg';
+import { REQUIRE_SERVICES, serviceUrl } from './services.js';
 
 /**
  * The event stores an event-sourcing test runs against: memory always, PostgreSQL when
  * DATABASE_URL is set and answers. With PB_REQUIRE_SERVICES=1 an unreachable database
  * is not skipped: the PostgreSQL tests then run and fail on open.
  */
-export const DATABASE_URL = process.env.DATABASE_URL;
-const REQUIRE_SERVICES = process.env.PB_REQUIRE_SERVICES === '1';
+export const DATABASE_URL = serviceUrl('DATABASE_URL');
 
 async function reachable(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });

@@ -4,6 +4,7 @@ import { WireMeter } from '../../wire/meter.js';
 import type { OrderRequest } from '../../workflow/types.js';
 import { HttpError, readJson, sendError, sendJson } from '../rest/http.js';
 import { parseOrder } from '../rest/validate.js';
+import { countExchange } from '../rest/services.js';
 import type { Address } from '../types.js';
 import { orderStream } from './events.js';
 import { OrderAggregate } from './order-aggregate.js';
@@ -30,7 +31,7 @@ export async function startCommandServer(repo: Repository, meter: WireMeter): Pr
   const place = (order: OrderRequest): Promise<boolean> => repo.create(orderStream(order.orderId), OrderAggregate.place(null, order));
 
   const server: Server = createServer({ noDelay: true, keepAliveTimeout: 30_000 }, (req, res) => {
-    meter.countMessages(2); // the request and its response
+    countExchange(meter, res);
     const url = req.url ?? '/';
     void (async () => {
       try {

@@ -39,7 +39,7 @@ export function openStore(spec: StoreSpec): Promise<EventStore> {
 
 /** The embedded event store server: the log every other component reads and appends to over TCP. */
 export const startStoreServer: ComponentFactory<Record<never, never>, Record<never, never>> = async (_init, env) => {
-  const server = await startEventStoreServer({ onConnection: (socket) => env.meter.attach(socket) });
+  const server = await startEventStoreServer({ onConnection: (socket) => env.meter.attach(socket), onMessages: (n) => env.meter.countMessages(n) });
   return { addresses: { pbes: server.address }, stop: () => server.close() };
 };
 
@@ -91,6 +91,8 @@ export interface ProcessorApi extends ComponentApi, ErrorsApi {
   checkpoint(): number;
   /** Redeliveries absorbed by idempotency. */
   duplicates(): number;
+  /** Times the processor resubscribed from its checkpoint (crash or lost subscription). */
+  restarts(): number;
   counters(): ConcurrencyCounters;
   hopErrors(): Readonly<Record<string, number>>;
   /** Die abruptly (mid-batch) and resume from the checkpoint after `downMs` (default: the settings' restart delay). */
@@ -118,7 +120,6 @@ export const startProcessor: ComponentFactory<ProcessorInit, ProcessorApi> = asy
     concurrency: init.settings.processorConcurrency,
     restartDelayMs: init.settings.restartDelayMs,
     onError: (kind) => (hopErrors[`${init.service}:${kind}`] = (hopErrors[`${init.service}:${kind}`] ?? 0) + 1),
-    onDelivered: () => env.meter.countMessages(1),
   });
   processor.start();
   return {
@@ -126,6 +127,7 @@ export const startProcessor: ComponentFactory<ProcessorInit, ProcessorApi> = asy
       idle: () => processor.idle,
       checkpoint: () => processor.checkpoint,
       duplicates: () => duplicates.duplicates,
+      restarts: () => processor.restartCount,
       counters: () => ({ ...repo.counters }),
       hopErrors: () => ({ ...hopErrors }),
       crash: (downMs?: number) => processor.crash(downMs),
@@ -174,7 +176,6 @@ export const startProjection: ComponentFactory<ProjectionInit, ProjectionApi> = 
     checkpointEvery: init.settings.checkpointEvery,
     restartDelayMs: init.settings.restartDelayMs,
     onError: (kind) => (errors[`projection:${kind}`] = (errors[`projection:${kind}`] ?? 0) + 1),
-    onDelivered: () => env.meter.countMessages(1),
   });
   let server;
   try {

@@ -105,7 +105,9 @@ export class EventSourcingSystem implements RunningPattern, WireMetered, Drainab
       encoding: 'JSON',
       broker: null,
       placement: system.placement,
-      ...(placed.kind === 'postgres' ? { notes: ['the event store is PostgreSQL, an external process: it is not placed, and its CPU is not counted'] } : {}),
+      ...(placed.kind === 'postgres'
+        ? { notes: ['the event store is PostgreSQL, an external process: it is not placed, and its CPU and its wire traffic are not counted'], wireExcludes: 'PostgreSQL' }
+        : {}),
     };
   }
 
@@ -192,9 +194,10 @@ export class EventSourcingSystem implements RunningPattern, WireMetered, Drainab
   }
 
   /**
-   * Bytes: every HTTP hop and every store connection, counted at the server end (for
-   * PostgreSQL, the components' side is not metered: the figure is the HTTP hops only).
-   * Messages: HTTP requests and responses, and events delivered to each subscriber.
+   * Bytes and messages at the server end of every hop: HTTP requests and responses of the
+   * command and query sides, and every frame of the embedded store's connections (requests,
+   * responses, events pushed to each subscriber). With PostgreSQL the store's traffic is not
+   * metered, and the transport says so (`wireExcludes`).
    */
   async wireStats(): Promise<WireStats> {
     return minus(await this.wireNow(), this.base);
@@ -213,7 +216,13 @@ export class EventSourcingSystem implements RunningPattern, WireMetered, Drainab
     const { orders, projection } = this.parts;
     const counters = await Promise.all([orders.call('counters'), ...[...this.parts.processors.values()].map((p) => p.call('counters'))]);
     const sum = (k: keyof (typeof counters)[number]) => counters.reduce((n, c) => n + c[k], 0);
-    const [lag, size, restarts, duplicates] = await Promise.all([projection.call('lag'), projection.call('size'), projection.call('restarts'), projection.call('duplicates')]);
+    const [lag, size, restarts, duplicates, processorRestarts] = await Promise.all([
+      projection.call('lag'),
+      projection.call('size'),
+      projection.call('restarts'),
+      projection.call('duplicates'),
+      this.processorRestarts(),
+    ]);
     const per1000 = (n: number) => (size > 0 ? (n * 1000) / size : null);
     return {
       eventStore: this.placed.kind,
@@ -228,7 +237,18 @@ export class EventSourcingSystem implements RunningPattern, WireMetered, Drainab
       snapshotsSaved: sum('snapshots'),
       projectionRestarts: restarts,
       projectionDuplicates: duplicates,
+      processorRestarts,
     };
+  }
+
+  /** Times each processor resubscribed from its checkpoint (crash or lost subscription), by service. */
+  async processorRestarts(): Promise<Record<ProcessorService, number>> {
+    const [payments, inventory, notifications] = await Promise.all([
+      this.processor('payments').call('restarts'),
+      this.processor('inventory').call('restarts'),
+      this.processor('notifications').call('restarts'),
+    ]);
+    return { payments, inventory, notifications };
   }
 
   threads(): readonly ThreadUse[] {

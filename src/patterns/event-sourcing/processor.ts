@@ -60,6 +60,7 @@ export class Processor {
   private slotFreed: (() => void) | undefined;
   private stopped = false;
   private restartTimer: NodeJS.Timeout | undefined;
+  private restarts = 0;
   /** Every task still settling, abandoned ones included: stop() waits for them. */
   private readonly tasks = new Set<Promise<void>>();
 
@@ -75,6 +76,11 @@ export class Processor {
   /** Every event at or below this position has been handled. */
   get checkpoint(): number {
     return this.committed;
+  }
+
+  /** Times the processor resubscribed from its checkpoint (after a crash or a lost subscription). */
+  get restartCount(): number {
+    return this.restarts;
   }
 
   /** No task is running. */
@@ -104,11 +110,16 @@ export class Processor {
 
   private restartAfter(delayMs: number): void {
     if (this.stopped || this.restartTimer) return;
-    if (delayMs <= 0) return this.subscribe();
+    if (delayMs <= 0) return this.restart();
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
-      if (!this.stopped && !this.sub) this.subscribe();
+      if (!this.stopped && !this.sub) this.restart();
     }, delayMs);
+  }
+
+  private restart(): void {
+    this.restarts++;
+    this.subscribe();
   }
 
   async stop(): Promise<void> {

@@ -4,6 +4,7 @@ import type { Address } from '../../net/address.js';
 import type { WireMeter } from '../../wire/meter.js';
 import { isTerminal } from '../../workflow/types.js';
 import { sendJson } from '../rest/http.js';
+import { countExchange } from '../rest/services.js';
 import type { OrdersReadModel, OrderView } from './read-model.js';
 
 /** The longest a `?wait=` read is held, ms: a client that wants longer asks again. */
@@ -26,7 +27,7 @@ export async function startQueryServer(readModel: OrdersReadModel, meter: WireMe
   const waiting = new Map<string, Set<{ res: ServerResponse; timer: NodeJS.Timeout }>>();
   const answer = (res: ServerResponse, view: OrderView | undefined) => (view ? sendJson(res, 200, view) : sendJson(res, 404, { error: 'no such order' }));
   const server: Server = createServer({ noDelay: true, keepAliveTimeout: 30_000 }, (req, res) => {
-    meter.countMessages(2); // the request and its response
+    countExchange(meter, res);
     req.resume();
     const url = new URL(req.url ?? '/', 'http://query');
     if (req.method !== 'GET' || !url.pathname.startsWith('/orders/')) return sendJson(res, 404, { error: `no resource ${req.method ?? ''} ${url.pathname}` });

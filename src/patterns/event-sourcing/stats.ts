@@ -24,6 +24,8 @@ export interface ProjectionStats {
   readonly projectionRestarts: number;
   /** Redelivered events the read model absorbed by stream version. */
   readonly projectionDuplicates: number;
+  /** Times each processor (payments, inventory, notifications) resubscribed from its checkpoint (crash or lost subscription). */
+  readonly processorRestarts: Readonly<Record<string, number>>;
 }
 
 export interface ProjectionStatsReporter {

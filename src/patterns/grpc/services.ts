@@ -120,8 +120,14 @@ export function toOrder(req: PlaceOrderRequest): OrderRequest {
 
 /** Answer a unary call from `body`; a thrown InvalidArgument becomes INVALID_ARGUMENT. */
 export function handle<Req, Res>(meter: WireMeter, body: (req: Req) => Res | Promise<Res>, errors?: ErrorRate) {
-  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-    meter.countMessages(2); // the request and its reply (or status)
+  return (call: ServerUnaryCall<Req, Res>, reply: sendUnaryData<Res>) => {
+    // gRPC messages as they cross: the request message, and a response message when there is
+    // one (an error status is trailers only: no message).
+    meter.countMessages(1);
+    const callback: sendUnaryData<Res> = (err, value) => {
+      if (!err) meter.countMessages(1);
+      reply(err, value);
+    };
     // The caller gave up (deadline passed) while the call queued: shed it, cause no effect.
     if (call.cancelled) return callback(grpcError(status.CANCELLED, 'the call was cancelled before it was handled'));
     // The flaky scenario: "try again" before anything is done.

@@ -98,9 +98,9 @@ export interface RestServer {
  */
 export async function serve(name: string, routes: Routes, meter: WireMeter, errors?: ErrorRate): Promise<RestServer> {
   const server = createServer({ noDelay: true, keepAliveTimeout: 30_000 }, (req, res) => {
+    countExchange(meter, res);
     // The flaky scenario: "try again" before anything is done.
     if (errors?.fail()) {
-      meter.countMessages(2);
       req.resume();
       return sendJson(res, 503, { error: `${name} is temporarily unavailable` });
     }
@@ -138,8 +138,16 @@ function listen(server: Server, port: number): Promise<void> {
   });
 }
 
+/**
+ * HTTP/1.1 messages as they cross the socket: the request as it arrives, its response once
+ * it has been written out (a request whose connection died first has none).
+ */
+export function countExchange(meter: WireMeter, res: ServerResponse): void {
+  meter.countMessages(1);
+  res.once('finish', () => meter.countMessages(1));
+}
+
 function route(name: string, routes: Routes, meter: WireMeter, req: IncomingMessage, res: ServerResponse): void {
-  meter.countMessages(2); // the request and its response
   const url = req.url ?? '/';
   const slash = url.indexOf('/', 1);
   const collection = slash < 0 ? url : url.slice(0, slash);

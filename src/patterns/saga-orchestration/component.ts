@@ -13,7 +13,7 @@ import { loadOrderProto } from '../grpc/proto.js';
 import { participantClients, serve, streamOrderUpdates, toOrder, toUpdate, type GrpcSettings } from '../grpc/services.js';
 import type { CrashableApi, ServiceApi } from '../service-api.js';
 import type { SagaParticipants } from './definition.js';
-import { Orchestrator } from './orchestrator.js';
+import { Orchestrator, ORCHESTRATOR_POLICIES } from './orchestrator.js';
 
 export interface OrchestratorInit {
   readonly store: StoreSpec;
@@ -21,6 +21,8 @@ export interface OrchestratorInit {
   readonly participants: { readonly inventory: Address; readonly payments: Address; readonly notifications: Address };
   readonly settings: GrpcSettings;
   readonly seed: number;
+  /** `--resilience`: the orchestrator's own retry policy (`default`), or one attempt each (`none`). */
+  readonly resilience: 'none' | 'default';
 }
 
 export interface OrchestratorApi extends ServiceApi, CrashableApi {
@@ -45,7 +47,7 @@ export const startOrchestrator: ComponentFactory<OrchestratorInit, OrchestratorA
     await log.close();
     throw err;
   });
-  const orchestrator = new Orchestrator(log, participantsOf(clients.ports, orders, errors), seededRandom(init.seed));
+  const orchestrator = new Orchestrator(log, participantsOf(clients.ports, orders, errors), seededRandom(init.seed), ORCHESTRATOR_POLICIES[init.resilience]);
   let restart: NodeJS.Timeout | undefined;
   let stopped = false;
   const proto = loadOrderProto();

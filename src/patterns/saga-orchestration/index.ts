@@ -32,6 +32,7 @@ import type {
   WireMetered,
 } from '../types.js';
 import { startOrchestrator, type OrchestratorApi, type OrchestratorInit } from './component.js';
+import { describeOrchestratorPolicy, ORCHESTRATOR_POLICIES } from './orchestrator.js';
 
 /** ms an orchestrator stays dead after a crash before it restarts and reads its log. */
 const RESTART_DELAY_MS = 50;
@@ -64,7 +65,8 @@ class OrchestratedSaga implements RunningPattern, WireMetered, Drainable, Crasha
       encoding: 'protobuf',
       broker: null,
       placement: system.placement,
-      notes: [`saga log: ${store.kind === 'memory' ? 'the embedded event store, over TCP' : 'PostgreSQL (an external process: not placed, its CPU not counted)'}`],
+      notes: [`saga log: ${store.kind === 'memory' ? 'the embedded event store, over TCP' : 'PostgreSQL (an external process: not placed, its CPU and wire traffic not counted)'}`],
+      ...(store.kind === 'postgres' ? { wireExcludes: 'PostgreSQL' } : {}),
     };
   }
 
@@ -185,6 +187,7 @@ async function start(ctx: PatternContext): Promise<OrchestratedSaga> {
       participants: routed,
       settings,
       seed: ctx.random.int(0, 2 ** 31),
+      resilience: ctx.options.resilience ?? 'default',
     });
     client = createClient(await ctx.network.route('saga:orchestrator', addressOf(orchestrator, 'grpc')), channelOptions(settings));
     const saga = new OrchestratedSaga(system, store, orchestrator, participants, client);
@@ -216,5 +219,6 @@ export const sagaOrchestrationPattern: Pattern = {
     whenToUse: 'Many steps, compensations that must happen, and a workflow the business wants to read and audit.',
   },
   uses: ['event-store'],
+  describeResilience: (name) => describeOrchestratorPolicy(ORCHESTRATOR_POLICIES[name], GRPC_DEFAULTS.hopTimeoutMs),
   start,
 };

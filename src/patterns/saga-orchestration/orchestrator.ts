@@ -22,6 +22,25 @@ export interface OrchestratorSettings {
 
 export const ORCHESTRATOR_DEFAULTS: OrchestratorSettings = { stepAttempts: 3, mustLandAttempts: 60, backoff: { initialMs: 10, maxMs: 500 } };
 
+/**
+ * The orchestrator's retries under each `--resilience`: `default` is its own policy;
+ * `none` tries every step and every compensation once (each bounded by the gRPC deadline),
+ * as `none` does for the synchronous patterns' hops.
+ */
+export const ORCHESTRATOR_POLICIES: Readonly<Record<'none' | 'default', OrchestratorSettings>> = {
+  default: ORCHESTRATOR_DEFAULTS,
+  none: { stepAttempts: 1, mustLandAttempts: 1, backoff: ORCHESTRATOR_DEFAULTS.backoff },
+};
+
+/** The policy in words, for the report. */
+export function describeOrchestratorPolicy(s: OrchestratorSettings, deadlineMs: number): string[] {
+  const tries = (n: number) => (n === 1 ? 'tried once' : `up to ${n} attempts, backoff ${s.backoff.initialMs}–${s.backoff.maxMs} ms with jitter`);
+  return [
+    `forward steps (charge, reserve): ${tries(s.stepAttempts)}; each attempt bounded by the gRPC deadline of ${deadlineMs} ms`,
+    `compensations (refund, release) and steps after the pivot (notify): ${tries(s.mustLandAttempts)}`,
+  ];
+}
+
 /** Thrown inside an execution that a crash abandoned: it stops where it is, as a dead process would. */
 class Abandoned extends Error {}
 
