@@ -14,7 +14,7 @@ export interface RunConfig {
   /** The warm-up's least length (`--warmup`); it goes on until throughput settles, up to `warmupMaxMs`. */
   readonly warmupMs: number;
   readonly warmupMaxMs: number;
-  readonly load: LoadShape;
+  readonly load: LoadModel;
   readonly trials: number;
   readonly seed: number;
   readonly quick: boolean;
@@ -35,6 +35,28 @@ export interface RunConfig {
   readonly resilience: 'none' | 'default';
   /** Parent folder of the timestamped results folder; null writes nothing. */
   readonly outDir: string | null;
+}
+
+/**
+ * How the runs are loaded.
+ * - `equal` (default): each pattern's capacity first (a short closed loop at
+ *   `capacityConcurrency` that saturates it), then every run open loop at one rate for
+ *   all: `fraction` × the slowest selected pattern's capacity.
+ * - `open` (`--rate`): every run open loop at `rate`, no capacity phase.
+ * - `closed` (`--concurrency`): every run a closed loop, no capacity phase; latency has no
+ *   coordinated-omission correction, and the report says so.
+ */
+export type LoadModel =
+  | { readonly kind: 'equal'; readonly fraction: number; readonly capacityConcurrency: number; readonly capacityMs: number }
+  | { readonly kind: 'open'; readonly rate: number }
+  | { readonly kind: 'closed'; readonly concurrency: number };
+
+/** The shape of a measured run under a model whose rate is known (equal load: once capacity gave it). */
+export function shapeOf(model: LoadModel, equalRate: number | null): LoadShape {
+  if (model.kind === 'closed') return { kind: 'closed', concurrency: model.concurrency };
+  if (model.kind === 'open') return { kind: 'open', rate: model.rate };
+  if (equalRate === null) throw new Error('equal load needs its rate from the capacity phase');
+  return { kind: 'open', rate: equalRate };
 }
 
 /**
@@ -67,6 +89,13 @@ export const DEFAULTS = {
   durationS: 3,
   warmupS: 0.5,
   concurrency: 10,
+  /** Equal load: the closed loop that measures capacity, orders in flight, and its window, s. */
+  capacityConcurrency: 16,
+  capacityS: 1,
+  /** Equal load: this share of the slowest selected pattern's capacity. */
+  equalLoadFraction: 0.7,
+  /** sweep: the latency objective, p99 ms. */
+  sloMs: 50,
   trials: 1,
   seed: 42,
   sequentialMs: 300,
@@ -78,7 +107,7 @@ export const DEFAULTS = {
   out: 'results',
   /** The longest a warm-up goes on waiting for throughput to settle, s. */
   warmupMaxS: 3,
-  quick: { durationS: 1, warmupS: 0.3, sequentialMs: 150, warmupMaxS: 0.75 },
+  quick: { durationS: 1, warmupS: 0.3, sequentialMs: 150, warmupMaxS: 0.75, capacityS: 0.5 },
 } as const;
 
 /** Validate user input once and fill in the defaults. Throws a catalogued error naming the option. */
@@ -96,8 +125,17 @@ export function resolveRunConfig(input: RunOptionsInput = {}): RunConfig {
   if (concurrency !== undefined && rate !== undefined) {
     throw new ConflictingOptionsError(['--rate', '--concurrency'], 'choose an open loop (--rate) or a closed loop (--concurrency)');
   }
-  const load: LoadShape =
-    rate !== undefined ? { kind: 'open', rate } : { kind: 'closed', concurrency: concurrency ?? DEFAULTS.concurrency };
+  const load: LoadModel =
+    rate !== undefined
+      ? { kind: 'open', rate }
+      : concurrency !== undefined
+        ? { kind: 'closed', concurrency }
+        : {
+            kind: 'equal',
+            fraction: DEFAULTS.equalLoadFraction,
+            capacityConcurrency: DEFAULTS.capacityConcurrency,
+            capacityMs: (quick ? DEFAULTS.quick.capacityS : DEFAULTS.capacityS) * 1000,
+          };
   const trials = num('--trials', input.trials, { min: 1, max: 100, integer: true, what: 'an integer from 1 to 100' }) ?? DEFAULTS.trials;
   const seed = num('--seed', input.seed, { min: 0, max: 2 ** 32 - 1, integer: true, what: 'an integer from 0 to 4294967295' }) ?? DEFAULTS.seed;
   const outOfStockShare = num('--out-of-stock-share', input.outOfStockShare, { min: 0, max: 1, what: 'a share from 0 to 1' }) ?? DEFAULTS.outOfStockShare;

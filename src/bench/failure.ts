@@ -16,6 +16,8 @@ export interface FailureFigures {
    * the window, or the fault lasted the whole window.
    */
   readonly timeToRecoverMs: number | null;
+  /** Time to recover, with what it means (absent in older files: read timeToRecoverMs). */
+  readonly recovery?: Recovery;
   /** Client-side failures and internal hop failures, by kind. */
   readonly errorsByKind: Readonly<Record<string, number>>;
   /** Compensating effects that ran: reservations released plus charges refunded. */
@@ -25,6 +27,22 @@ export interface FailureFigures {
   /** false: nothing in the scenario reached this pattern (no hop matched, nothing to crash). */
   readonly applied: boolean;
 }
+
+/**
+ * After the fault ends, the first moment from which success rate and p99 stay within 10% of
+ * their pre-fault levels for at least 1 s:
+ * - `recovered`: that moment, ms after the fault's end (`ms` may be 0: back at once);
+ * - `never-dropped`: neither figure left its band during the fault;
+ * - `not-recovered`: the window ended before it held for 1 s;
+ * - `whole-window`: the fault lasted to the window's end (or began at its start), nothing to recover to or from;
+ * - `not-applied`: the scenario did not reach this pattern.
+ */
+export type Recovery =
+  | { readonly kind: 'recovered'; readonly ms: number }
+  | { readonly kind: 'never-dropped' }
+  | { readonly kind: 'not-recovered' }
+  | { readonly kind: 'whole-window' }
+  | { readonly kind: 'not-applied' };
 
 /** Slices in a row that must look healthy to call the system recovered. */
 const HEALTHY_RUN = 2;

@@ -51,7 +51,17 @@ export interface CompletedRun extends RunKey {
   readonly transport: TransportInfo;
   /** orders/s. */
   readonly throughput: { readonly target: number | null; readonly offered: number | null; readonly achieved: number };
+  /**
+   * Every order started in the window, failures and timeouts included: a timed-out order
+   * is recorded at its deadline, a lower bound (`lowerBounds` of them; see atLeast()).
+   */
   readonly latencyMs: LatencySummary;
+  /** The same orders' histogram, HdrHistogram's compressed base64 form: trials are merged from these. Absent in older files. */
+  readonly latencyHistogram?: string;
+  /** The failed and timed-out orders of `latencyMs` alone; null when none failed. */
+  readonly failedLatencyMs?: LatencySummary | null;
+  /** Orders that reached a business outcome (confirmed or cancelled) inside the window, whenever they started: `achieved` × window, and what CPU per order divides by. */
+  readonly completedInWindow?: number;
   readonly acceptLatencyMs: LatencySummary | null;
   readonly schedulerLatenessMs: LatencySummary | null;
   readonly sequential: SequentialResult | null;
@@ -142,6 +152,95 @@ export interface ResultsDocument {
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly runs: readonly RunResult[];
+  /** The default load model's first phase: each pattern's closed-loop capacity. Absent with --rate or --concurrency. */
+  readonly capacity?: CapacityPhase;
+  /** The one open-loop rate every pattern was measured at, and where it came from. Absent with --concurrency. */
+  readonly equalLoad?: EqualLoad;
+  /** `run --threshold`: each expression and its verdict. */
+  readonly thresholds?: readonly ThresholdVerdict[];
+  /** `sweep`: each pattern's throughput–latency curve and knee. */
+  readonly sweep?: SweepResult;
+}
+
+/** One pattern's capacity: a short closed loop that saturates it. */
+export interface CapacityRun {
+  readonly pattern: string;
+  readonly trial: number;
+  readonly state: 'completed' | 'errored' | 'aborted';
+  /** orders/s completed in the window; null unless completed. */
+  readonly achieved: number | null;
+  readonly latencyMs: LatencySummary | null;
+  /** The system's busiest thread over the window (what capped it). */
+  readonly busiestThread: { readonly name: string; readonly eventLoopUtilization: number } | null;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export interface CapacityPhase {
+  /** Orders in flight of the closed loop. */
+  readonly concurrency: number;
+  /** Its measurement window, ms. */
+  readonly durationMs: number;
+  readonly runs: readonly CapacityRun[];
+}
+
+export interface EqualLoad {
+  /** orders/s, open loop, the same for every pattern and scenario of the run. */
+  readonly rate: number;
+  /** `capacity`: `fraction` × the slowest selected pattern's capacity; `fixed`: --rate. */
+  readonly source: 'capacity' | 'fixed';
+  readonly fraction: number | null;
+  /** The slowest pattern and its capacity (median over trials), when source is capacity. */
+  readonly basis: { readonly pattern: string; readonly capacity: number } | null;
+}
+
+/** `--threshold rest.p99<20ms`: what was asked, what was measured, and whether it held. */
+export interface ThresholdVerdict {
+  /** As the user wrote it. */
+  readonly expression: string;
+  /** One per pattern the expression names (every selected pattern for `*`). */
+  readonly checks: readonly {
+    readonly pattern: string;
+    readonly scenario: string;
+    /** null: the figure could not be measured (no completed run). */
+    readonly actual: number | null;
+    readonly pass: boolean;
+  }[];
+  readonly pass: boolean;
+}
+
+/** One step of a sweep: an open-loop run at one offered rate. */
+export interface SweepStep {
+  /** orders/s asked for. */
+  readonly rate: number;
+  readonly offered: number;
+  readonly achieved: number;
+  readonly latencyMs: LatencySummary;
+  readonly successRate: number;
+  /** achieved ≥ 95% of offered and p99 ≤ SLO. */
+  readonly keepsUp: boolean;
+  readonly withinSlo: boolean;
+}
+
+export interface SweepCurve {
+  readonly pattern: string;
+  readonly state: 'completed' | 'errored' | 'aborted';
+  /** The closed-loop probe that set the first steps' scale, orders/s. */
+  readonly probe: number | null;
+  readonly steps: readonly SweepStep[];
+  /** The highest rate whose p99 ≤ SLO and that kept up; null if even the first step missed. */
+  readonly knee: number | null;
+  /** Why the sweep stopped: saturation, SLO, the step limit or the time budget. */
+  readonly stoppedBy: 'saturated' | 'slo' | 'steps' | 'time' | 'error' | 'aborted';
+  readonly invariants: InvariantReport | null;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export interface SweepResult {
+  readonly sloMs: number;
+  readonly stepMs: number;
+  /** Geometric factor from one step to the next. */
+  readonly factor: number;
+  readonly curves: readonly SweepCurve[];
 }
 
 /** A file-system-safe timestamp: 2026-11-26T08-15-03-123Z. */

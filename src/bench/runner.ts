@@ -10,7 +10,7 @@ import { ThreadPool } from '../placement/pool.js';
 import { seededRandom } from '../random.js';
 import { mergeWorlds, OrderGenerator } from '../workflow/generator.js';
 import { checkInvariants } from '../workflow/invariants.js';
-import type { RunConfig } from './config.js';
+import { shapeOf, type RunConfig } from './config.js';
 import { runLoad, type LoadProgress } from './loadgen.js';
 import { captureEnvironment, SCHEMA_VERSION, TOOL, type CompletedRun, type ResultsDocument, type RunResult } from './results.js';
 import { failureFigures } from './failure.js';
@@ -165,9 +165,10 @@ export class Runner extends EventEmitter<RunnerEvents> {
         threads: this.pool(),
       });
       const target = running;
+      const shape = config.load.kind === 'equal' ? ({ kind: 'closed', concurrency: config.load.capacityConcurrency } as const) : shapeOf(config.load, null);
       const log = new PlacedLog();
       phase('warmup');
-      const warmup = await warmUntilSettled(target, config.load, () => warmGenerator.next(), log, { minMs: config.warmupMs, maxMs: config.warmupMaxMs, sliceMs: config.quick ? 125 : 250 }, signal);
+      const warmup = await warmUntilSettled(target, shape, () => warmGenerator.next(), log, { minMs: config.warmupMs, maxMs: config.warmupMaxMs, sliceMs: config.quick ? 125 : 250 }, signal);
       phase('load');
       player = new ScenarioPlayer(scenario, target, network, RAMP_MS, config.durationMs);
       const probe = new ThreadProbe(this.pool().main, isThreadReporter(target) ? target.threads() : []);
@@ -175,7 +176,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
       const load = await runLoad(target, {
         windowProbe: probe,
         log,
-        shape: config.load,
+        shape,
         warmupMs: RAMP_MS,
         durationMs: config.durationMs,
         drainTimeoutMs: config.drainTimeoutMs,

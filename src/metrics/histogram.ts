@@ -9,6 +9,21 @@ export interface LatencySummary {
   readonly max: number;
   readonly mean: number;
   readonly count: number;
+  /**
+   * How many of `count` are lower bounds: orders that timed out, recorded at their deadline.
+   * They are the largest values, so the percentiles from rank count − lowerBounds up are
+   * at least what they say (see atLeast). Absent in older files: 0.
+   */
+  readonly lowerBounds?: number;
+}
+
+/** Whether percentile `q` (0..100; 100 is max) of `s` is only a lower bound: it falls among the timed-out orders. */
+export function atLeast(s: LatencySummary, q: number): boolean {
+  const bounds = s.lowerBounds ?? 0;
+  if (bounds === 0 || s.count === 0) return false;
+  // The value at percentile q is the one of rank ceil(q/100 × count) (1-based).
+  const rank = Math.max(1, Math.ceil((q / 100) * s.count));
+  return rank > s.count - bounds;
 }
 
 /**

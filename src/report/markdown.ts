@@ -3,7 +3,7 @@ import type { ResultsDocument } from '../bench/results.js';
 import { PLACEMENT_DESCRIPTIONS } from '../placement/types.js';
 import { describePolicy, RESILIENCE_POLICIES } from '../resilience/policies.js';
 import { ASYNC_COLUMNS, FAILURE_COLUMNS, hasAsyncFigures, OUTCOME_COLUMNS, PERFORMANCE_COLUMNS, saturationNotes, type Column } from './columns.js';
-import { fmtInt, fmtMs } from './format.js';
+import { fmtPercent, fmtInt, fmtMs } from './format.js';
 import { observe } from './observations.js';
 import { invariantVerdict, summarize, type SummaryRow } from './summary.js';
 
@@ -17,7 +17,9 @@ function table(columns: readonly Column[], rows: readonly SummaryRow[]): string 
 
 function loadLine(doc: ResultsDocument): string {
   const { load } = doc.config;
-  return load.kind === 'closed' ? `closed loop, ${load.concurrency} concurrent orders` : `open loop, ${fmtInt(load.rate)} orders/s`;
+  if (load.kind === 'closed') return `closed loop, ${load.concurrency} concurrent orders`;
+  if (load.kind === 'open') return `open loop, ${fmtInt(load.rate)} orders/s`;
+  return `open loop at ${fmtPercent(load.fraction)} of the slowest pattern's capacity`;
 }
 
 /**
