@@ -14,7 +14,11 @@ import { PATTERNS } from '../src/patterns/registry.js';
 /** Patterns that promise no loss and no leak: acks and confirms, saga logs, the event log. */
 const NO_LOSS = new Set(['queue', 'saga-choreography', 'saga-orchestration', 'event-sourcing']);
 
-/** A fault must show: orders failed, or the p99 of the orders started during it rose by half. */
+/**
+ * A fault must show: orders failed, the p99 of the orders started during it rose by half, or
+ * the pattern's own hops failed and were retried (flaky's 5% of calls, absorbed by retries on
+ * a fast pattern, show in the failure table's errors column, not always in its p99).
+ */
 const SHOWS = 1.5;
 
 /**
@@ -28,14 +32,16 @@ function shows(r: CompletedRun): boolean {
   const f = r.failure;
   if (!f) return false;
   const p99 = (name: string) => f.segments.find((s) => s.name === name)?.latency.p99 ?? 0;
-  return f.successRate < 1 || p99('during') > SHOWS * p99('before');
+  const hopFailures = Object.entries(f.errorsByKind).some(([kind, n]) => kind.startsWith('hop ') && n > 0);
+  return f.successRate < 1 || p99('during') > SHOWS * p99('before') || hopFailures;
 }
 
 describe.each(PATTERNS.map((p) => p.id))('%s under every scenario', (pattern) => {
   it.each(SCENARIOS.map((s) => s.id))('%s', async (scenario) => {
     // A spike stays a closed loop: five times the clients, each waiting for its order (at a fixed
     // rate far below a pattern's capacity, five times that rate would not show at all).
-    const load = scenario === 'baseline' || scenario === 'spike' ? {} : { rate: FAULT_RATE };
+    // Baseline too: no capacity phase, one short run.
+    const load = scenario === 'baseline' || scenario === 'spike' ? { concurrency: 10 } : { rate: FAULT_RATE };
     const config = { ...resolveRunConfig({ patterns: pattern, scenarios: scenario, duration: 1.5, warmup: 0.2, quick: true, out: false, ...load }), drainTimeoutMs: 8000 };
     const doc = await new Runner(config).run();
     const run = doc.runs[0];
