@@ -6,15 +6,21 @@
  * on each, in alternating rounds within one run (which goes first alternates too), into
  * HdrHistograms; the difference of the percentiles is what one proxied hop adds to a
  * round trip. Then a bulk transfer to a sink, direct and proxied, for throughput.
+ *
+ * Then the timed faults on the real clock: the unit tests check each fault's timing on a
+ * fake clock, to the ms and on any machine; here the same faults run on this machine's
+ * clock, and each figure is printed next to its configured value as measured / configured.
  */
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Table from 'cli-table3';
 import { LatencyHistogram, type LatencySummary } from '../src/metrics/histogram.js';
 import { medianWithCi } from '../src/bench/stats.js';
 import { FaultNetwork } from '../src/faults/network.js';
+import type { FaultSpec } from '../src/faults/toxics/registry.js';
 import type { Address } from '../src/patterns/types.js';
 import { seededRandom } from '../src/random.js';
 
@@ -23,12 +29,14 @@ const TRIPS = Number(process.env.TRIPS ?? 5000);
 const MESSAGE_BYTES = 64;
 const BULK_BYTES = Number(process.env.BULK_MB ?? 128) * 1024 * 1024;
 const BULK_ROUNDS = Number(process.env.BULK_ROUNDS ?? 5);
+const TIMED_ROUNDS = Number(process.env.TIMED_ROUNDS ?? 7);
 
 async function listen(onSocket: (s: Socket) => void): Promise<{ address: Address; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server = createServer((s) => {
     s.setNoDelay(true);
     sockets.add(s);
+    s.on('error', () => {}); // a reset_peer fault resets the server end too
     s.once('close', () => sockets.delete(s));
     onSocket(s);
   });
@@ -142,10 +150,128 @@ for (let round = 0; round < BULK_ROUNDS; round++) {
   }
   process.stderr.write(`bulk round ${round + 1}/${BULK_ROUNDS}: direct ${Math.round(bulkDirect[round] ?? 0)} MB/s, proxied ${Math.round(bulkProxied[round] ?? 0)} MB/s\n`);
 }
+// Timed faults (real clock). Each round adds the fault, measures once and removes it.
+const sender = await listen((s) => s.end(Buffer.alloc(100_000, 7)));
+const counter = await listen((s) => {
+  let n = 0;
+  s.on('data', (c: Buffer) => {
+    n += c.length;
+    if (n >= 50_000) s.end('k');
+  });
+});
+const timedEcho = await network.route('bench:timed-echo', echo.address);
+const timedSender = await network.route('bench:timed-sender', sender.address);
+const timedCounter = await network.route('bench:timed-counter', counter.address);
+
+/** Resolves once `socket` has read `bytes` bytes (counted from now). */
+function received(socket: Socket, bytes: number): Promise<void> {
+  return new Promise((resolve) => {
+    let have = 0;
+    const onData = (chunk: Buffer) => {
+      have += chunk.length;
+      if (have < bytes) return;
+      socket.off('data', onData);
+      resolve();
+    };
+    socket.on('data', onData);
+  });
+}
+
+/** Ms from now until what `start` begins has settled. */
+async function msUntil(start: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await start();
+  return performance.now() - t0;
+}
+
+/** `run` with `spec` active on `hop`; the fault is removed afterwards. */
+async function withFault<T>(hop: string, spec: FaultSpec, run: () => Promise<T>): Promise<T> {
+  const name = network.addFault(hop, spec);
+  try {
+    return await run();
+  } finally {
+    network.removeFault(hop, name);
+  }
+}
+
+/** One 5 B round trip on a fresh connection through bench:timed-echo, ms. */
+async function ping(): Promise<number> {
+  const s = await dial(timedEcho);
+  const ms = await msUntil(() => {
+    const back = received(s, 5);
+    s.write('ping!');
+    return back;
+  });
+  s.destroy();
+  return ms;
+}
+
+/** Ms from dialling `address` until a fault has closed or reset the connection. */
+async function msToClose(address: Address): Promise<number> {
+  return msUntil(() => {
+    const s = connect({ ...address, noDelay: true });
+    s.on('error', () => {}); // ECONNRESET is the fault working (events.once would reject on it)
+    s.resume();
+    return new Promise((resolve) => s.once('close', resolve));
+  });
+}
+
+const timed: { name: string; configuredMs: number; measuredMs: number[] }[] = [];
+async function timedFault(name: string, configuredMs: number, round: () => Promise<number>): Promise<void> {
+  const measuredMs: number[] = [];
+  for (let i = 0; i < TIMED_ROUNDS; i++) measuredMs.push(await round());
+  timed.push({ name, configuredMs, measuredMs });
+  process.stderr.write(`timed fault ${timed.length}/8: ${name}\n`);
+}
+
+await timedFault('latency 100 ms downstream: round trip', 100, () => withFault('bench:timed-echo', { type: 'latency', latencyMs: 100 }, ping));
+await timedFault('latency 100 ± 20 ms upstream: round trip', 100, () =>
+  withFault('bench:timed-echo', { type: 'latency', latencyMs: 100, jitterMs: 20, direction: 'upstream' }, ping),
+);
+await timedFault('latency removed: held bytes reach the client', 0, async () => {
+  const s = await dial(timedEcho);
+  const name = network.addFault('bench:timed-echo', { type: 'latency', latencyMs: 60_000 });
+  const back = received(s, 5);
+  s.write('held!');
+  await sleep(20); // the echo is back, held by the fault
+  const ms = await msUntil(() => {
+    network.removeFault('bench:timed-echo', name);
+    return back;
+  });
+  s.destroy();
+  return ms;
+});
+await timedFault('bandwidth 200 KB/s: 100 KB downstream', 500, () =>
+  withFault('bench:timed-sender', { type: 'bandwidth', rateKBps: 200 }, () =>
+    msUntil(async () => {
+      const s = await dial(timedSender);
+      await received(s, 100_000);
+      s.destroy();
+    }),
+  ),
+);
+await timedFault('bandwidth 100 KB/s: 50 KB upstream', 500, () =>
+  withFault('bench:timed-counter', { type: 'bandwidth', rateKBps: 100, direction: 'upstream' }, async () => {
+    const s = await dial(timedCounter);
+    const ms = await msUntil(() => {
+      const acked = received(s, 1);
+      s.write(Buffer.alloc(50_000, 1));
+      return acked;
+    });
+    s.destroy();
+    return ms;
+  }),
+);
+await timedFault('timeout 200 ms: connection closed', 200, () => withFault('bench:timed-echo', { type: 'timeout', timeoutMs: 200 }, () => msToClose(timedEcho)));
+await timedFault('reset_peer after 100 ms', 100, () => withFault('bench:timed-echo', { type: 'reset_peer', timeoutMs: 100 }, () => msToClose(timedEcho)));
+await timedFault('reset_peer at once', 0, () => withFault('bench:timed-echo', { type: 'reset_peer' }, () => msToClose(timedEcho)));
+
 const hopStats = network.stats();
 await network.close();
 await echo.close();
 await sink.close();
+await sender.close();
+await counter.close();
 
 function us(ms: number): string {
   return (ms * 1000).toFixed(0);
@@ -171,6 +297,19 @@ if (bd && bp) {
   console.log(bulkTable.toString());
   console.log(`proxied / direct throughput: ${(bp.median / bd.median).toFixed(2)}`);
 }
+const timedTable = new Table({
+  head: ['timed fault (real clock)', 'configured ms', 'measured ms (median)', 'range', 'measured / configured'],
+  colAligns: ['left', 'right', 'right', 'right', 'right'],
+});
+for (const t of timed) {
+  const m = medianWithCi(t.measuredMs);
+  if (!m) continue;
+  // A fault configured to 0 ms has no ratio: its figure is the ms it took.
+  const ratio = t.configuredMs > 0 ? (m.median / t.configuredMs).toFixed(2) : '—';
+  timedTable.push([t.name, String(t.configuredMs), m.median.toFixed(1), `${m.low.toFixed(1)}–${m.high.toFixed(1)}`, ratio]);
+}
+console.log(timedTable.toString());
+console.log(`timed faults: ${TIMED_ROUNDS} rounds each, on this machine's clock; the unit tests check the same timings on a fake clock`);
 console.log(`machine: ${availableParallelism()} CPUs, load average ${loadAtStart.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} at end (1 min)`);
 const echoStats = hopStats.find((s) => s.hop === 'bench:echo');
 if (echoStats) console.log(`proxy counted on bench:echo: ${echoStats.connections} connection(s), ${echoStats.bytesUpstream.toLocaleString('en-US')} B up, ${echoStats.bytesDownstream.toLocaleString('en-US')} B down`);

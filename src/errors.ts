@@ -76,6 +76,16 @@ export class InvalidResultsFileError extends PatternBenchError {
   }
 }
 
+/** `compare` was given two results measured under configs that change what is measured. */
+export class ConfigsDifferError extends PatternBenchError {
+  override readonly code = 'PB_ERR_CONFIGS_DIFFER';
+  override readonly exitCode = 2;
+  constructor(readonly keys: readonly string[]) {
+    super(`the two results were measured with different configs (${keys.join(', ')}); pass --force to compare them anyway`);
+    this.name = 'ConfigsDifferError';
+  }
+}
+
 /** A service the run was told to use (broker, database) cannot be reached. */
 export class ServiceUnreachableError extends PatternBenchError {
   override readonly code = 'PB_ERR_SERVICE_UNREACHABLE';
@@ -110,6 +120,16 @@ export class AbortedError extends PatternBenchError {
   constructor() {
     super('the run was aborted');
     this.name = 'AbortedError';
+  }
+}
+
+/** Equal load needs a capacity to take its share of, and no selected pattern completed its capacity run. */
+export class NoCapacityError extends PatternBenchError {
+  override readonly code = 'PB_ERR_NO_CAPACITY';
+  override readonly exitCode = 1;
+  constructor(readonly failures: readonly string[]) {
+    super(`no pattern completed its capacity run, so there is no equal-load rate (${failures.join('; ')}); give one with --rate`);
+    this.name = 'NoCapacityError';
   }
 }
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   AbortedError,
+  NoCapacityError,
+  ConfigsDifferError,
   ConflictingOptionsError,
   InvalidOptionError,
   InvalidResultsFileError,
@@ -18,8 +20,10 @@ describe('error catalogue', () => {
       [new UnknownNameError('--patterns', 'soap', ['direct', 'rest']), 'PB_ERR_UNKNOWN_NAME', 2, 'unknown value for --patterns: "soap" (known: direct, rest)'],
       [new OutputNotWritableError('--out', '/x', 'it is not a folder'), 'PB_ERR_OUTPUT_NOT_WRITABLE', 2, 'cannot write to --out "/x": it is not a folder'],
       [new InvalidResultsFileError('r.json', 'not JSON'), 'PB_ERR_INVALID_RESULTS_FILE', 2, 'cannot read results file "r.json": not JSON'],
+      [new ConfigsDifferError(['durationMs', 'load.kind']), 'PB_ERR_CONFIGS_DIFFER', 2, 'the two results were measured with different configs (durationMs, load.kind); pass --force to compare them anyway'],
       [new ServiceUnreachableError('--broker', 'amqp://h', 'ECONNREFUSED'), 'PB_ERR_SERVICE_UNREACHABLE', 2, 'cannot reach --broker "amqp://h": ECONNREFUSED'],
       [new AbortedError(), 'PB_ERR_ABORTED', 130, 'the run was aborted'],
+      [new NoCapacityError(['rest: EADDRINUSE']), 'PB_ERR_NO_CAPACITY', 1, 'no pattern completed its capacity run, so there is no equal-load rate (rest: EADDRINUSE); give one with --rate'],
     ] as const;
     for (const [err, code, exitCode, message] of cases) {
       expect(err.code).toBe(code);

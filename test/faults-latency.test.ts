@@ -1,8 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FaultProxy } from '../src/faults/proxy.js';
 import { createToxic } from '../src/faults/toxics/registry.js';
-import type { Address } from '../src/patterns/types.js';
-import { dial, readBytes, sleep, startEcho, startProxy, type TestServer } from './faults-support.js';
+import { dial, readBytes, startEcho, startProxy, tap, until, useFakeClock, type TestServer } from './faults-support.js';
 
 describe('latency fault', () => {
   let echo: TestServer;
@@ -15,56 +14,63 @@ describe('latency fault', () => {
     await proxy.close();
     await echo.close();
   });
+  const clock = useFakeClock();
 
-  // Timings are the median of a few round trips, so that one stall of a busy machine does not decide.
-  async function pings(address: Address, n: number): Promise<number[]> {
-    const client = await dial(address);
-    const times: number[] = [];
-    for (let i = 0; i < n; i++) {
+  it('holds every chunk of the downstream pipe for 100 ms of clock, to the ms', async () => {
+    const slow = tap(createToxic({ type: 'latency', latencyMs: 100, direction: 'downstream' }));
+    proxy.addToxic(slow.toxic);
+    const client = await dial(proxy.address);
+    const held: number[] = [];
+    for (let i = 0; i < 3; i++) {
       client.write(`ping${i}`);
-      const { data, ms } = await readBytes(client, 5);
-      expect(data.toString()).toBe(`ping${i}`);
-      times.push(ms);
+      await until(() => slow.bytesIn() === 5 * (i + 1)); // the echo is back, at the fault
+      held.push(await clock.advanceUntil(() => proxy.stats().bytesDownstream === 5 * (i + 1), 1000));
+      expect((await readBytes(client, 5)).data.toString()).toBe(`ping${i}`);
     }
+    expect(held).toEqual([100, 100, 100]);
     client.destroy();
-    return times.sort((a, b) => a - b);
-  }
-  const median = (xs: number[]) => xs[Math.floor(xs.length / 2)] ?? NaN;
-
-  it('delays the downstream pipe by 100 ms ± 40 ms', async () => {
-    proxy.addToxic(createToxic({ type: 'latency', latencyMs: 100, direction: 'downstream' }));
-    const times = await pings(proxy.address, 5);
-    expect(times[0]).toBeGreaterThanOrEqual(99); // never less than the latency
-    expect(median(times)).toBeLessThan(140);
   });
 
   it('delays the upstream pipe too, and jitter stays within its bound', async () => {
-    proxy.addToxic(createToxic({ type: 'latency', latencyMs: 100, jitterMs: 20, direction: 'upstream' }));
-    const times = await pings(proxy.address, 5);
-    expect(times[0]).toBeGreaterThanOrEqual(79);
-    expect(median(times)).toBeLessThan(160);
+    const slow = tap(createToxic({ type: 'latency', latencyMs: 100, jitterMs: 20, direction: 'upstream' }));
+    proxy.addToxic(slow.toxic);
+    const client = await dial(proxy.address);
+    const held: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      client.write(`ping${i}`);
+      await until(() => slow.bytesIn() === 5 * (i + 1));
+      held.push(await clock.advanceUntil(() => proxy.stats().bytesUpstream === 5 * (i + 1), 1000));
+      expect((await readBytes(client, 5)).data.toString()).toBe(`ping${i}`);
+    }
+    // 100 ± 20 ms; the clock fires timers at whole ms, so a draw of 80.4 ms shows as 80.
+    expect(held.every((ms) => ms >= 80 && ms <= 120)).toBe(true);
+    expect(new Set(held).size).toBeGreaterThan(1); // each chunk drew its own jitter
+    client.destroy();
   });
 
   it('keeps order and hands everything held on at once when removed', async () => {
-    proxy.addToxic(createToxic({ type: 'latency', latencyMs: 400, jitterMs: 300, direction: 'downstream', name: 'slow' }));
+    const slow = tap(createToxic({ type: 'latency', latencyMs: 400, jitterMs: 300, direction: 'downstream', name: 'slow' }));
+    proxy.addToxic(slow.toxic);
     const client = await dial(proxy.address);
     const sent: string[] = [];
     for (let i = 0; i < 20; i++) {
       sent.push(`m${i};`);
       client.write(`m${i};`);
-      await sleep(2);
+      // Each message reaches the fault as a chunk of its own, 2 ms of clock after the one before.
+      await until(() => slow.bytesIn() === sent.join('').length);
+      await clock.advance(2);
     }
     const total = sent.join('').length;
-    const reading = readBytes(client, total);
-    await sleep(60);
+    await clock.advance(20);
+    expect(proxy.stats().bytesDownstream).toBe(0); // 60 ms in: every chunk is held for 100 ms or more
     expect(proxy.removeToxic('slow')).toBe(true);
-    const { data, ms } = await reading;
-    expect(data.toString()).toBe(sent.join(''));
-    expect(ms).toBeLessThan(200); // released at removal (~60 ms), not after 100–700 ms
-    // Once removed, the pipe adds nothing.
+    expect(proxy.stats().bytesDownstream).toBe(total); // handed on within the call, the clock still at 60 ms
+    expect((await readBytes(client, total)).data.toString()).toBe(sent.join(''));
+    // Once removed, the pipe adds nothing: the reply comes back while the clock stands still.
     client.write('after');
-    const after = await readBytes(client, 5);
-    expect(after.ms).toBeLessThan(80);
+    expect((await readBytes(client, 5)).data.toString()).toBe('after');
+    expect(clock.now()).toBe(60);
+    expect(vi.getTimerCount()).toBe(0);
     client.destroy();
   });
 });

@@ -1,8 +1,8 @@
 import { once } from 'node:events';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FaultNetwork, globMatcher } from '../src/faults/network.js';
 import { seededRandom } from '../src/random.js';
-import { dial, liveHandles, outcome, readBytes, startEcho, type TestServer } from './faults-support.js';
+import { dial, liveHandles, outcome, readBytes, startEcho, until, useFakeClock, type TestServer } from './faults-support.js';
 
 describe('FaultNetwork', () => {
   let echo: TestServer;
@@ -37,25 +37,34 @@ describe('FaultNetwork', () => {
     );
   });
 
-  it('adds and removes faults by glob, also on hops routed later', async () => {
-    await net.route('rest:payments', echo.address);
-    await net.route('rest:inventory', echo.address);
-    expect(net.addFault('*:payments', { type: 'latency', latencyMs: 200, name: 'slow' })).toBe('slow');
-    const grpc = await net.route('grpc:payments', echo.address);
-    const faults = Object.fromEntries(net.stats().map((s) => [s.hop, s.faults]));
-    expect(faults).toEqual({ 'rest:payments': ['slow'], 'rest:inventory': [], 'grpc:payments': ['slow'] });
+  describe('on a fake clock', () => {
+    const clock = useFakeClock();
 
-    const client = await dial(grpc);
-    client.write('x');
-    expect((await readBytes(client, 1)).ms).toBeGreaterThanOrEqual(199);
+    it('adds and removes faults by glob, also on hops routed later', async () => {
+      await net.route('rest:payments', echo.address);
+      await net.route('rest:inventory', echo.address);
+      expect(net.addFault('*:payments', { type: 'latency', latencyMs: 200, name: 'slow' })).toBe('slow');
+      const grpc = await net.route('grpc:payments', echo.address);
+      const faults = Object.fromEntries(net.stats().map((s) => [s.hop, s.faults]));
+      expect(faults).toEqual({ 'rest:payments': ['slow'], 'rest:inventory': [], 'grpc:payments': ['slow'] });
 
-    expect(net.removeFault('*:payments', 'slow')).toEqual(['rest:payments', 'grpc:payments']);
-    client.write('y');
-    expect((await readBytes(client, 1)).ms).toBeLessThan(100);
-    // The rule is gone too: a hop routed now gets nothing.
-    await net.route('queue:payments', echo.address);
-    expect(net.stats().every((s) => s.faults.length === 0)).toBe(true);
-    client.destroy();
+      const client = await dial(grpc);
+      const delivered = () => net.stats().find((s) => s.hop === 'grpc:payments')?.bytesDownstream;
+      client.write('x');
+      await until(() => vi.getTimerCount() === 1); // the echo is back, held by the fault
+      expect(await clock.advanceUntil(() => delivered() === 1, 1000)).toBe(200);
+      expect((await readBytes(client, 1)).data.toString()).toBe('x');
+
+      expect(net.removeFault('*:payments', 'slow')).toEqual(['rest:payments', 'grpc:payments']);
+      // Removed: the next byte comes back while the clock stands still.
+      client.write('y');
+      expect((await readBytes(client, 1)).data.toString()).toBe('y');
+      expect(vi.getTimerCount()).toBe(0);
+      // The rule is gone too: a hop routed now gets nothing.
+      await net.route('queue:payments', echo.address);
+      expect(net.stats().every((s) => s.faults.length === 0)).toBe(true);
+      client.destroy();
+    });
   });
 
   it('adds a fault to connections already open', async () => {
@@ -99,6 +108,8 @@ describe('FaultNetwork.close', () => {
     const client = await dial(a);
     client.write('held by the latency fault');
     const idle = await dial(await net.route('h:b', echo.address));
+    // Both connections taken by their fault, the echo's answer on its way back to the latency one.
+    await until(() => net.stats().every((s) => s.open === 1) && net.stats()[0]?.bytesUpstream === 25);
     await new Promise((r) => setTimeout(r, 20));
 
     const ends = [outcome(client), outcome(idle)];

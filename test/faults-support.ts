@@ -1,14 +1,19 @@
 /**
  * Shared helpers of the fault tests: small real servers on 127.0.0.1:0 (echo, a sender of
- * N bytes), a client that reads a given number of bytes, and a proxy in front of a server.
+ * N bytes), a client that reads a given number of bytes, a proxy in front of a server, and
+ * the fake clock that drives the faults' timers.
  */
 import { once } from 'node:events';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Address } from '../src/patterns/types.js';
 import { FaultProxy } from '../src/faults/proxy.js';
-import { afterEach, beforeEach } from 'vitest';
+import type { Stage, StageContext, Toxic } from '../src/faults/toxics/types.js';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { seededRandom } from '../src/random.js';
+
+// Taken before any test fakes the clock: waiting for real I/O keeps real time.
+const realSetTimeout = globalThis.setTimeout;
 
 export interface TestServer {
   readonly address: Address;
@@ -71,9 +76,8 @@ export async function dial(address: Address): Promise<Socket> {
   return s;
 }
 
-/** Resolves with the first `n` bytes read from `s` and the ms it took, or rejects on close/error first. */
-export function readBytes(s: Socket, n: number): Promise<{ data: Buffer; ms: number; chunks: number }> {
-  const start = performance.now();
+/** Resolves with the first `n` bytes read from `s`, or rejects on close/error first. */
+export function readBytes(s: Socket, n: number): Promise<{ data: Buffer }> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let have = 0;
@@ -85,7 +89,7 @@ export function readBytes(s: Socket, n: number): Promise<{ data: Buffer; ms: num
         const all = Buffer.concat(parts);
         // Bytes past n stay in the socket for the next read.
         if (all.length > n) s.unshift(all.subarray(n));
-        resolve({ data: all.subarray(0, n), ms: performance.now() - start, chunks: parts.length });
+        resolve({ data: all.subarray(0, n) });
       }
     };
     const onError = (err: Error) => {
@@ -113,10 +117,9 @@ export function readBytes(s: Socket, n: number): Promise<{ data: Buffer; ms: num
  * Resolves with how the peer ended the connection: an error code (`ECONNRESET`), or `end`
  * for a FIN (the client sockets are half-open capable, so a FIN alone does not close them).
  */
-export function outcome(s: Socket): Promise<{ how: string; ms: number }> {
-  const start = performance.now();
+export function outcome(s: Socket): Promise<{ how: string }> {
   return new Promise((resolve) => {
-    const done = (how: string) => resolve({ how, ms: performance.now() - start });
+    const done = (how: string) => resolve({ how });
     s.once('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
     s.once('end', () => done('end'));
     s.once('close', () => done('close'));
@@ -124,16 +127,17 @@ export function outcome(s: Socket): Promise<{ how: string; ms: number }> {
   });
 }
 
-/** Polls `check` every 5 ms until it holds, or throws after `ms`. */
-export async function until(check: () => boolean, ms = 1000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
+/**
+ * Polls `check` every 5 ms of real time until it holds. No deadline of its own: a busy
+ * machine only makes the wait longer, and a condition that never holds is reported by the
+ * test's timeout.
+ */
+export async function until(check: () => boolean): Promise<void> {
+  while (!check()) await sleep(5);
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Waits `ms` of real time, also while a test has faked the clock. */
+export const sleep = (ms: number) => new Promise<void>((r) => realSetTimeout(r, ms));
 
 /**
  * TCP handles (sockets, servers) and timers alive in the process, counted once the event
@@ -163,4 +167,88 @@ export function echoProxyFixture(): { echo: TestServer; proxy: FaultProxy } {
     await fixture.echo.close();
   });
   return fixture;
+}
+
+/** The fake clock of `useFakeClock`. */
+export interface FakeClock {
+  /** Ms of fake clock since the test started (what performance.now reads meanwhile). */
+  now(): number;
+  /** Moves the clock on by `ms`, firing the timers that fall due on the way, in order. */
+  advance(ms: number): Promise<void>;
+  /**
+   * Moves the clock on 1 ms at a time until `done()` holds; resolves with the ms moved.
+   * Rejects once `limitMs` of clock have passed without it (fake ms: the same on any machine).
+   */
+  advanceUntil(done: () => boolean, limitMs: number): Promise<number>;
+}
+
+/**
+ * Drives timers by a fake clock in every test of the calling `describe`, restored after
+ * each. Only setTimeout and clearTimeout are faked: sockets, setImmediate and nextTick stay
+ * real, so real I/O goes on while the clock stands still. performance.now, which the faults
+ * read through node:perf_hooks, follows the fake clock. It starts at 0 and moves only when
+ * a test advances it, so a fault's timing is checked to the ms however busy the machine is.
+ */
+export function useFakeClock(): FakeClock {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'], now: 0 });
+    vi.spyOn(performance, 'now').mockImplementation(() => vi.getMockedSystemTime()?.getTime() ?? 0);
+  });
+  afterEach(() => {
+    vi.mocked(performance.now).mockRestore();
+    vi.useRealTimers();
+  });
+  const advance = async (ms: number) => {
+    await vi.advanceTimersByTimeAsync(ms);
+  };
+  return {
+    now: () => performance.now(),
+    advance,
+    advanceUntil: async (done, limitMs) => {
+      let moved = 0;
+      while (!done()) {
+        if (moved >= limitMs) throw new Error(`condition not met within ${limitMs} ms of clock`);
+        await advance(1);
+        moved++;
+      }
+      return moved;
+    },
+  };
+}
+
+/** A fault with a tap on it: what reached it and what it handed on. */
+export interface Tapped {
+  readonly toxic: Toxic;
+  /** Bytes written into the fault, on every connection it took. */
+  bytesIn(): number;
+  /** Each piece the fault handed on, in order: its size and the clock (performance.now) then. */
+  readonly forwarded: { readonly bytes: number; readonly at: number }[];
+}
+
+/**
+ * Wraps `toxic` to count what goes through it, changing nothing it does. Under a fake clock
+ * a test must know that the bytes have reached the fault (real I/O) before it moves the clock.
+ */
+export function tap(toxic: Toxic): Tapped {
+  let bytesIn = 0;
+  const forwarded: { bytes: number; at: number }[] = [];
+  const stage = (ctx: StageContext): Stage => {
+    const inner = toxic.stage({
+      ...ctx,
+      forward: (chunk) => {
+        forwarded.push({ bytes: chunk.length, at: performance.now() });
+        ctx.forward(chunk);
+      },
+    });
+    return {
+      write: (chunk) => {
+        bytesIn += chunk.length;
+        inner.write(chunk);
+      },
+      end: () => inner.end(),
+      flush: () => inner.flush(),
+      dispose: () => inner.dispose(),
+    };
+  };
+  return { toxic: { ...toxic, stage }, bytesIn: () => bytesIn, forwarded };
 }

@@ -1,22 +1,45 @@
 import { describe, expect, it } from 'vitest';
 import { resolveRunConfig } from '../src/bench/config.js';
-import { Runner } from '../src/bench/runner.js';
+import { interleave, Runner } from '../src/bench/runner.js';
+import { NoCapacityError } from '../src/errors.js';
 import { PATTERNS } from '../src/patterns/registry.js';
 import type { Pattern } from '../src/patterns/types.js';
 
 const quick = { quick: true, duration: 0.3, warmup: 0.1, out: false } as const;
 
+const broken: Pattern = {
+  id: 'broken',
+  title: 'Broken',
+  summary: 'fails to start',
+  tradeOffs: { pros: [], cons: [], whenToUse: '' },
+  start: async () => {
+    throw Object.assign(new Error('port in use'), { code: 'EADDRINUSE' });
+  },
+};
+
 describe('runner', () => {
-  it('runs direct, emits typed events in order and checks the invariants', async () => {
+  it('equal load: direct\'s capacity first, then every trial open loop at 70% of it, with typed events in order', async () => {
     const runner = new Runner({ ...resolveRunConfig({ ...quick, patterns: 'direct', trials: 2 }), sequentialMs: 50 });
     const events: string[] = [];
-    runner.on('run-start', (r) => events.push(`start ${r.pattern} ${r.trial}/${r.index}/${r.total}`));
+    runner.on('run-start', (r) => events.push(`start ${r.stage} ${r.pattern} ${r.trial}/${r.index}/${r.total}`));
     runner.on('phase', (p) => events.push(p.phase));
+    runner.on('equal-load', (e) => events.push(`equal-load ${e.rate}`));
     runner.on('run-end', (r) => events.push(`end ${r.result.state}`));
     let done = 0;
     runner.on('done', () => done++);
     const doc = await runner.run();
-    expect(events.slice(0, 9)).toEqual(['start direct 1/1/2', 'starting', 'warmup', 'load', 'sequential', 'check', 'stopping', 'end completed', 'start direct 2/2/2']);
+    const capacity = doc.capacity?.runs[0];
+    expect(capacity?.state).toBe('completed');
+    const rate = Math.round(0.7 * (capacity?.achieved ?? 0));
+    expect(rate).toBeGreaterThan(0);
+    expect(doc.equalLoad).toEqual({ rate, source: 'capacity', fraction: 0.7, basis: { pattern: 'direct', capacity: capacity?.achieved } });
+    expect(doc.capacity).toMatchObject({ concurrency: 16, durationMs: 400 });
+    expect(events.slice(0, 13)).toEqual([
+      'start capacity direct 1/1/3', 'starting', 'warmup', 'load', 'check', 'stopping', 'end completed',
+      `equal-load ${rate}`,
+      'start load direct 1/2/3', 'starting', 'warmup', 'load', 'sequential',
+    ]);
+    expect(events.filter((e) => e.startsWith('start '))).toEqual(['start capacity direct 1/1/3', 'start load direct 1/2/3', 'start load direct 2/3/3']);
     expect(done).toBe(1);
     expect(doc.schemaVersion).toBe(1);
     expect(doc.state).toBe('completed');
@@ -25,30 +48,54 @@ describe('runner', () => {
     for (const run of doc.runs) {
       expect(run.state).toBe('completed');
       if (run.state !== 'completed') continue;
+      // Every measured run is open loop at the one rate.
+      expect(run.throughput.target).toBe(rate);
       expect(run.invariants.ok).toBe(true);
       expect(run.outcomes.confirmed).toBeGreaterThan(0);
       expect(run.outcomes.cancelled).toBeGreaterThan(0);
       expect(run.sequential?.samples).toBeGreaterThan(0);
       expect(run.cost.cpuMicrosPerOrder).toBeGreaterThan(0);
       expect(run.cost.bytesPerOrder).toBeNull();
+      // Every order started in the window is in the latency figures.
+      expect(run.latencyMs.count).toBe(run.outcomes.placed);
       // The warm-up ran at least --warmup, and the results say how long and what it saw.
       expect(run.warmup.warmupMs).toBeGreaterThanOrEqual(100);
       expect(run.warmup.slices.length).toBeGreaterThan(0);
     }
   });
 
-  it('turns a pattern that throws into an errored result and goes on', async () => {
-    const broken: Pattern = {
-      id: 'broken',
-      title: 'Broken',
-      summary: 'fails to start',
-      tradeOffs: { pros: [], cons: [], whenToUse: '' },
-      start: async () => {
-        throw Object.assign(new Error('port in use'), { code: 'EADDRINUSE' });
-      },
-    };
+  it('interleaves trials round-robin: trial 1 of every pattern, then trial 2, per scenario', () => {
+    expect(interleave(['a', 'b'], ['s', 't'], 2).map((p) => `${p.scenario}:${p.pattern}${p.trial}`)).toEqual(['s:a1', 's:b1', 's:a2', 's:b2', 't:a1', 't:b1', 't:a2', 't:b2']);
+  });
+
+  it('--rate: no capacity phase, every run open loop at that rate, recorded as a fixed equal load', async () => {
+    const doc = await new Runner(resolveRunConfig({ ...quick, patterns: 'direct', rate: 500 })).run();
+    expect(doc.capacity).toBeUndefined();
+    expect(doc.equalLoad).toEqual({ rate: 500, source: 'fixed', fraction: null, basis: null });
+    const run = doc.runs[0];
+    expect(run?.state === 'completed' && run.throughput.target).toBe(500);
+  });
+
+  it('--concurrency: no capacity phase and no equal load, a closed loop', async () => {
+    const doc = await new Runner(resolveRunConfig({ ...quick, patterns: 'direct', concurrency: 4 })).run();
+    expect(doc.capacity).toBeUndefined();
+    expect(doc.equalLoad).toBeUndefined();
+    const run = doc.runs[0];
+    expect(run?.state === 'completed' && run.throughput.target).toBeNull();
+  });
+
+  it('equal load with no pattern that completed its capacity run throws NoCapacityError naming the failures', async () => {
+    const config = { ...resolveRunConfig({ ...quick, patterns: 'direct' }), patterns: ['broken'] };
+    await expect(new Runner(config, [broken]).run()).rejects.toThrow(
+      new NoCapacityError(['broken: EADDRINUSE: port in use']),
+    );
+  });
+
+  it('turns a pattern that throws into an errored result and goes on; equal load comes from the patterns that completed', async () => {
     const config = { ...resolveRunConfig({ ...quick, patterns: 'direct' }), patterns: ['broken', 'direct'] };
     const doc = await new Runner(config, [broken, ...PATTERNS]).run();
+    expect(doc.capacity?.runs.map((r) => r.state)).toEqual(['errored', 'completed']);
+    expect(doc.equalLoad?.basis?.pattern).toBe('direct');
     expect(doc.runs.map((r) => r.state)).toEqual(['errored', 'completed']);
     const first = doc.runs[0];
     expect(first?.state === 'errored' && first.error).toEqual({ code: 'EADDRINUSE', message: 'port in use' });
@@ -56,10 +103,24 @@ describe('runner', () => {
 
   it('marks the runs after an abort as aborted', async () => {
     const controller = new AbortController();
-    const runner = new Runner(resolveRunConfig({ ...quick, patterns: 'direct', trials: 3 }));
+    const runner = new Runner(resolveRunConfig({ ...quick, patterns: 'direct', trials: 3, concurrency: 4 }));
     runner.on('run-end', () => controller.abort());
     const doc = await runner.run({ signal: controller.signal });
     expect(doc.state).toBe('aborted');
     expect(doc.runs.map((r) => r.state)).toEqual(['completed', 'aborted', 'aborted']);
+  });
+
+  it('an abort during the capacity phase chooses no rate and marks every measured run aborted', async () => {
+    const controller = new AbortController();
+    const runner = new Runner(resolveRunConfig({ ...quick, patterns: 'direct', trials: 2 }));
+    let chosen = 0;
+    runner.on('equal-load', () => chosen++);
+    runner.on('run-end', () => controller.abort());
+    const doc = await runner.run({ signal: controller.signal });
+    expect(doc.state).toBe('aborted');
+    expect(doc.capacity?.runs.map((r) => r.state)).toEqual(['completed']);
+    expect(chosen).toBe(0);
+    expect(doc.equalLoad).toBeUndefined();
+    expect(doc.runs.map((r) => r.state)).toEqual(['aborted', 'aborted']);
   });
 });

@@ -5,6 +5,7 @@ import { DEFAULT_SCENARIOS, SCENARIOS } from '../faults/scenarios/registry.js';
 import { PATTERNS } from '../patterns/registry.js';
 import { DEFAULT_PLACEMENT, isPlacement, PLACEMENTS, type Placement } from '../placement/types.js';
 import type { LoadShape } from './loadgen.js';
+import { sweepSettings, type SweepSettings } from './sweep-settings.js';
 
 /** A validated run configuration. Times in ms. Written whole into results.json. */
 export interface RunConfig {
@@ -47,14 +48,24 @@ export interface RunConfig {
  *   coordinated-omission correction, and the report says so.
  */
 export type LoadModel =
-  | { readonly kind: 'equal'; readonly fraction: number; readonly capacityConcurrency: number; readonly capacityMs: number }
+  | {
+      readonly kind: 'equal';
+      readonly fraction: number;
+      readonly capacityConcurrency: number;
+      /** The capacity run's window, and its fixed warm-up before it, ms. */
+      readonly capacityMs: number;
+      readonly capacityWarmupMs: number;
+    }
   | { readonly kind: 'open'; readonly rate: number }
-  | { readonly kind: 'closed'; readonly concurrency: number };
+  | { readonly kind: 'closed'; readonly concurrency: number }
+  /** `pattern-bench sweep`: stepped open-loop rates per pattern (see Sweeper), not a runner model. */
+  | { readonly kind: 'sweep'; readonly settings: SweepSettings };
 
 /** The shape of a measured run under a model whose rate is known (equal load: once capacity gave it). */
 export function shapeOf(model: LoadModel, equalRate: number | null): LoadShape {
   if (model.kind === 'closed') return { kind: 'closed', concurrency: model.concurrency };
   if (model.kind === 'open') return { kind: 'open', rate: model.rate };
+  if (model.kind === 'sweep') throw new Error('a sweep steps its own rates: run it with Sweeper, not Runner');
   if (equalRate === null) throw new Error('equal load needs its rate from the capacity phase');
   return { kind: 'open', rate: equalRate };
 }
@@ -92,6 +103,7 @@ export const DEFAULTS = {
   /** Equal load: the closed loop that measures capacity, orders in flight, and its window, s. */
   capacityConcurrency: 16,
   capacityS: 1,
+  capacityWarmupS: 0.5,
   /** Equal load: this share of the slowest selected pattern's capacity. */
   equalLoadFraction: 0.7,
   /** sweep: the latency objective, p99 ms. */
@@ -107,8 +119,19 @@ export const DEFAULTS = {
   out: 'results',
   /** The longest a warm-up goes on waiting for throughput to settle, s. */
   warmupMaxS: 3,
-  quick: { durationS: 1, warmupS: 0.3, sequentialMs: 150, warmupMaxS: 0.75, capacityS: 0.5 },
+  quick: { durationS: 1, warmupS: 0.3, sequentialMs: 100, warmupMaxS: 0.75, capacityS: 0.4, capacityWarmupS: 0.2 },
 } as const;
+
+/** What `pattern-bench sweep` takes: the run's options but the load, trials and scenarios (a sweep steps its own rates, in the baseline), and --slo. */
+export type SweepOptionsInput = Omit<RunOptionsInput, 'concurrency' | 'rate' | 'trials' | 'scenarios' | 'duration'> & { slo?: number | string };
+
+/** Validate a sweep's input: a run config whose load is the sweep's settings. */
+export function resolveSweepConfig(input: SweepOptionsInput = {}): RunConfig {
+  const { slo, ...rest } = input;
+  const sloMs = num('--slo', slo, { min: 0, exclusiveMin: true, max: 3_600_000, what: 'a p99 latency objective in ms > 0' }) ?? DEFAULTS.sloMs;
+  const base = resolveRunConfig({ ...rest, scenarios: 'baseline', concurrency: DEFAULTS.capacityConcurrency });
+  return { ...base, load: { kind: 'sweep', settings: sweepSettings(sloMs, base.quick) } };
+}
 
 /** Validate user input once and fill in the defaults. Throws a catalogued error naming the option. */
 export function resolveRunConfig(input: RunOptionsInput = {}): RunConfig {
@@ -135,6 +158,7 @@ export function resolveRunConfig(input: RunOptionsInput = {}): RunConfig {
             fraction: DEFAULTS.equalLoadFraction,
             capacityConcurrency: DEFAULTS.capacityConcurrency,
             capacityMs: (quick ? DEFAULTS.quick.capacityS : DEFAULTS.capacityS) * 1000,
+            capacityWarmupMs: (quick ? DEFAULTS.quick.capacityWarmupS : DEFAULTS.capacityWarmupS) * 1000,
           };
   const trials = num('--trials', input.trials, { min: 1, max: 100, integer: true, what: 'an integer from 1 to 100' }) ?? DEFAULTS.trials;
   const seed = num('--seed', input.seed, { min: 0, max: 2 ** 32 - 1, integer: true, what: 'an integer from 0 to 4294967295' }) ?? DEFAULTS.seed;

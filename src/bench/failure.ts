@@ -1,6 +1,7 @@
 import type { PlayedAction } from './player.js';
 import type { SystemSnapshot } from '../workflow/services.js';
 import type { LoadResult, SegmentResult, TimelinePoint } from './loadgen.js';
+import { recoveryOf } from './load/recovery.js';
 
 /** How a run behaved under its scenario's faults: the failure table's figures. */
 export interface FailureFigures {
@@ -11,9 +12,8 @@ export interface FailureFigures {
   /** Latency and failures of the orders started before, during and after the fault. */
   readonly segments: readonly SegmentResult[];
   /**
-   * ms from the fault's end until the success rate was back to what it was before the
-   * fault (and stayed there); 0 if it never dropped; null if it did not come back within
-   * the window, or the fault lasted the whole window.
+   * `recovery` as a number: its `ms` when recovered, 0 when it never dropped, null
+   * otherwise (not back within the window, nothing before or after the fault, not applied).
    */
   readonly timeToRecoverMs: number | null;
   /** Time to recover, with what it means (absent in older files: read timeToRecoverMs). */
@@ -30,7 +30,7 @@ export interface FailureFigures {
 
 /**
  * After the fault ends, the first moment from which success rate and p99 stay within 10% of
- * their pre-fault levels for at least 1 s:
+ * their pre-fault levels for at least 1 s (the rule in full: src/bench/load/recovery.ts):
  * - `recovered`: that moment, ms after the fault's end (`ms` may be 0: back at once);
  * - `never-dropped`: neither figure left its band during the fault;
  * - `not-recovered`: the window ended before it held for 1 s;
@@ -53,9 +53,11 @@ function failureShare(p: TimelinePoint): number {
 }
 
 /**
- * Time to recover, read off the timeline: the first slice at or after the fault's end
- * from which `HEALTHY_RUN` slices in a row fail no more than before the fault (+1 point)
- * and complete at least half as many orders per slice.
+ * The former time to recover, read off the completion timeline: the first slice at or
+ * after the fault's end from which `HEALTHY_RUN` slices in a row fail no more than before
+ * the fault (+1 point) and complete at least half as many orders per slice.
+ * @deprecated failureFigures() reads `recovery` (recoveryOf in ./load/recovery.ts); nothing
+ * else calls this but test/scenarios.test.ts: remove the two together.
  */
 export function timeToRecover(timeline: readonly TimelinePoint[], bucketMs: number, fromMs: number, toMs: number): number | null {
   const before = timeline.filter((p) => p.atMs + bucketMs <= fromMs);
@@ -87,14 +89,21 @@ export function failureFigures(
   for (const [kind, n] of Object.entries(hopErrors ?? {})) errorsByKind[`hop ${kind}`] = n;
   const compensations =
     snapshot.inventory.reservations.filter((r) => r.state === 'released').length + snapshot.payments.ledger.filter((e) => e.kind === 'refund').length;
+  const recovery = recoveryOf({
+    slices: load.startSlices,
+    sliceMs: load.timelineBucketMs,
+    windowMs: load.windowMs,
+    fault: faultWindowMs,
+    before: load.segments.find((s) => s.name === 'before'),
+    during: load.segments.find((s) => s.name === 'during'),
+    applied,
+  });
   return {
     successRate: placed === 0 ? 0 : (confirmed + cancelled) / placed,
     faultWindowMs,
     segments: load.segments,
-    timeToRecoverMs:
-      applied && faultWindowMs && faultWindowMs.toMs < load.windowMs
-        ? timeToRecover(load.timeline, load.timelineBucketMs, faultWindowMs.fromMs, faultWindowMs.toMs)
-        : null,
+    timeToRecoverMs: recovery.kind === 'recovered' ? recovery.ms : recovery.kind === 'never-dropped' ? 0 : null,
+    recovery,
     errorsByKind,
     compensations,
     played,

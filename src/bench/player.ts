@@ -55,7 +55,8 @@ export class ScenarioPlayer {
   private readonly log: PlayedAction[] = [];
   /** Whether any step reached the pattern (a fault matched one of its hops, or a crash ran). */
   private touched = false;
-  private readonly started = performance.now();
+  /** When the load started (start()): every step is timed from it. */
+  private started = performance.now();
 
   constructor(
     private readonly scenario: Scenario,
@@ -65,7 +66,9 @@ export class ScenarioPlayer {
     private readonly durationMs: number,
   ) {}
 
+  /** Start the clock of the steps: call it as the load starts. */
   start(): void {
+    this.started = performance.now();
     for (const step of this.scenario.steps) {
       if (step.action.kind === 'load') continue;
       this.at(step.at, () => this.apply(step));

@@ -1,22 +1,33 @@
 import { EventEmitter } from 'node:events';
 import { AbortedError, describeError, UnknownNameError } from '../errors.js';
-import { FaultNetwork } from '../faults/network.js';
 import { faultWindow, needsFaultNetwork, ScenarioPlayer, segmentsOf, surgesOf } from './player.js';
+import type { Scenario } from '../faults/scenarios/types.js';
 import { getScenario } from '../faults/scenarios/registry.js';
 import { isProjectionStatsReporter } from '../patterns/event-sourcing/stats.js';
 import { PATTERNS } from '../patterns/registry.js';
-import { DIRECT_NETWORK, isThreadReporter, isBacklogReporter, isCompensationReporter, isSagaStats, isDrainable, isHopErrorCounter, isWireMetered, type Pattern, type RunningPattern } from '../patterns/types.js';
+import { isThreadReporter, isBacklogReporter, isCompensationReporter, isSagaStats, isDrainable, isHopErrorCounter, isWireMetered, type Pattern } from '../patterns/types.js';
 import { ThreadPool } from '../placement/pool.js';
-import { seededRandom } from '../random.js';
-import { mergeWorlds, OrderGenerator } from '../workflow/generator.js';
 import { checkInvariants } from '../workflow/invariants.js';
-import { shapeOf, type RunConfig } from './config.js';
-import { runLoad, type LoadProgress } from './loadgen.js';
-import { captureEnvironment, SCHEMA_VERSION, TOOL, type CompletedRun, type ResultsDocument, type RunResult } from './results.js';
+import { shapeOf, type LoadModel, type RunConfig } from './config.js';
+import { chooseEqualLoad } from './equal-load.js';
+import { runLoad, type LoadProgress, type LoadResult, type LoadShape } from './loadgen.js';
+import {
+  captureEnvironment,
+  SCHEMA_VERSION,
+  TOOL,
+  type CapacityPhase,
+  type CapacityRun,
+  type CompletedRun,
+  type EqualLoad,
+  type PatternCard,
+  type ResultsDocument,
+  type RunResult,
+} from './results.js';
+import { startRun, type StartedRun } from './start.js';
 import { failureFigures } from './failure.js';
 import { measureSequential } from './sequential.js';
 import { PlacedLog } from './placed.js';
-import { warmUntilSettled } from './warmup.js';
+import { warmFor, warmUntilSettled, type SettleOptions } from './warmup.js';
 import { busiestSystemThread, ThreadProbe, type ThreadCost } from './threads.js';
 
 /**
@@ -27,11 +38,15 @@ const RAMP_MS = 100;
 
 export type RunPhase = 'starting' | 'warmup' | 'load' | 'sequential' | 'drain' | 'check' | 'stopping';
 
-interface RunRef {
+/** `capacity`: the closed loop that saturates a pattern (equal load's first phase); `load`: a measured run. */
+export type RunStage = 'capacity' | 'load';
+
+export interface RunRef {
+  readonly stage: RunStage;
   readonly pattern: string;
   readonly scenario: string;
   readonly trial: number;
-  /** 1-based position among all runs, and how many there are. */
+  /** 1-based position among all runs of both stages, and how many there are. */
   readonly index: number;
   readonly total: number;
 }
@@ -42,6 +57,8 @@ export interface RunnerEvents {
   phase: [RunRef & { readonly phase: RunPhase }];
   progress: [RunRef & LoadProgress];
   'run-end': [RunRef & { readonly result: RunResult }];
+  /** Equal load: the rate chosen from the capacities, before the measured runs start. */
+  'equal-load': [EqualLoad];
   done: [ResultsDocument];
 }
 
@@ -49,11 +66,38 @@ export interface RunnerOptions {
   readonly signal?: AbortSignal;
 }
 
+/** What one run does: its scenario, load shape and window. */
+interface RunSpec {
+  readonly scenario: Scenario;
+  readonly shape: LoadShape;
+  readonly durationMs: number;
+  /** Measure sequential latency afterwards (steady-state runs only). */
+  readonly sequential: boolean;
+  /** `settle`: warm up until throughput stops climbing; a number: a fixed warm-up of that many ms. */
+  readonly warmup: 'settle' | number;
+}
+
+type PlanItem = { readonly pattern: string; readonly scenario: string; readonly trial: number };
+
 /**
- * Runs every pattern × scenario × trial of a config, one after another, and produces the
- * results document. Each run starts the pattern fresh, drives the load, measures
- * sequential latency, drains, checks the invariants on the pattern's snapshot and stops
- * it. A pattern that throws becomes an `errored` run and the next run goes on.
+ * The measured runs in the order they run: per scenario, trial 1 of every pattern, then
+ * trial 2, and so on (round-robin), so that a drift of the machine over the benchmark
+ * spreads over every pattern instead of landing on the last one's trials.
+ */
+export function interleave(patterns: readonly string[], scenarios: readonly string[], trials: number): PlanItem[] {
+  const plan: PlanItem[] = [];
+  for (const scenario of scenarios)
+    for (let trial = 1; trial <= trials; trial++) for (const pattern of patterns) plan.push({ pattern, scenario, trial });
+  return plan;
+}
+
+/**
+ * Runs a config and produces the results document. Under the default load model, first
+ * each pattern's capacity (a short closed loop that saturates it), then every pattern ×
+ * scenario × trial open loop at one rate for all: a share of the slowest capacity. Each
+ * run starts the pattern fresh, warms it up, drives the load, measures sequential latency,
+ * drains, checks the invariants on the pattern's snapshot and stops it. A pattern that
+ * throws becomes an `errored` run and the next run goes on.
  */
 export class Runner extends EventEmitter<RunnerEvents> {
   private readonly patterns: readonly Pattern[];
@@ -74,23 +118,29 @@ export class Runner extends EventEmitter<RunnerEvents> {
     const { signal } = options;
     const startedAt = new Date();
     const environment = captureEnvironment();
+    const plan = interleave(config.patterns, config.scenarios, config.trials);
+    const capacityCount = config.load.kind === 'equal' ? config.patterns.length : 0;
+    const total = capacityCount + plan.length;
+    let capacity: CapacityPhase | undefined;
+    let equalLoad: EqualLoad | undefined;
     const runs: RunResult[] = [];
-    const plan: { pattern: string; scenario: string; trial: number }[] = [];
-    for (const scenario of config.scenarios)
-      for (const pattern of config.patterns)
-        for (let trial = 1; trial <= config.trials; trial++) plan.push({ pattern, scenario, trial });
-
     try {
+      if (config.load.kind === 'equal') {
+        capacity = await this.capacityPhase(config.load, total, signal);
+        if (!signal?.aborted) {
+          equalLoad = chooseEqualLoad(config.load, capacity);
+          if (equalLoad) this.emit('equal-load', equalLoad);
+        }
+      } else equalLoad = chooseEqualLoad(config.load, undefined);
       for (const [i, item] of plan.entries()) {
-        const ref: RunRef = { ...item, index: i + 1, total: plan.length };
+        const ref: RunRef = { stage: 'load', ...item, index: capacityCount + i + 1, total };
         if (signal?.aborted) {
           runs.push({ ...item, state: 'aborted' });
           continue;
         }
-        this.emit('run-start', ref);
-        const result = await this.runOne(ref, signal);
-        runs.push(result);
-        this.emit('run-end', { ...ref, result });
+        const scenario = getScenario(item.scenario);
+        const spec: RunSpec = { scenario, shape: shapeOf(config.load, equalLoad?.rate ?? null), durationMs: config.durationMs, sequential: scenario.steps.length === 0, warmup: 'settle' };
+        runs.push(await this.measured(ref, spec, signal));
       }
     } finally {
       await this.threadPool?.close();
@@ -102,12 +152,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
       tool: TOOL,
       environment,
       config,
-      patterns: config.patterns.flatMap((id) => {
-        const p = this.patterns.find((x) => x.id === id);
-        if (!p) return [];
-        const ownPolicy = p.describeResilience?.(config.resilience);
-        return [{ id: p.id, title: p.title, summary: p.summary, tradeOffs: p.tradeOffs, resilient: p.resilient === true, ...(ownPolicy ? { ownPolicy } : {}) }];
-      }),
+      patterns: patternCards(config, this.patterns),
       scenarios: config.scenarios.map((id) => {
         const s = getScenario(id);
         return { id: s.id, title: s.title, description: s.description };
@@ -116,9 +161,35 @@ export class Runner extends EventEmitter<RunnerEvents> {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       runs,
+      ...(capacity ? { capacity } : {}),
+      ...(equalLoad ? { equalLoad } : {}),
     };
     this.emit('done', doc);
     return doc;
+  }
+
+  /** Equal load's first phase: each pattern's closed-loop capacity, in the baseline scenario. */
+  private async capacityPhase(model: Extract<LoadModel, { kind: 'equal' }>, total: number, signal: AbortSignal | undefined): Promise<CapacityPhase> {
+    const scenario = getScenario('baseline');
+    const spec: RunSpec = { scenario, shape: { kind: 'closed', concurrency: model.capacityConcurrency }, durationMs: model.capacityMs, sequential: false, warmup: model.capacityWarmupMs };
+    const runs: CapacityRun[] = [];
+    for (const [i, pattern] of this.config.patterns.entries()) {
+      const ref: RunRef = { stage: 'capacity', pattern, scenario: scenario.id, trial: 1, index: i + 1, total };
+      if (signal?.aborted) {
+        runs.push({ pattern, trial: 1, state: 'aborted', achieved: null, latencyMs: null, busiestThread: null });
+        continue;
+      }
+      runs.push(capacityRun(await this.measured(ref, spec, signal)));
+    }
+    return { concurrency: model.capacityConcurrency, durationMs: model.capacityMs, runs };
+  }
+
+  /** One run, with its events. */
+  private async measured(ref: RunRef, spec: RunSpec, signal: AbortSignal | undefined): Promise<RunResult> {
+    this.emit('run-start', ref);
+    const result = await this.runOne(ref, spec, signal);
+    this.emit('run-end', { ...ref, result });
+    return result;
   }
 
   private pool(): ThreadPool {
@@ -126,142 +197,176 @@ export class Runner extends EventEmitter<RunnerEvents> {
     return this.threadPool;
   }
 
-  private async runOne(ref: RunRef, signal: AbortSignal | undefined): Promise<RunResult> {
-    const { config } = this;
+  private async runOne(ref: RunRef, spec: RunSpec, signal: AbortSignal | undefined): Promise<RunResult> {
     const key = { pattern: ref.pattern, scenario: ref.scenario, trial: ref.trial };
     const phase = (p: RunPhase) => this.emit('phase', { ...ref, phase: p });
     const pattern = this.patterns.find((p) => p.id === ref.pattern);
     if (!pattern) throw new UnknownNameError('--patterns', ref.pattern, this.patterns.map((p) => p.id));
-    const scenario = getScenario(ref.scenario);
-
-    // The same seed and trial give every pattern the same world and the same orders: the
-    // window's orders come from `generator` from its first, whatever the warm-up took,
-    // and the warm-up's from a generator of its own, on scarce SKUs and broke customers of
-    // its own, so the window starts from the same stock and balances in every pattern.
-    const random = seededRandom(config.seed + (ref.trial - 1) * 1_000_003);
-    const generator = new OrderGenerator(random.fork(), config.generator, `t${ref.trial}`);
-    const warmGenerator = new OrderGenerator(random.fork(), config.generator, `t${ref.trial}w`, 'warm');
-    const world = mergeWorlds(generator.world(), warmGenerator.world());
-
-    let running: RunningPattern | undefined;
-    let result: RunResult;
-    // Fault scenarios put a proxy on every socket hop; baseline runs without them so that
-    // its figures carry no proxy cost.
-    const network = needsFaultNetwork(scenario) ? new FaultNetwork(random.fork()) : null;
+    let started: StartedRun | undefined;
     let player: ScenarioPlayer | undefined;
+    let result: RunResult;
     try {
       phase('starting');
-      running = await pattern.start({
-        world,
-        random: random.fork(),
-        options: {
-          broker: config.broker,
-          eventStore: config.eventStore,
-          queueAck: config.queueAck,
-          resilience: config.resilience,
-          placement: config.placement,
-        },
-        network: network ?? DIRECT_NETWORK,
-        threads: this.pool(),
-      });
-      const target = running;
-      const shape = config.load.kind === 'equal' ? ({ kind: 'closed', concurrency: config.load.capacityConcurrency } as const) : shapeOf(config.load, null);
-      const log = new PlacedLog();
-      phase('warmup');
-      const warmup = await warmUntilSettled(target, shape, () => warmGenerator.next(), log, { minMs: config.warmupMs, maxMs: config.warmupMaxMs, sliceMs: config.quick ? 125 : 250 }, signal);
-      phase('load');
-      player = new ScenarioPlayer(scenario, target, network, RAMP_MS, config.durationMs);
-      const probe = new ThreadProbe(this.pool().main, isThreadReporter(target) ? target.threads() : []);
-      player.start();
-      const load = await runLoad(target, {
-        windowProbe: probe,
-        log,
-        shape,
-        warmupMs: RAMP_MS,
-        durationMs: config.durationMs,
-        drainTimeoutMs: config.drainTimeoutMs,
-        nextOrder: () => generator.next(),
-        ...(signal ? { signal } : {}),
-        onProgress: (p) => this.emit('progress', { ...ref, ...p }),
-        surges: surgesOf(scenario, config.durationMs),
-        segments: segmentsOf(scenario, config.durationMs),
-      });
-      // Heal the system before draining: the invariants are judged once it has recovered.
-      await player.stop();
-      if (load.aborted) throw new AbortedError();
-
-      const placed = load.placed;
-      // Drain right after the load: the drain time is the backlog's figure.
-      if (isDrainable(target)) {
-        phase('drain');
-        await target.drain(config.drainTimeoutMs);
-      }
-      const backlog = isBacklogReporter(target) ? await target.backlog() : null;
-      let sequential = null;
-      // Sequential latency is a steady-state figure: measured in scenarios without faults.
-      if (config.sequentialMs > 0 && scenario.steps.length === 0) {
-        phase('sequential');
-        sequential = await measureSequential(target, () => generator.next(), placed, config.sequentialMs, signal);
-        if (isDrainable(target)) await target.drain(config.drainTimeoutMs);
-      }
-      phase('check');
-      // The wire first: reading the state (a folded log) must not count as an order's traffic.
-      const wire = isWireMetered(target) ? await target.wireStats() : null;
-      const hopErrors = isHopErrorCounter(target) ? { ...(await target.hopErrors()) } : null;
-      const snapshot = await target.snapshot();
-      const invariants = checkInvariants({ placed: placed.orders(), accepted: placed.acceptedIds(), snapshot });
-      const saga = isSagaStats(target) ? await target.sagaStats() : null;
-
-      const threads = probe.results();
-      const completed: CompletedRun = {
-        ...key,
-        state: 'completed',
-        transport: target.transport,
-        throughput: load.throughput,
-        latencyMs: load.latency,
-        acceptLatencyMs: load.acceptLatency,
-        schedulerLatenessMs: load.schedulerLateness,
-        sequential,
-        outcomes: load.outcomes,
-        errors: load.errors,
-        cost: {
-          ...load.cost,
-          ...threadFigures(threads, load.outcomes.confirmed + load.outcomes.cancelled),
-          bytesPerOrder: wire && placed.size > 0 ? wire.bytes / placed.size : null,
-          messagesPerOrder: wire && placed.size > 0 ? wire.messages / placed.size : null,
-        },
-        threads,
-        warmup,
-        invariants,
-        backlog,
-        hopErrors,
-        hops: network ? network.stats() : null,
-        projection: isProjectionStatsReporter(target) ? await target.projectionStats() : null,
-        compensationMs: isCompensationReporter(target) ? await target.compensation() : null,
-        saga: saga && placed.size > 0 ? { ...saga, stepsPerOrder: saga.stepsRun / placed.size } : null,
-        failure: scenario.steps.length > 0 ? failureFigures(load, faultWindow(scenario, config.durationMs), hopErrors, snapshot, player.played(), player.applied) : null,
-        timeline: load.timeline,
-        timelineBucketMs: load.timelineBucketMs,
-        durationMs: load.windowMs,
-      };
-      result = completed;
+      started = await startRun(pattern, this.config, ref.trial, needsFaultNetwork(spec.scenario), this.pool());
+      player = new ScenarioPlayer(spec.scenario, started.running, started.network, RAMP_MS, spec.durationMs);
+      result = await this.drive(key, started, player, spec, phase, ref, signal);
     } catch (err) {
       result = err instanceof AbortedError || signal?.aborted ? { ...key, state: 'aborted' } : { ...key, state: 'errored', error: describeError(err) };
     }
     await player?.stop();
-    if (running) {
+    if (started) {
       phase('stopping');
       try {
-        await running.stop();
+        await started.running.stop();
       } catch (err) {
         // A pattern that cannot release what it opened is broken, whatever it measured.
-        const { code, message } = describeError(err);
-        if (result.state !== 'aborted') result = { ...key, state: 'errored', error: { code, message: `stop() failed: ${message}` } };
+        const { message } = describeError(err);
+        if (result.state !== 'aborted') result = { ...key, state: 'errored', error: { code: describeError(err).code, message: `stop() failed: ${message}` } };
       }
+      await started.network?.close();
     }
-    await network?.close();
     return result;
   }
+
+  /** Warm up, load, drain, measure sequentially, check: one started run's figures. */
+  private async drive(
+    key: PlanItem,
+    started: StartedRun,
+    player: ScenarioPlayer,
+    spec: RunSpec,
+    phase: (p: RunPhase) => void,
+    ref: RunRef,
+    signal: AbortSignal | undefined,
+  ): Promise<CompletedRun> {
+    const { config } = this;
+    const { running: target, generator, warmGenerator } = started;
+    const log = new PlacedLog();
+    phase('warmup');
+    const warm = () => warmGenerator.next();
+    const warmup =
+      spec.warmup === 'settle'
+        ? await warmUntilSettled(target, spec.shape, warm, log, settleOptions(config), signal)
+        : await warmFor(target, spec.shape, warm, log, spec.warmup, signal);
+    phase('load');
+    const probe = new ThreadProbe(this.pool().main, isThreadReporter(target) ? target.threads() : []);
+    player.start();
+    const load = await runLoad(target, {
+      windowProbe: probe,
+      log,
+      shape: spec.shape,
+      warmupMs: RAMP_MS,
+      durationMs: spec.durationMs,
+      drainTimeoutMs: config.drainTimeoutMs,
+      nextOrder: () => generator.next(),
+      ...(signal ? { signal } : {}),
+      onProgress: (p) => this.emit('progress', { ...ref, ...p }),
+      surges: surgesOf(spec.scenario, spec.durationMs),
+      segments: segmentsOf(spec.scenario, spec.durationMs),
+    });
+    // Heal the system before draining: the invariants are judged once it has recovered.
+    await player.stop();
+    if (load.aborted) throw new AbortedError();
+    // Drain right after the load: the drain time is the backlog's figure.
+    if (isDrainable(target)) {
+      phase('drain');
+      await target.drain(config.drainTimeoutMs);
+    }
+    const backlog = isBacklogReporter(target) ? await target.backlog() : null;
+    let sequential = null;
+    // Sequential latency is a steady-state figure: measured in scenarios without faults.
+    if (config.sequentialMs > 0 && spec.sequential) {
+      phase('sequential');
+      sequential = await measureSequential(target, () => generator.next(), load.placed, config.sequentialMs, signal);
+      if (isDrainable(target)) await target.drain(config.drainTimeoutMs);
+    }
+    phase('check');
+    return this.figures(key, started, load, probe, player, spec, { warmup, backlog, sequential });
+  }
+
+  /** Read the run's state and fold everything into its result. */
+  private async figures(
+    key: PlanItem,
+    started: StartedRun,
+    load: LoadResult,
+    probe: ThreadProbe,
+    player: ScenarioPlayer,
+    spec: RunSpec,
+    measured: Pick<CompletedRun, 'warmup' | 'backlog' | 'sequential'>,
+  ): Promise<CompletedRun> {
+    const { running: target, network } = started;
+    const placed = load.placed;
+    // The wire first: reading the state (a folded log) must not count as an order's traffic.
+    const wire = isWireMetered(target) ? await target.wireStats() : null;
+    const hopErrors = isHopErrorCounter(target) ? { ...(await target.hopErrors()) } : null;
+    const snapshot = await target.snapshot();
+    const invariants = checkInvariants({ placed: placed.orders(), accepted: placed.acceptedIds(), snapshot });
+    const saga = isSagaStats(target) ? await target.sagaStats() : null;
+    const threads = probe.results();
+    return {
+      ...key,
+      state: 'completed',
+      transport: target.transport,
+      throughput: load.throughput,
+      latencyMs: load.latency,
+      latencyHistogram: load.latencyHistogram,
+      failedLatencyMs: load.failedLatency,
+      completedInWindow: load.completedInWindow,
+      acceptLatencyMs: load.acceptLatency,
+      schedulerLatenessMs: load.schedulerLateness,
+      sequential: measured.sequential,
+      outcomes: load.outcomes,
+      errors: load.errors,
+      cost: {
+        ...load.cost,
+        ...threadFigures(threads, load.completedInWindow),
+        bytesPerOrder: wire && placed.size > 0 ? wire.bytes / placed.size : null,
+        messagesPerOrder: wire && placed.size > 0 ? wire.messages / placed.size : null,
+      },
+      threads,
+      warmup: measured.warmup,
+      invariants,
+      backlog: measured.backlog,
+      hopErrors,
+      hops: network ? network.stats() : null,
+      projection: isProjectionStatsReporter(target) ? await target.projectionStats() : null,
+      compensationMs: isCompensationReporter(target) ? await target.compensation() : null,
+      saga: saga && placed.size > 0 ? { ...saga, stepsPerOrder: saga.stepsRun / placed.size } : null,
+      failure:
+        spec.scenario.steps.length > 0
+          ? failureFigures(load, faultWindow(spec.scenario, spec.durationMs), hopErrors, snapshot, player.played(), player.applied)
+          : null,
+      timeline: load.timeline,
+      timelineBucketMs: load.timelineBucketMs,
+      durationMs: load.windowMs,
+    };
+  }
+}
+
+/**
+ * How the warm-up decides throughput has settled: three 200 ms slices against the three
+ * before; with --quick two 100 ms slices (a first look pays for less certainty).
+ */
+export function settleOptions(config: RunConfig): SettleOptions {
+  return { minMs: config.warmupMs, maxMs: config.warmupMaxMs, sliceMs: config.quick ? 100 : 200, window: config.quick ? 2 : 3 };
+}
+
+/** The patterns of a run, described for the reports (which read these, not the registry). */
+export function patternCards(config: RunConfig, patterns: readonly Pattern[]): PatternCard[] {
+  return config.patterns.flatMap((id) => {
+    const p = patterns.find((x) => x.id === id);
+    if (!p) return [];
+    const ownPolicy = p.describeResilience?.(config.resilience);
+    return [{ id: p.id, title: p.title, summary: p.summary, tradeOffs: p.tradeOffs, resilient: p.resilient === true, ...(ownPolicy ? { ownPolicy } : {}) }];
+  });
+}
+
+/** A capacity run's figures, from the run. */
+function capacityRun(result: RunResult): CapacityRun {
+  const base = { pattern: result.pattern, trial: result.trial };
+  if (result.state === 'completed') {
+    return { ...base, state: 'completed', achieved: result.throughput.achieved, latencyMs: result.latencyMs, busiestThread: result.cost.system.busiestThread };
+  }
+  return { ...base, state: result.state, achieved: null, latencyMs: null, busiestThread: null, ...(result.state === 'errored' ? { error: result.error } : {}) };
 }
 
 /** Run a whole benchmark: the library's entry point. */

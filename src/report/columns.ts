@@ -1,5 +1,7 @@
+import type { MedianEstimate } from '../bench/stats.js';
 import { SATURATED } from '../bench/threads.js';
-import { fmtInt, fmtMs, fmtNum, fmtPercent } from './format.js';
+import { atLeast, type LatencySummary } from '../metrics/histogram.js';
+import { fmtInt, fmtMs, fmtNum, fmtPercent, fmtSeconds } from './format.js';
 import { invariantVerdict, type SummaryRow } from './summary.js';
 
 /** A column of a results table: the terminal table and the markdown report share these. */
@@ -15,6 +17,35 @@ function throughputCell(row: SummaryRow): string {
   if (a.n < 2) return fmtInt(a.median);
   return `${fmtInt(a.median)} (${fmtInt(a.low)}–${fmtInt(a.high)}, ${fmtPercent(a.confidence)} CI)`;
 }
+
+/** The percentiles the tables show; 100 is max. */
+export type Percentile = 50 | 90 | 99 | 99.9 | 100;
+
+const FIELD = { 50: 'p50', 90: 'p90', 99: 'p99', 99.9: 'p999', 100: 'max' } as const satisfies Record<Percentile, keyof LatencySummary>;
+
+/** A percentile in ms, `≥ 5,000` where it falls among the timed-out orders (a lower bound); — without figures. */
+export function percentileText(latency: LatencySummary | null | undefined, q: Percentile): string {
+  if (!latency || latency.count === 0) return '—';
+  const text = fmtMs(latency[FIELD[q]]);
+  return atLeast(latency, q) ? `≥ ${text}` : text;
+}
+
+/** The percentile, and from two trials on the interval of the trials' own: `12.1 (11.0–13.4)`. */
+function intervalCell(row: SummaryRow, q: Percentile, ci: MedianEstimate | null): string {
+  const text = percentileText(row.latencyMs, q);
+  if (text === '—' || !ci || ci.n < 2) return text;
+  return `${text} (${fmtMs(ci.low)}–${fmtMs(ci.high)})`;
+}
+
+/** Completed trials, and of how many when some did not complete: `3`, `2 of 3`. */
+function trialsCell(row: SummaryRow): string {
+  return row.completedTrials === row.trials ? fmtInt(row.trials) : `${fmtInt(row.completedTrials)} of ${fmtInt(row.trials)}`;
+}
+
+/** What the latency cells mean, for under the table. */
+export const LATENCY_NOTE =
+  'Percentiles are over every order started in the window (n, all trials merged); *≥*: the percentile falls among orders that timed out, recorded at their deadline, so the real figure is at least that. ' +
+  'With two trials or more, orders/s, p50 and p99 carry in brackets the interval of the median of the trials’ own figures (order statistics; its coverage is shown with orders/s).';
 
 /**
  * CPU per completed order: the system's threads and the generator's apart; the process's
@@ -36,6 +67,35 @@ export function saturationNotes(rows: readonly SummaryRow[]): string[] {
   );
 }
 
+/** Open-loop rows whose generator started orders late by more than 10% of their p50 (at p99): part of their latency is the generator's. */
+export function latenessNotes(rows: readonly SummaryRow[]): string[] {
+  return rows.flatMap((r) =>
+    r.schedulerLatenessP99Ms !== null && r.latencyMs && r.schedulerLatenessP99Ms > 0.1 * r.latencyMs.p50
+      ? [
+          `${r.pattern} (${r.scenario}): the load generator started orders up to ${fmtMs(r.schedulerLatenessP99Ms)} ms late (p99), more than 10% of p50 ${fmtMs(r.latencyMs.p50)} ms: latency here is partly the generator's.`,
+        ]
+      : [],
+  );
+}
+
+/** Time to recover over a row's trials, in words: `1.2 s`, `never dropped`, `not within the window in 1 of 3 trials`… — without fault figures. */
+export function recoveryText(row: SummaryRow): string {
+  const r = row.failure?.recovery;
+  if (!r) return '—';
+  switch (r.kind) {
+    case 'recovered':
+      return fmtSeconds(r.ms);
+    case 'never-dropped':
+      return 'never dropped';
+    case 'not-recovered':
+      return r.trials === r.of ? 'not within the window' : `not within the window in ${r.trials} of ${r.of} trials`;
+    case 'whole-window':
+      return 'fault lasts the whole window';
+    case 'not-applied':
+      return 'n/a: not affected';
+  }
+}
+
 /** A wire figure that leaves some traffic out says so: `1,204 excl. PostgreSQL`. */
 const excluding = (text: string, r: SummaryRow) => (r.wireExcludes && text !== '—' ? `${text} excl. ${r.wireExcludes}` : text);
 
@@ -43,11 +103,14 @@ const excluding = (text: string, r: SummaryRow) => (r.wireExcludes && text !== '
 export const PERFORMANCE_COLUMNS: readonly Column[] = [
   { header: 'pattern', align: 'left', cell: (r) => r.pattern },
   { header: 'scenario', align: 'left', cell: (r) => r.scenario },
+  { header: 'trials', align: 'right', cell: trialsCell },
   { header: 'orders/s', align: 'right', cell: throughputCell },
-  { header: 'p50 ms', align: 'right', cell: (r) => fmtMs(r.latencyMs?.p50) },
-  { header: 'p99 ms', align: 'right', cell: (r) => fmtMs(r.latencyMs?.p99) },
-  { header: 'p99.9 ms', align: 'right', cell: (r) => fmtMs(r.latencyMs?.p999) },
-  { header: 'max ms', align: 'right', cell: (r) => fmtMs(r.latencyMs?.max) },
+  { header: 'n', align: 'right', cell: (r) => (r.completedTrials === 0 ? '—' : fmtInt(r.samples)) },
+  { header: 'p50 ms', align: 'right', cell: (r) => intervalCell(r, 50, r.p50Ci) },
+  { header: 'p90 ms', align: 'right', cell: (r) => percentileText(r.latencyMs, 90) },
+  { header: 'p99 ms', align: 'right', cell: (r) => intervalCell(r, 99, r.p99Ci) },
+  { header: 'p99.9 ms', align: 'right', cell: (r) => percentileText(r.latencyMs, 99.9) },
+  { header: 'max ms', align: 'right', cell: (r) => percentileText(r.latencyMs, 100) },
   {
     header: 'accept p50/p99 ms',
     align: 'right',
@@ -94,18 +157,7 @@ export const FAILURE_COLUMNS: readonly Column[] = [
     align: 'right',
     cell: (r) => (r.failure ? `${fmtMs(r.failure.p99BeforeMs)} → ${fmtMs(r.failure.p99DuringMs)}` : '—'),
   },
-  {
-    header: 'recovered in',
-    align: 'right',
-    cell: (r) =>
-      !r.failure
-        ? '—'
-        : !r.failure.applied
-          ? 'n/a: not affected'
-          : r.failure.timeToRecoverMs === null
-            ? 'not in window'
-            : `${fmtInt(r.failure.timeToRecoverMs)} ms`,
-  },
+  { header: 'recovered in', align: 'right', cell: recoveryText },
   { header: 'lost/stuck', align: 'right', cell: (r) => (r.invariants ? `${fmtInt(r.invariants.lost)}/${fmtInt(r.invariants.stuck)}` : '—') },
   { header: 'double-charged', align: 'right', cell: (r) => inv(r, (i) => i.doubleCharged) },
   { header: 'oversold', align: 'right', cell: (r) => inv(r, (i) => i.oversold) },

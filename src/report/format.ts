@@ -30,3 +30,12 @@ export function fmtRatio(r: number): string {
 export function fmtPercent(share: number | null | undefined): string {
   return share === null || share === undefined || !Number.isFinite(share) ? '—' : `${(share * 100).toFixed(0)}%`;
 }
+
+/** A duration given in ms, in seconds for prose and tables: 0.20 s, 1.2 s, 12.5 s, 1,234 s. */
+export function fmtSeconds(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
+  const s = ms / 1000;
+  if (s >= 100) return `${grouped.format(Math.round(s))} s`;
+  if (s >= 1) return `${s.toFixed(1)} s`;
+  return `${s.toFixed(2)} s`;
+}

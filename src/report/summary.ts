@@ -1,11 +1,16 @@
+import type { Recovery } from '../bench/failure.js';
 import type { CompletedRun, ResultsDocument, RunResult } from '../bench/results.js';
 import { medianWithCi, type MedianEstimate } from '../bench/stats.js';
+import { mergeLatency, type LatencySummary } from '../metrics/histogram.js';
 import type { TransportInfo } from '../patterns/types.js';
 
 type Invariants = CompletedRun['invariants'];
 type Counts = Omit<Invariants, 'ok'>;
 
-/** One pattern × scenario over its trials: medians, with the CI of throughput. */
+/** A row's latency, ms: its lower-bound count is known (0 for older files). */
+export type RowLatency = Required<LatencySummary>;
+
+/** One pattern × scenario over its trials: latency from the merged trials, other figures the medians of the trials, intervals on orders/s, p50 and p99. */
 export interface SummaryRow {
   readonly pattern: string;
   readonly scenario: string;
@@ -13,9 +18,29 @@ export interface SummaryRow {
   readonly completedTrials: number;
   readonly errors: readonly { readonly trial: number; readonly code: string; readonly message: string }[];
   readonly transport: TransportInfo | null;
+  /** orders/s: the median of the trials' and its interval. */
   readonly achieved: MedianEstimate | null;
+  /** Open loop: orders/s sent (median of trials); null for closed loop. */
   readonly offered: number | null;
-  readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly p999: number; readonly max: number } | null;
+  /** Open loop: orders/s asked for (median of trials); null for closed loop. */
+  readonly target: number | null;
+  /**
+   * Every order started in the window, over all completed trials: the trials' histograms
+   * merged when every trial has one; otherwise (older files) the median of the trials'
+   * percentiles, max the largest maximum, counts summed. null: no completed trial, or no order.
+   */
+  readonly latencyMs: RowLatency | null;
+  /** The median of the trials' own p50 and p99, with its order-statistic interval. */
+  readonly p50Ci: MedianEstimate | null;
+  readonly p99Ci: MedianEstimate | null;
+  /** Orders in the latency figures (`latencyMs.count`), 0 when none. */
+  readonly samples: number;
+  /** Orders that reached a business outcome inside the window, summed over trials (achieved × window where a file lacks it); null: no completed trial. */
+  readonly completedInWindow: number | null;
+  /** Open loop: how late the generator started orders, the largest p99 of the trials, ms; null for closed loop. */
+  readonly schedulerLatenessP99Ms: number | null;
+  /** The failed and timed-out orders alone, combined as `latencyMs` is from summaries; null when none failed. */
+  readonly failedLatencyMs: RowLatency | null;
   readonly acceptLatencyMs: { readonly p50: number; readonly p99: number } | null;
   readonly sequential: { readonly meanMs: number; readonly p99Ms: number; readonly rmePercent: number } | null;
   /** Summed over trials. */
@@ -52,12 +77,26 @@ export interface FailureSummary {
   readonly p99AfterMs: number | null;
   /** null: not back within the window in at least one trial (or the fault never ended). */
   readonly timeToRecoverMs: number | null;
+  /** Time to recover over the trials, with what it means. */
+  readonly recovery: RowRecovery;
   readonly errorsByKind: Readonly<Record<string, number>>;
   readonly compensations: number;
   readonly played: readonly string[];
   /** false: the scenario did not reach this pattern in any trial. */
   readonly applied: boolean;
 }
+
+/**
+ * Recovery over a row's trials: `recovered` is the median over the trials that recovered
+ * or never dropped (those count 0 ms); any trial not back within its window makes the row
+ * `not-recovered`, with how many of how many trials.
+ */
+export type RowRecovery =
+  | { readonly kind: 'recovered'; readonly ms: number }
+  | { readonly kind: 'never-dropped' }
+  | { readonly kind: 'not-recovered'; readonly trials: number; readonly of: number }
+  | { readonly kind: 'whole-window' }
+  | { readonly kind: 'not-applied' };
 
 const median = (xs: readonly number[]): number | null => medianWithCi(xs)?.median ?? null;
 
@@ -98,6 +137,8 @@ export function summarize(doc: ResultsDocument): SummaryRow[] {
       invariants = { ...(counts as Counts), ok: done.every((r) => r.invariants.ok) };
     }
     const withAccept = done.filter((r) => r.acceptLatencyMs !== null);
+    const sampled = done.filter((r) => r.latencyMs.count > 0);
+    const latencyMs = trialsLatency(done);
     const withSeq = done.filter((r) => r.sequential !== null);
     rows.push({
       pattern: first.pattern,
@@ -108,16 +149,14 @@ export function summarize(doc: ResultsDocument): SummaryRow[] {
       transport: done[0]?.transport ?? null,
       achieved: medianWithCi(done.map((r) => r.throughput.achieved)),
       offered: medianOf(done, (r) => r.throughput.offered),
-      latencyMs:
-        done.length === 0
-          ? null
-          : {
-              p50: medianOf(done, (r) => r.latencyMs.p50) ?? 0,
-              p90: medianOf(done, (r) => r.latencyMs.p90) ?? 0,
-              p99: medianOf(done, (r) => r.latencyMs.p99) ?? 0,
-              p999: medianOf(done, (r) => r.latencyMs.p999) ?? 0,
-              max: medianOf(done, (r) => r.latencyMs.max) ?? 0,
-            },
+      target: medianOf(done, (r) => r.throughput.target),
+      latencyMs,
+      p50Ci: medianWithCi(sampled.map((r) => r.latencyMs.p50)),
+      p99Ci: medianWithCi(sampled.map((r) => r.latencyMs.p99)),
+      samples: latencyMs?.count ?? 0,
+      completedInWindow: done.length === 0 ? null : sum((r) => r.completedInWindow ?? Math.round((r.throughput.achieved * r.durationMs) / 1000)),
+      schedulerLatenessP99Ms: maxOf(done.map((r) => r.schedulerLatenessMs?.p99)),
+      failedLatencyMs: fromSummaries(done.flatMap((r) => (r.failedLatencyMs ? [r.failedLatencyMs] : []))),
       acceptLatencyMs:
         withAccept.length === 0
           ? null
@@ -174,6 +213,67 @@ export function summarize(doc: ResultsDocument): SummaryRow[] {
   return rows;
 }
 
+function maxOf(xs: readonly (number | null | undefined)[]): number | null {
+  const present = xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+  return present.length === 0 ? null : Math.max(...present);
+}
+
+/** The trials' latency as one: merged histograms when every trial has one, else from their summaries. */
+function trialsLatency(done: readonly CompletedRun[]): RowLatency | null {
+  if (done.length === 0) return null;
+  const parts = done.flatMap((r) => (r.latencyHistogram === undefined ? [] : [{ histogram: r.latencyHistogram, summary: r.latencyMs }]));
+  if (parts.length < done.length) return fromSummaries(done.map((r) => r.latencyMs));
+  const merged = mergeLatency(parts);
+  return merged.count === 0 ? null : { ...merged, lowerBounds: merged.lowerBounds ?? 0 };
+}
+
+/**
+ * Summaries without their histograms: each percentile the median of the trials' (trials
+ * with no order left out), max the largest maximum and every percentile at most that,
+ * counts and lower bounds summed, mean weighted by count. null when no order at all.
+ */
+function fromSummaries(all: readonly LatencySummary[]): RowLatency | null {
+  const parts = all.filter((s) => s.count > 0);
+  if (parts.length === 0) return null;
+  const max = Math.max(...parts.map((s) => s.max));
+  const count = parts.reduce((a, s) => a + s.count, 0);
+  const at = (pick: (s: LatencySummary) => number) => Math.min(max, median(parts.map(pick)) ?? 0);
+  return {
+    p50: at((s) => s.p50),
+    p90: at((s) => s.p90),
+    p99: at((s) => s.p99),
+    p999: at((s) => s.p999),
+    max,
+    mean: Math.round((parts.reduce((a, s) => a + s.mean * s.count, 0) / count) * 1000) / 1000,
+    count,
+    lowerBounds: parts.reduce((a, s) => a + (s.lowerBounds ?? 0), 0),
+  };
+}
+
+/** One trial's recovery; files without `recovery` are read from timeToRecoverMs and the fault window. */
+function recoveryOf(r: CompletedRun): Recovery {
+  const f = r.failure;
+  if (!f || !f.applied) return { kind: 'not-applied' };
+  if (f.recovery) return f.recovery;
+  if (f.timeToRecoverMs === 0) return { kind: 'never-dropped' };
+  if (f.timeToRecoverMs !== null) return { kind: 'recovered', ms: f.timeToRecoverMs };
+  // null meant either: the fault covered the window's start (nothing before it) or its end, or no recovery in time.
+  const w = f.faultWindowMs;
+  if (!w || w.fromMs < r.timelineBucketMs || w.toMs >= r.durationMs) return { kind: 'whole-window' };
+  return { kind: 'not-recovered' };
+}
+
+function combineRecovery(trials: readonly Recovery[]): RowRecovery {
+  const applied = trials.filter((t) => t.kind !== 'not-applied');
+  if (applied.length === 0) return { kind: 'not-applied' };
+  const missed = applied.filter((t) => t.kind === 'not-recovered').length;
+  if (missed > 0) return { kind: 'not-recovered', trials: missed, of: trials.length };
+  const ended = applied.filter((t) => t.kind !== 'whole-window');
+  if (ended.length === 0) return { kind: 'whole-window' };
+  if (ended.every((t) => t.kind === 'never-dropped')) return { kind: 'never-dropped' };
+  return { kind: 'recovered', ms: median(ended.map((t) => (t.kind === 'recovered' ? t.ms : 0))) ?? 0 };
+}
+
 function busiestOf(done: readonly CompletedRun[]): SummaryRow['busiestThread'] {
   const first = done.find((r) => r.cost.system?.busiestThread)?.cost.system.busiestThread;
   if (!first) return null;
@@ -197,6 +297,7 @@ function summarizeFailure(done: readonly CompletedRun[]): FailureSummary | null 
     p99DuringMs: p99Of('during'),
     p99AfterMs: p99Of('after'),
     timeToRecoverMs: recover.some((v) => v === null) ? null : median(recover as number[]),
+    recovery: combineRecovery(runs.map(recoveryOf)),
     errorsByKind,
     compensations,
     played: (runs[0]?.failure?.played ?? []).map((p) => `${(p.atMs / 1000).toFixed(1)} s: ${p.what}`),

@@ -1,5 +1,6 @@
 import { resolveRunConfig } from '../../src/bench/config.js';
-import type { CompletedRun, ResultsDocument } from '../../src/bench/results.js';
+import type { FailureFigures, Recovery } from '../../src/bench/failure.js';
+import type { CapacityPhase, CompletedRun, ErroredRun, ResultsDocument, RunResult } from '../../src/bench/results.js';
 import type { ThreadCost } from '../../src/bench/threads.js';
 import type { LatencySummary } from '../../src/metrics/histogram.js';
 
@@ -69,7 +70,7 @@ export function completedRun(overrides: Partial<CompletedRun> = {}): CompletedRu
 }
 
 /** A results document over `runs`, with the config the runs imply. */
-export function resultsDoc(runs: CompletedRun[], config: Parameters<typeof resolveRunConfig>[0] = {}): ResultsDocument {
+export function resultsDoc(runs: readonly RunResult[], config: Parameters<typeof resolveRunConfig>[0] = {}): ResultsDocument {
   const patterns = [...new Set(runs.map((r) => r.pattern))];
   return {
     schemaVersion: 1,
@@ -82,6 +83,45 @@ export function resultsDoc(runs: CompletedRun[], config: Parameters<typeof resol
     startedAt: '2026-12-01T00:00:00.000Z',
     finishedAt: '2026-12-01T00:01:00.000Z',
     runs,
+  };
+}
+
+/** A run that errored: no figures, only its error. */
+export function erroredRun(overrides: Partial<ErroredRun> = {}): ErroredRun {
+  return { pattern: 'rest', scenario: 'baseline', trial: 1, state: 'errored', error: { code: 'PB_ERR_TEST', message: 'it broke' }, ...overrides };
+}
+
+/**
+ * A fault scenario's figures: a fault from 1 s to 2 s of a 3 s window, with `recovery`
+ * (omit it for an older file, which has only timeToRecoverMs).
+ */
+export function failure(recovery: Recovery | undefined, overrides: Partial<FailureFigures> = {}): FailureFigures {
+  const timeToRecoverMs = recovery?.kind === 'recovered' ? recovery.ms : recovery?.kind === 'never-dropped' ? 0 : null;
+  return {
+    successRate: 0.9,
+    faultWindowMs: { fromMs: 1000, toMs: 2000 },
+    segments: [],
+    timeToRecoverMs,
+    ...(recovery ? { recovery } : {}),
+    errorsByKind: {},
+    compensations: 0,
+    played: [],
+    applied: recovery?.kind !== 'not-applied',
+    ...overrides,
+  };
+}
+
+/** The capacity phase of a run: one closed-loop trial per `[pattern, orders/s]`. */
+export function capacityPhase(trials: readonly (readonly [string, number])[]): CapacityPhase {
+  const seen = new Map<string, number>();
+  return {
+    concurrency: 64,
+    durationMs: 1000,
+    runs: trials.map(([pattern, achieved]) => {
+      const trial = (seen.get(pattern) ?? 0) + 1;
+      seen.set(pattern, trial);
+      return { pattern, trial, state: 'completed', achieved, latencyMs: latency(5, 20), busiestThread: null };
+    }),
   };
 }
 

@@ -1,0 +1,73 @@
+import type { OrderOutcome, OrderRequest } from '../../workflow/types.js';
+import type { PlacedLog } from '../placed.js';
+import type { Recorder } from './recorder.js';
+
+/**
+ * Starts orders against the target and hands how they ended to the recorder; counts what
+ * is in flight (the schedules and the drain wait on it).
+ */
+export class Launcher {
+  inFlight = 0;
+  /** Orders settled so far, and of them failed (warm-up included): the progress figures. */
+  settled = 0;
+  settledFailed = 0;
+  /** Called after every settlement (an open loop at its in-flight cap waits for one). */
+  onSettle: (() => void) | undefined;
+  private whenIdle: (() => void) | undefined;
+
+  constructor(
+    private readonly target: { placeOrder(order: OrderRequest): Promise<OrderOutcome> },
+    private readonly nextOrder: () => OrderRequest,
+    private readonly log: PlacedLog,
+    private readonly recorder: Recorder,
+    private readonly now: () => number,
+    /** Latency from the intended start (true) or from when the order was sent. */
+    private readonly fromIntended: boolean,
+  ) {}
+
+  /** Start one order. `intended` is when it should have started, `sent` when it did (the clock's ms). */
+  launch(intended: number, sent: number): Promise<void> {
+    const order = this.nextOrder();
+    const index = this.log.add(order);
+    const flight = this.recorder.start(intended, this.fromIntended ? intended : sent);
+    this.inFlight++;
+    let answer: Promise<OrderOutcome>;
+    try {
+      answer = this.target.placeOrder(order);
+    } catch (err) {
+      answer = Promise.reject(err);
+    }
+    return answer.then(
+      (outcome) => {
+        this.settle(outcome.reason === 'downstream_error');
+        if (this.recorder.isClosed) return;
+        this.log.accept(index);
+        this.recorder.record(flight, { kind: 'outcome', outcome }, this.now());
+      },
+      (error: unknown) => {
+        this.settle(true);
+        this.recorder.record(flight, { kind: 'error', error }, this.now());
+      },
+    );
+  }
+
+  /** Resolves when nothing is in flight any more, or after `timeoutMs`. */
+  idle(timeoutMs: number): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return waitOrTimeout(new Promise<void>((resolve) => (this.whenIdle = resolve)), timeoutMs).finally(() => (this.whenIdle = undefined));
+  }
+
+  private settle(failed: boolean): void {
+    this.inFlight--;
+    this.settled++;
+    if (failed) this.settledFailed++;
+    this.onSettle?.();
+    if (this.inFlight === 0) this.whenIdle?.();
+  }
+}
+
+/** `p`, or nothing after `ms` (a real timer). */
+export function waitOrTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms))))]).finally(() => clearTimeout(timer));
+}

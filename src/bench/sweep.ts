@@ -1,0 +1,200 @@
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { AbortedError, describeError, UnknownNameError } from '../errors.js';
+import { PATTERNS } from '../patterns/registry.js';
+import { isDrainable, type Pattern, type RunningPattern } from '../patterns/types.js';
+import { ThreadPool } from '../placement/pool.js';
+import { checkInvariants } from '../workflow/invariants.js';
+import type { OrderGenerator } from '../workflow/generator.js';
+import type { RunConfig } from './config.js';
+import { runLoad, type LoadResult } from './loadgen.js';
+import { PlacedLog } from './placed.js';
+import { captureEnvironment, SCHEMA_VERSION, TOOL, type ResultsDocument, type SweepCurve, type SweepResult, type SweepStep } from './results.js';
+import { patternCards, settleOptions } from './runner.js';
+import { startRun } from './start.js';
+import { KEEPS_UP, type SweepSettings } from './sweep-settings.js';
+import { warmUntilSettled } from './warmup.js';
+
+export interface SweepEvents {
+  'pattern-start': [{ readonly pattern: string; readonly index: number; readonly total: number }];
+  probe: [{ readonly pattern: string; readonly rate: number }];
+  step: [{ readonly pattern: string; readonly step: SweepStep }];
+  curve: [SweepCurve];
+}
+
+/** The step's figures, judged against the rate asked for and the SLO. */
+export function stepOf(rate: number, load: LoadResult, sloMs: number): SweepStep {
+  const { placed, confirmed, cancelled } = load.outcomes;
+  const achieved = load.throughput.achieved;
+  return {
+    rate,
+    offered: load.throughput.offered ?? rate,
+    achieved,
+    latencyMs: load.latency,
+    successRate: placed === 0 ? 0 : (confirmed + cancelled) / placed,
+    keepsUp: achieved >= KEEPS_UP * rate,
+    withinSlo: load.latency.p99 <= sloMs,
+  };
+}
+
+/** The knee: the highest rate that kept up within the SLO; null when none did. */
+export function kneeOf(steps: readonly SweepStep[]): number | null {
+  let knee: number | null = null;
+  for (const s of steps) if (s.keepsUp && s.withinSlo && (knee === null || s.rate > knee)) knee = s.rate;
+  return knee;
+}
+
+/** Whole orders/s, at least 1. */
+const wholeRate = (r: number) => Math.max(1, Math.round(r));
+
+/**
+ * `pattern-bench sweep`: for each pattern, a closed-loop probe sets the scale, then the
+ * offered rate steps up geometrically (open loop, `factor` a step) from `startFraction` of
+ * the probe until a step misses (achieved < 95% of the rate, or p99 above the SLO), the
+ * step limit, or the pattern's time budget. After a miss, one more step halfway (geometric
+ * mean) between the last step that held and the first that missed places the knee closer.
+ * The invariants are checked on the pattern's state at the end.
+ */
+export class Sweeper extends EventEmitter<SweepEvents> {
+  private threadPool: ThreadPool | undefined;
+
+  constructor(
+    readonly config: RunConfig,
+    readonly settings: SweepSettings,
+    private readonly patterns: readonly Pattern[] = PATTERNS,
+  ) {
+    super();
+  }
+
+  async run(signal?: AbortSignal): Promise<ResultsDocument> {
+    const startedAt = new Date();
+    const environment = captureEnvironment();
+    const curves: SweepCurve[] = [];
+    try {
+      for (const [i, id] of this.config.patterns.entries()) {
+        if (signal?.aborted) {
+          curves.push({ pattern: id, state: 'aborted', probe: null, steps: [], knee: null, stoppedBy: 'aborted', invariants: null });
+          continue;
+        }
+        this.emit('pattern-start', { pattern: id, index: i + 1, total: this.config.patterns.length });
+        const curve = await this.sweepOne(id, signal);
+        curves.push(curve);
+        this.emit('curve', curve);
+      }
+    } finally {
+      await this.threadPool?.close();
+      this.threadPool = undefined;
+    }
+    const { sloMs, stepMs, factor } = this.settings;
+    const sweep: SweepResult = { sloMs, stepMs, factor, curves };
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      tool: TOOL,
+      environment,
+      config: this.config,
+      patterns: patternCards(this.config, this.patterns),
+      scenarios: [],
+      state: signal?.aborted ? 'aborted' : 'completed',
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      runs: [],
+      sweep,
+    };
+  }
+
+  private pool(): ThreadPool {
+    this.threadPool ??= new ThreadPool();
+    return this.threadPool;
+  }
+
+  private async sweepOne(id: string, signal: AbortSignal | undefined): Promise<SweepCurve> {
+    const pattern = this.patterns.find((p) => p.id === id);
+    if (!pattern) throw new UnknownNameError('--patterns', id, this.patterns.map((p) => p.id));
+    let running: RunningPattern | undefined;
+    const steps: SweepStep[] = [];
+    let probe: number | null = null;
+    let curve: SweepCurve;
+    try {
+      const started = await startRun(pattern, this.config, 1, false, this.pool());
+      running = started.running;
+      const log = new PlacedLog();
+      probe = await this.probe(running, started.warmGenerator, started.generator, log, signal);
+      this.emit('probe', { pattern: id, rate: probe });
+      const stoppedBy = await this.step(id, running, started.generator, log, probe, steps, signal);
+      if (isDrainable(running)) await running.drain(this.config.drainTimeoutMs);
+      const snapshot = await running.snapshot();
+      const invariants = checkInvariants({ placed: log.orders(), accepted: log.acceptedIds(), snapshot });
+      curve = { pattern: id, state: 'completed', probe, steps, knee: kneeOf(steps), stoppedBy, invariants };
+    } catch (err) {
+      const aborted = err instanceof AbortedError || signal?.aborted === true;
+      curve = aborted
+        ? { pattern: id, state: 'aborted', probe, steps, knee: kneeOf(steps), stoppedBy: 'aborted', invariants: null }
+        : { pattern: id, state: 'errored', probe, steps, knee: kneeOf(steps), stoppedBy: 'error', invariants: null, error: describeError(err) };
+    }
+    try {
+      await running?.stop();
+    } catch (err) {
+      if (curve.state === 'completed') curve = { ...curve, state: 'errored', stoppedBy: 'error', error: describeError(err) };
+    }
+    return curve;
+  }
+
+  /** Warm up and measure the closed-loop probe: the scale of the first step, orders/s. */
+  private async probe(target: RunningPattern, warm: OrderGenerator, gen: OrderGenerator, log: PlacedLog, signal: AbortSignal | undefined): Promise<number> {
+    const { config, settings } = this;
+    const shape = { kind: 'closed', concurrency: settings.probeConcurrency } as const;
+    await warmUntilSettled(target, shape, () => warm.next(), log, settleOptions(config), signal);
+    const load = await runLoad(target, { shape, warmupMs: 0, durationMs: settings.probeMs, nextOrder: () => gen.next(), log, drainTimeoutMs: config.drainTimeoutMs, ...(signal ? { signal } : {}) });
+    if (load.aborted) throw new AbortedError();
+    return load.throughput.achieved;
+  }
+
+  /** The steps, into `steps` in rate order; resolves with why they stopped. */
+  private async step(
+    id: string,
+    target: RunningPattern,
+    gen: OrderGenerator,
+    log: PlacedLog,
+    probe: number,
+    steps: SweepStep[],
+    signal: AbortSignal | undefined,
+  ): Promise<SweepCurve['stoppedBy']> {
+    const { settings } = this;
+    const began = performance.now();
+    const measure = async (rate: number) => {
+      const load = await runLoad(target, {
+        shape: { kind: 'open', rate, maxInFlight: Math.max(64, Math.ceil(rate)) },
+        warmupMs: settings.rampMs,
+        durationMs: settings.stepMs,
+        drainTimeoutMs: this.config.drainTimeoutMs,
+        nextOrder: () => gen.next(),
+        log,
+        ...(signal ? { signal } : {}),
+      });
+      if (load.aborted) throw new AbortedError();
+      if (isDrainable(target)) await target.drain(this.config.drainTimeoutMs);
+      const step = stepOf(rate, load, settings.sloMs);
+      this.emit('step', { pattern: id, step });
+      return step;
+    };
+    let rate = wholeRate(Math.max(1, probe) * settings.startFraction);
+    for (;;) {
+      const step = await measure(rate);
+      steps.push(step);
+      const missed = !step.keepsUp ? 'saturated' : !step.withinSlo ? 'slo' : null;
+      const overTime = performance.now() - began >= settings.budgetMs;
+      if (missed) {
+        const held = steps.filter((s) => s.keepsUp && s.withinSlo).at(-1);
+        const between = held ? wholeRate(Math.sqrt(held.rate * rate)) : null;
+        if (!overTime && held && between !== null && between > held.rate && between < rate) {
+          steps.push(await measure(between));
+          steps.sort((a, b) => a.rate - b.rate);
+        }
+        return missed;
+      }
+      if (steps.length >= settings.maxSteps) return 'steps';
+      if (overTime) return 'time';
+      rate = wholeRate(rate * settings.factor);
+    }
+  }
+}
