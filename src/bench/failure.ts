@@ -1,6 +1,6 @@
 import type { PlayedAction } from './player.js';
 import type { SystemSnapshot } from '../workflow/services.js';
-import type { LoadResult, SegmentResult, TimelinePoint } from './loadgen.js';
+import type { LoadResult, SegmentResult } from './loadgen.js';
 import { recoveryOf } from './load/recovery.js';
 
 /** How a run behaved under its scenario's faults: the failure table's figures. */
@@ -44,38 +44,7 @@ export type Recovery =
   | { readonly kind: 'whole-window' }
   | { readonly kind: 'not-applied' };
 
-/** Slices in a row that must look healthy to call the system recovered. */
-const HEALTHY_RUN = 2;
-
-function failureShare(p: TimelinePoint): number {
-  const n = p.completed + p.failed;
-  return n === 0 ? 1 : p.failed / n;
-}
-
-/**
- * The former time to recover, read off the completion timeline: the first slice at or
- * after the fault's end from which `HEALTHY_RUN` slices in a row fail no more than before
- * the fault (+1 point) and complete at least half as many orders per slice.
- * @deprecated failureFigures() reads `recovery` (recoveryOf in ./load/recovery.ts); nothing
- * else calls this but test/scenarios.test.ts: remove the two together.
- */
-export function timeToRecover(timeline: readonly TimelinePoint[], bucketMs: number, fromMs: number, toMs: number): number | null {
-  const before = timeline.filter((p) => p.atMs + bucketMs <= fromMs);
-  const during = timeline.filter((p) => p.atMs >= fromMs && p.atMs < toMs);
-  const after = timeline.filter((p) => p.atMs >= toMs);
-  if (before.length === 0 || after.length === 0) return null;
-  const baseFailed = before.reduce((a, p) => a + p.failed, 0);
-  const baseDone = before.reduce((a, p) => a + p.completed, 0);
-  const baseShare = baseFailed / Math.max(1, baseFailed + baseDone);
-  const baseRate = baseDone / before.length;
-  const healthy = (p: TimelinePoint) => failureShare(p) <= baseShare + 0.01 && p.completed >= baseRate * 0.5;
-  if (during.every(healthy)) return 0;
-  for (let i = 0; i + HEALTHY_RUN <= after.length; i++) {
-    if (after.slice(i, i + HEALTHY_RUN).every(healthy)) return (after[i] as TimelinePoint).atMs - toMs;
-  }
-  return null;
-}
-
+/** A run's failure figures, from its load result, its fault window and the state after the drain. */
 export function failureFigures(
   load: LoadResult,
   faultWindowMs: { fromMs: number; toMs: number } | null,
