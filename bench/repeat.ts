@@ -4,6 +4,9 @@
  * Runs the default patterns' baseline `--repeats` times in a row, each time as a fresh
  * `pattern-bench run` process (what a user gets running the tool twice), and prints the
  * spread of each pattern's orders/s: min, max and max/min. The goal is max/min ≤ 1.15.
+ * Under the default equal load every pattern is offered one rate, so the orders/s that can
+ * differ is each pattern's capacity (the closed-loop phase); the p99 at equal load is
+ * printed with its spread too (no goal: a tail varies more than a rate).
  * Before each repeat it measures the machine itself (bench/calibrate.ts: loopback TCP round
  * trips, one thread and two), and prints that spread too: what the machine varies by
  * itself, a benchmark on top of it varies by at least.
@@ -49,6 +52,8 @@ async function main(): Promise<void> {
   const { repeats, runArgs } = parseArgs(process.argv.slice(2));
   const out = mkdtempSync(join(tmpdir(), 'pb-repeat-'));
   const rates = new Map<string, number[]>();
+  const tails = new Map<string, number[]>();
+  const push = (map: Map<string, number[]>, key: string, value: number) => map.set(key, [...(map.get(key) ?? []), value]);
   try {
     for (let i = 1; i <= repeats; i++) {
       const machine = [await loopbackSameThread(), await loopbackCrossThread()];
@@ -58,17 +63,17 @@ async function main(): Promise<void> {
         rates.set(name, list);
       }
       const doc = await runOnce([...runArgs, '--out', out]);
-      for (const run of doc.runs.filter((r): r is CompletedRun => r.state === 'completed')) {
-        const list = rates.get(run.pattern) ?? [];
-        list.push(run.throughput.achieved);
-        rates.set(run.pattern, list);
-      }
+      const completed = doc.runs.filter((r): r is CompletedRun => r.state === 'completed');
+      if (doc.capacity) for (const c of doc.capacity.runs) push(rates, c.pattern, c.achieved ?? 0);
+      else for (const run of completed) push(rates, run.pattern, run.throughput.achieved);
+      for (const run of completed) push(tails, run.pattern, run.latencyMs.p99);
       console.error(`repeat ${i}/${repeats}: ${[...rates].filter(([p]) => !p.startsWith('machine')).map(([p, r]) => `${p} ${Math.round(r[r.length - 1] ?? 0)}`).join(', ')}`);
     }
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
-  const table = new Table({ head: ['pattern', 'orders/s of each repeat', 'min', 'max', 'max/min', `≤ ${GOAL}`], style: { head: [], border: [] } });
+  const what = runArgs.some((a) => a === '--rate' || a === '--concurrency') ? 'orders/s' : 'capacity orders/s (closed loop)';
+  const table = new Table({ head: ['pattern', `${what} of each repeat`, 'min', 'max', 'max/min', `≤ ${GOAL}`], style: { head: [], border: [] } });
   const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
   for (const [pattern, list] of rates) {
     const min = Math.min(...list);
@@ -76,8 +81,11 @@ async function main(): Promise<void> {
     const ratio = max / min;
     table.push([pattern, list.map(fmt).join(', '), fmt(min), fmt(max), ratio.toFixed(2), ratio <= GOAL ? 'yes' : 'NO']);
   }
+  const tailTable = new Table({ head: ['pattern', 'p99 ms of each repeat', 'max/min'], style: { head: [], border: [] } });
+  for (const [pattern, list] of tails) tailTable.push([pattern, list.map((x) => x.toFixed(2)).join(', '), (Math.max(...list) / Math.min(...list)).toFixed(2)]);
   console.log(`${repeats} repeats of the default patterns' baseline, each a fresh process${runArgs.length > 0 ? ` (${runArgs.join(' ')})` : ''}`);
   console.log(table.toString());
+  console.log(tailTable.toString());
 }
 
 await main();

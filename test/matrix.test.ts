@@ -33,7 +33,18 @@ function shows(r: CompletedRun): boolean {
   if (!f) return false;
   const p99 = (name: string) => f.segments.find((s) => s.name === name)?.latency.p99 ?? 0;
   const hopFailures = Object.entries(f.errorsByKind).some(([kind, n]) => kind.startsWith('hop ') && n > 0);
-  return f.successRate < 1 || p99('during') > SHOWS * p99('before') || hopFailures;
+  return f.successRate < 1 || p99('during') > SHOWS * p99('before') || hopFailures || (r.scenario === 'spike' && inFlight(f, 'during') > SHOWS * inFlight(f, 'before'));
+}
+
+/**
+ * Orders in flight on average over a segment (Little's law: start rate × mean latency). A
+ * spike multiplies the clients of the closed loop: a fast pattern answers them at the same
+ * latency (the rate rises), a slow one makes them wait (latency rises); either way this
+ * rises with the clients, where p99 alone only shows the second.
+ */
+function inFlight(f: NonNullable<CompletedRun['failure']>, name: string): number {
+  const seg = f.segments.find((s) => s.name === name);
+  return seg && seg.toMs > seg.fromMs ? (seg.placed / (seg.toMs - seg.fromMs)) * seg.latency.mean : 0;
 }
 
 describe.each(PATTERNS.map((p) => p.id))('%s under every scenario', (pattern) => {
