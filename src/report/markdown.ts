@@ -19,12 +19,18 @@ function table(columns: readonly Column[], rows: readonly SummaryRow[]): string 
   });
 }
 
+/** What the markdown report embeds besides the results. */
+export interface MarkdownOptions {
+  /** Charts written beside the report: each shown as `![title](file)`, `file` relative to the report. None: no Charts section. */
+  readonly charts?: readonly { readonly id: string; readonly title: string; readonly file: string }[];
+}
+
 /**
- * The report for a room of people: environment and config in one block, the tables, the
- * generated observations, and each pattern's trade-offs beside what this run measured.
- * Renders on GitHub as it is.
+ * The report for a room of people: environment and config in one block, the charts (when
+ * given), the tables, the generated observations, and each pattern's trade-offs beside
+ * what this run measured. Renders on GitHub as it is.
  */
-export function renderMarkdown(doc: ResultsDocument): string {
+export function renderMarkdown(doc: ResultsDocument, options: MarkdownOptions = {}): string {
   const rows = summarize(doc);
   const { config: c, environment: e } = doc;
   const out: string[] = [];
@@ -45,6 +51,9 @@ export function renderMarkdown(doc: ResultsDocument): string {
     '```',
     '',
   );
+  const charts = options.charts ?? [];
+  // Brackets in a title would end the image's alt text early.
+  if (charts.length > 0) out.push('## Charts', '', ...charts.flatMap((chart) => [`![${chart.title.replace(/[[\]]/g, '\\$&')}](${chart.file})`, '']));
   if (isSweepOnly(doc)) out.push(renderSweepMarkdown(doc));
   else out.push(...runSections(doc, rows));
 
