@@ -111,6 +111,7 @@ describe('renderMarkdown', () => {
       '## Throughput and latency at equal load (412 orders/s, open loop)',
       '## Outcomes, invariants and cost',
       '## Observations',
+      '## Why, not only what',
       '## Thresholds',
       '## Resilience policies',
       '## Definitions',

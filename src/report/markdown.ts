@@ -7,6 +7,7 @@ import { definitionsMarkdown } from './definitions.js';
 import { fmtInt } from './format.js';
 import { capacityMarkdown, coordinatedOmissionWarning, loadLine, mainTableTitle } from './load.js';
 import { capacities, observe } from './observations.js';
+import { why } from './why.js';
 import { invariantVerdict, summarize, type SummaryRow } from './summary.js';
 import { isSweepOnly, kneeStep, renderSweepMarkdown } from './sweep.js';
 import { thresholdMarkdown } from './thresholds.js';
@@ -138,6 +139,8 @@ function runSections(doc: ResultsDocument, rows: readonly SummaryRow[]): string[
 
   const observations = observe(rows, capacities(doc.capacity));
   if (observations.length > 0) out.push('## Observations', '', ...observations.map((o) => `- ${o}`), '');
+  const reasons = why(doc);
+  if (reasons.length > 0) out.push('## Why, not only what', '', ...reasons.map((o) => `- ${o}`), '');
 
   const thresholds = thresholdMarkdown(doc.thresholds ?? []);
   if (thresholds) out.push(thresholds);
