@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { assertWritableDir, DEFAULTS } from './bench/config.js';
 import { writeFileAtomic } from './bench/results.js';
@@ -11,6 +11,7 @@ import { DEFAULT_SCENARIOS, SCENARIOS } from './faults/scenarios/registry.js';
 import { PATTERNS } from './patterns/registry.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderHtml } from './report/html.js';
+import { planCharts, renderCharts } from './report/charts/index.js';
 import { renderComparison } from './report/compare.js';
 import { processIo, readResults, type CliIo } from './cli/io.js';
 import { runCommand, type RunFlags } from './cli/run-command.js';
@@ -32,7 +33,9 @@ function commonOptions(command: Command): Command {
     .option('--queue-ack <manual|auto>', 'queue consumers ack after the work (manual, default) or on delivery (auto: loses orders when a consumer dies)')
     .option('--resilience <none|default>', "timeouts, retries with backoff and a circuit breaker on the synchronous hops, and the saga orchestrator's retries (default), or every hop and step tried once (none)")
     .option('--out <dir>', 'folder under which results/<timestamp>/ is written (default ./results)')
-    .option('--json', 'print the results document on stdout instead of the tables');
+    .option('--json', 'print the results document on stdout instead of the tables')
+    .option('--wide', 'print the full tables, as wide as they are, instead of tables that fit 100 columns')
+    .option('--no-color', 'no colour in the progress bar (also: the NO_COLOR variable, or stderr not a terminal)');
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -85,10 +88,15 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .argument('<results.json>', 'a results document written by `run`')
     .addOption(new Option('--format <format>', 'report format: md or html').default('md'))
     .option('--output <file>', 'write the report to this file instead of stdout')
-    .action((file: string, flags: { format: string; output?: string }) => {
+    .action(async (file: string, flags: { format: string; output?: string }) => {
       if (flags.format !== 'md' && flags.format !== 'html') throw new UnknownNameError('--format', flags.format, ['md', 'html']);
       const doc = readResults(file);
-      const text = flags.format === 'html' ? renderHtml(doc) : renderMarkdown(doc);
+      // Markdown embeds the charts `run` wrote beside the results file (by name, as report.md does).
+      const beside = planCharts(doc).filter((c) => existsSync(join(dirname(resolve(file)), `${c.id}.svg`)));
+      const text =
+        flags.format === 'html'
+          ? renderHtml(doc, await renderCharts(doc))
+          : renderMarkdown(doc, { charts: beside.map((c) => ({ id: c.id, title: c.title, file: `${c.id}.svg` })) });
       if (flags.output) {
         const target = resolve(flags.output);
         assertWritableDir('--output', resolve(target, '..'));

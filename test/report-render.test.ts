@@ -37,7 +37,7 @@ const closed = resultsDoc([completedRun()], { concurrency: 10 });
 
 describe('renderTables', () => {
   it('puts the placement and the load first, the capacity table before the main table, then notes, thresholds and the legend', () => {
-    const text = renderTables(equal);
+    const text = renderTables(equal, { wide: true });
     const lines = text.split('\n');
     expect(lines[0]).toBe(placementLine(equal));
     expect(lines[1]).toBe("Load: open loop at 412 orders/s for every pattern: 70% of the slowest pattern's capacity (saga-orchestration, 589 orders/s)");
@@ -63,7 +63,7 @@ describe('renderTables', () => {
   });
 
   it('ends with a legend of the terms on screen', () => {
-    const lines = renderTables(equal).split('\n');
+    const lines = renderTables(equal, { wide: true }).split('\n');
     const legend = lines.slice(lines.indexOf('Definitions') + 1);
     expect(legend).toEqual(legendTerms(equal, summarize(equal)).map((t) => `  ${t}: ${definition(t).text}`));
     expect(legendTerms(equal, summarize(equal))).toEqual([
@@ -82,21 +82,21 @@ describe('renderTables', () => {
   });
 
   it('titles the main table with the load: --rate and closed loop', () => {
-    expect(renderTables(resultsDoc([completedRun()], { rate: 1000 })).split('\n')).toContain('Throughput and latency at equal load (1,000 orders/s, open loop, --rate)');
-    expect(renderTables(closed).split('\n')).toContain('Throughput and latency (closed loop, 10 in flight)');
-    expect(renderTables(closed).split('\n')[1]).toBe('Load: closed loop, 10 orders in flight');
+    expect(renderTables(resultsDoc([completedRun()], { rate: 1000 }), { wide: true }).split('\n')).toContain('Throughput and latency at equal load (1,000 orders/s, open loop, --rate)');
+    expect(renderTables(closed, { wide: true }).split('\n')).toContain('Throughput and latency (closed loop, 10 in flight)');
+    expect(renderTables(closed, { wide: true }).split('\n')[1]).toBe('Load: closed loop, 10 orders in flight');
   });
 
   it('warns of coordinated omission under a closed loop only, after the tables', () => {
     const warning = coordinatedOmissionWarning(closed) as string;
-    const lines = renderTables(closed).split('\n');
+    const lines = renderTables(closed, { wide: true }).split('\n');
     expect(inOrder(positions(lines, ['Outcomes, invariants and cost', warning, 'Definitions']))).toBe(true);
-    expect(renderTables(equal)).not.toContain('coordinated-omission');
-    expect(renderTables(resultsDoc([completedRun()], { rate: 1000 }))).not.toContain('coordinated-omission');
+    expect(renderTables(equal, { wide: true })).not.toContain('coordinated-omission');
+    expect(renderTables(resultsDoc([completedRun()], { rate: 1000 }), { wide: true })).not.toContain('coordinated-omission');
   });
 
   it('has no capacity or thresholds section without them', () => {
-    const text = renderTables(closed);
+    const text = renderTables(closed, { wide: true });
     expect(text).not.toContain('Capacity:');
     expect(text.split('\n')).not.toContain('Thresholds');
   });
@@ -111,6 +111,7 @@ describe('renderMarkdown', () => {
       '## Throughput and latency at equal load (412 orders/s, open loop)',
       '## Outcomes, invariants and cost',
       '## Observations',
+      '## Why, not only what',
       '## Thresholds',
       '## Resilience policies',
       '## Definitions',

@@ -80,7 +80,7 @@ describe('capacity at SLO', () => {
 
 describe('the sweep in the terminal and in markdown', () => {
   it('prints each curve, why it stopped, the capacity at the SLO and the legend, in that order', () => {
-    const lines = renderSweepTables(doc).split('\n');
+    const lines = renderSweepTables(doc, { wide: true }).split('\n');
     const at = (text: string) => lines.indexOf(text);
     expect(lines[0]).toBe("Sweep: open loop, 1 s per step, rate ×1.41 per step from each pattern's closed-loop probe; SLO p99 ≤ 50 ms");
     const order = [
@@ -109,9 +109,9 @@ describe('the sweep in the terminal and in markdown', () => {
   });
 
   it('is what renderTables and renderMarkdown show for a sweep’s document', () => {
-    const tables = renderTables(doc);
+    const tables = renderTables(doc, { wide: true });
     expect(tables.split('\n')[0]).toMatch(/^Placement: shared — /);
-    expect(tables).toContain(renderSweepTables(doc));
+    expect(tables).toContain(renderSweepTables(doc, { wide: true }));
     expect(tables).not.toContain('Throughput and latency');
     const md = renderMarkdown(doc);
     expect(md).toContain(renderSweepMarkdown(doc));

@@ -71,7 +71,7 @@ describe('cost per thread in the report', () => {
   it('puts the run’s placement in the terminal header and the report, and the pattern’s differences under its card', () => {
     const doc = resultsDoc([completedRun({ transport: { protocol: 'AMQP 0-9-1', encoding: 'JSON', broker: 'RabbitMQ 3.12', placement: 'per-service', notes: ['the broker is an external process'] }, pattern: 'queue' })], { placement: 'per-service' });
     expect(placementLine(doc)).toBe('Placement: per-service — each service, the broker, each processor and the orchestrator on a worker thread of its own; the load generator on the main thread');
-    expect(renderTables(doc).split('\n')[0]).toBe(placementLine(doc));
+    expect(renderTables(doc, { wide: true }).split('\n')[0]).toBe(placementLine(doc));
     const md = renderMarkdown(doc);
     expect(md).toContain('placement per-service: each service, the broker, each processor and the orchestrator on a worker thread of its own');
     expect(md).toContain('### queue title (`queue`)');

@@ -4,10 +4,11 @@ import { timestampName, writeResultsFolder, type ResultsDocument } from '../benc
 import { Runner } from '../bench/runner.js';
 import { evaluateThresholds, parseThresholds, thresholdsFailed } from '../bench/thresholds.js';
 import { SCENARIOS } from '../faults/scenarios/registry.js';
-import { renderMarkdown } from '../report/markdown.js';
 import { renderTables } from '../report/table.js';
 import { fmtInt } from '../report/format.js';
+import { reportFiles } from './report-files.js';
 import { EXIT, interruptible, type CliIo } from './io.js';
+import { colorEnabled, progressBar, type ProgressBar } from './progress.js';
 
 /** The options `run` and `sweep` share, as commander hands them over (strings). */
 export interface CommonFlags {
@@ -24,6 +25,10 @@ export interface CommonFlags {
   resilience?: string;
   out?: string;
   json?: boolean;
+  /** The full tables instead of the condensed 100-column ones. */
+  wide?: boolean;
+  /** false with --no-color. */
+  color?: boolean;
 }
 
 export interface RunFlags extends CommonFlags {
@@ -56,36 +61,42 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   await preflight(config); // an unreachable --broker or --event-store is bad input too
 
   const runner = new Runner(config);
-  attachProgress(runner, io);
-  const measured = await interruptible(io, 'finishing the current run, then writing the results as aborted', (signal) => runner.run({ signal }));
+  const bar = io.interactive ? progressBar(io, colorEnabled(io, flags.color)) : null;
+  attachProgress(runner, io, bar);
+  let measured: ResultsDocument;
+  try {
+    measured = await interruptible(io, 'finishing the current run, then writing the results as aborted', (signal) => runner.run({ signal }));
+  } finally {
+    bar?.stop();
+  }
   const doc: ResultsDocument = thresholds.length > 0 ? { ...measured, thresholds: evaluateThresholds(thresholds, measured) } : measured;
 
   if (config.outDir) {
-    const folder = writeResultsFolder(config.outDir, timestampName(new Date(doc.startedAt)), {
-      'results.json': `${JSON.stringify(doc, null, 2)}\n`,
-      'report.md': renderMarkdown(doc),
-    });
-    io.err(`results written to ${folder}/results.json and report.md\n`);
+    const folder = writeResultsFolder(config.outDir, timestampName(new Date(doc.startedAt)), await reportFiles(doc));
+    io.err(`results written to ${folder}/: results.json, report.md, report.html and the charts\n`);
   }
-  io.out(flags.json ? `${JSON.stringify(doc, null, 2)}\n` : `${renderTables(doc)}\n`);
+  io.out(flags.json ? `${JSON.stringify(doc, null, 2)}\n` : `${renderTables(doc, { wide: flags.wide === true })}\n`);
   if (doc.state === 'aborted') return EXIT.interrupted;
   if (doc.runs.some((r) => r.state === 'errored')) return EXIT.errored;
   return doc.thresholds && thresholdsFailed(doc.thresholds) ? EXIT.thresholdFailed : EXIT.ok;
 }
 
-/** Progress on stderr, driven by the runner's events. */
-function attachProgress(runner: Runner, io: CliIo): void {
-  const label = (r: { index: number; total: number; pattern: string; scenario: string; trial: number; stage: string }) =>
-    `[${r.index}/${r.total}] ${r.pattern} · ${r.stage === 'capacity' ? 'capacity' : r.scenario}${runner.config.trials > 1 && r.stage === 'load' ? ` · trial ${r.trial}` : ''}`;
-  runner.on('run-start', (r) => io.err(`${label(r)} starting\n`));
+/**
+ * Progress on stderr, driven by the runner's events. On a terminal one bar over every run
+ * (capacity and measured) with the finished runs' lines above it; otherwise plain lines.
+ */
+function attachProgress(runner: Runner, io: CliIo, bar: ProgressBar | null): void {
+  const what = (r: { pattern: string; scenario: string; trial: number; stage: string }) =>
+    `${r.pattern} · ${r.stage === 'capacity' ? 'capacity' : r.scenario}${runner.config.trials > 1 && r.stage === 'load' ? ` · trial ${r.trial}` : ''}`;
+  const label = (r: { index: number; total: number; pattern: string; scenario: string; trial: number; stage: string }) => `[${r.index}/${r.total}] ${what(r)}`;
+  const line = (text: string) => (bar ? bar.log(text) : io.err(`${text}\n`));
+  if (bar) {
+    runner.on('run-start', (r) => bar.update(r.index - 1, r.total, `${what(r)} · starting`));
+    runner.on('phase', (p) => bar.update(p.index - 1, p.total, `${what(p)} · ${p.phase}`));
+  } else runner.on('run-start', (r) => io.err(`${label(r)} starting\n`));
   runner.on('equal-load', (e) =>
-    io.err(`equal load: ${fmtInt(e.rate)} orders/s open loop for every pattern${e.basis ? ` (${Math.round((e.fraction ?? 0) * 100)}% of ${e.basis.pattern}'s ${fmtInt(e.basis.capacity)} orders/s)` : ''}\n`),
+    line(`equal load: ${fmtInt(e.rate)} orders/s open loop for every pattern${e.basis ? ` (${Math.round((e.fraction ?? 0) * 100)}% of ${e.basis.pattern}'s ${fmtInt(e.basis.capacity)} orders/s)` : ''}`),
   );
-  if (io.interactive) {
-    runner.on('progress', (p) =>
-      io.err(`\r${label(p)} ${p.phase} ${(p.elapsedMs / 1000).toFixed(0)} s: ${fmtInt(p.settled)} orders, ${fmtInt(p.failed)} failed, ${p.inFlight} in flight\x1b[K`),
-    );
-  }
   runner.on('run-end', (r) => {
     const res = r.result;
     const summary =
@@ -94,6 +105,7 @@ function attachProgress(runner: Runner, io: CliIo): void {
         : res.state === 'errored'
           ? `errored: ${res.error.code}: ${res.error.message}`
           : 'aborted';
-    io.err(`${io.interactive ? '\r' : ''}${label(r)} ${summary}${io.interactive ? '\x1b[K' : ''}\n`);
+    line(`${label(r)} ${summary}`);
+    bar?.update(r.index, r.total, `${what(r)} · done`);
   });
 }

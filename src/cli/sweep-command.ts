@@ -3,8 +3,8 @@ import { preflight } from '../bench/preflight.js';
 import { timestampName, writeResultsFolder } from '../bench/results.js';
 import { Sweeper } from '../bench/sweep.js';
 import { fmtInt, fmtMs } from '../report/format.js';
-import { renderMarkdown } from '../report/markdown.js';
 import { renderTables } from '../report/table.js';
+import { reportFiles } from './report-files.js';
 import { EXIT, interruptible, type CliIo } from './io.js';
 import { commonInput, type CommonFlags } from './run-command.js';
 
@@ -26,13 +26,10 @@ export async function sweepCommand(flags: SweepFlags, io: CliIo): Promise<number
   );
   const doc = await interruptible(io, 'finishing the current step, then writing the results as aborted', (signal) => sweeper.run(signal));
   if (config.outDir) {
-    const folder = writeResultsFolder(config.outDir, timestampName(new Date(doc.startedAt)), {
-      'results.json': `${JSON.stringify(doc, null, 2)}\n`,
-      'report.md': renderMarkdown(doc),
-    });
-    io.err(`results written to ${folder}/results.json and report.md\n`);
+    const folder = writeResultsFolder(config.outDir, timestampName(new Date(doc.startedAt)), await reportFiles(doc));
+    io.err(`results written to ${folder}/: results.json, report.md, report.html and the charts\n`);
   }
-  io.out(flags.json ? `${JSON.stringify(doc, null, 2)}\n` : `${renderTables(doc)}\n`);
+  io.out(flags.json ? `${JSON.stringify(doc, null, 2)}\n` : `${renderTables(doc, { wide: flags.wide === true })}\n`);
   if (doc.state === 'aborted') return EXIT.interrupted;
   return doc.sweep?.curves.some((c) => c.state === 'errored') ? EXIT.errored : EXIT.ok;
 }

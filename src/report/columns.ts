@@ -203,3 +203,56 @@ export const ASYNC_COLUMNS: readonly Column[] = [
 /** Whether a row has anything for ASYNC_COLUMNS. */
 export const hasAsyncFigures = (r: SummaryRow): boolean =>
   Boolean(r.backlog || r.projection || (r.compensationMs && r.compensationMs.count > 0) || r.saga);
+
+/** The most frequent error kind and its count: `timeout 12`, `none` — the first of the full table's `errors by kind`. */
+export function topErrorText(row: SummaryRow): string {
+  if (!row.failure) return '—';
+  const [top] = Object.entries(row.failure.errorsByKind).sort((a, b) => b[1] - a[1]);
+  return top ? `${top[0]} ${fmtInt(top[1])}` : 'none';
+}
+
+/** The full set's column of that header, so a condensed table shows the very same cells. */
+function reuse(columns: readonly Column[], header: string, shortHeader = header): Column {
+  const found = columns.find((c) => c.header === header);
+  if (!found) throw new Error(`no column "${header}"`);
+  return shortHeader === header ? found : { ...found, header: shortHeader };
+}
+
+const perf = (h: string, s?: string) => reuse(PERFORMANCE_COLUMNS, h, s);
+const outcome = (h: string, s?: string) => reuse(OUTCOME_COLUMNS, h, s);
+
+/**
+ * The terminal's condensed tables (the first two columns are the keys, pattern and
+ * scenario): the same cells as the full sets, fewer per table, so they fit 100 columns.
+ * `--wide` and the markdown report show the full sets.
+ */
+export const TERMINAL_PERFORMANCE_COLUMNS: readonly Column[] = ['pattern', 'scenario', 'orders/s', 'n', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'].map((h) => perf(h));
+
+/** The performance table's other columns: the deep tail, accept latency and wire cost. */
+export const TERMINAL_TAIL_COLUMNS: readonly Column[] = [
+  perf('pattern'),
+  perf('scenario'),
+  perf('p99.9 ms'),
+  perf('accept p50/p99 ms', 'accept p50/p99'),
+  perf('bytes/order'),
+  perf('msgs/order'),
+];
+
+/** Outcomes, invariants and the trials that completed. */
+export const TERMINAL_OUTCOME_COLUMNS: readonly Column[] = [...['pattern', 'scenario', 'confirmed', 'cancelled', 'failed', 'invariants'].map((h) => outcome(h)), perf('trials')];
+
+/** CPU and threads. */
+export const TERMINAL_COST_COLUMNS: readonly Column[] = [
+  outcome('pattern'),
+  outcome('scenario'),
+  outcome('CPU µs/order system / generator', 'CPU µs/order sys / gen'),
+  outcome('busiest thread'),
+  outcome('generator busy'),
+  outcome('sequential mean/p99 ms', 'sequential mean/p99'),
+];
+
+/** The failure table's key figures; the invariant counts beyond lost/stuck are in the outcome table's verdict. */
+export const TERMINAL_FAILURE_COLUMNS: readonly Column[] = [
+  ...['pattern', 'scenario', 'success', 'p99 before→during ms', 'recovered in', 'lost/stuck', 'compensations'].map((h) => reuse(FAILURE_COLUMNS, h)),
+  { header: 'top error kind', align: 'left', cell: topErrorText },
+];

@@ -4,6 +4,7 @@ import type { CapacityRun, ResultsDocument } from '../bench/results.js';
 import { medianWithCi, type MedianEstimate } from '../bench/stats.js';
 import { atLeast } from '../metrics/histogram.js';
 import { fmtInt, fmtMs, fmtPercent } from './format.js';
+import { fitTable } from './terminal.js';
 
 /** `0.5 s`, `1 s`: a window as the captions say it. */
 const seconds = (ms: number) => `${ms / 1000} s`;
@@ -145,13 +146,23 @@ function capacityErrors(rows: readonly CapacityRow[]): string[] {
   return rows.flatMap((r) => r.errors.map((e) => `${r.pattern} trial ${e.trial}: ${e.code}: ${e.message}`));
 }
 
-/** The terminal capacity table under its caption, then any errored capacity run; '' without a capacity phase. */
-export function renderCapacityTable(doc: ResultsDocument): string {
+/** What the capacity table's columns mean, in one line under it. */
+export const CAPACITY_LEGEND = 'capacity: orders/s when saturated (closed loop) · p99 at capacity · busiest thread: what capped it';
+
+/**
+ * The terminal capacity table under its caption, then any errored capacity run; '' without
+ * a capacity phase. With `width`, split into tables that fit it (pattern repeated).
+ */
+export function renderCapacityTable(doc: ResultsDocument, width?: number): string {
   const caption = capacityCaption(doc);
   if (caption === null) return '';
   const rows = capacityRows(doc);
-  const table = new Table({ head: [...CAPACITY_HEAD], colAligns: [...CAPACITY_ALIGN], style: { head: [], border: [] } });
-  for (const row of rows) table.push(capacityCells(row));
+  let table: { toString(): string };
+  if (width === undefined) {
+    const full = new Table({ head: [...CAPACITY_HEAD], colAligns: [...CAPACITY_ALIGN], style: { head: [], border: [] } });
+    for (const row of rows) full.push(capacityCells(row));
+    table = full;
+  } else table = fitTable(CAPACITY_HEAD, CAPACITY_ALIGN, rows.map(capacityCells), 1, width);
   const errors = capacityErrors(rows);
   return [caption, table.toString(), ...(errors.length > 0 ? ['Errored capacity runs:', ...errors.map((e) => `  ${e}`)] : [])].join('\n');
 }

@@ -7,6 +7,7 @@ import { definitionsMarkdown } from './definitions.js';
 import { fmtInt } from './format.js';
 import { capacityMarkdown, coordinatedOmissionWarning, loadLine, mainTableTitle } from './load.js';
 import { capacities, observe } from './observations.js';
+import { why } from './why.js';
 import { invariantVerdict, summarize, type SummaryRow } from './summary.js';
 import { isSweepOnly, kneeStep, renderSweepMarkdown } from './sweep.js';
 import { thresholdMarkdown } from './thresholds.js';
@@ -19,12 +20,18 @@ function table(columns: readonly Column[], rows: readonly SummaryRow[]): string 
   });
 }
 
+/** What the markdown report embeds besides the results. */
+export interface MarkdownOptions {
+  /** Charts written beside the report: each shown as `![title](file)`, `file` relative to the report. None: no Charts section. */
+  readonly charts?: readonly { readonly id: string; readonly title: string; readonly file: string }[];
+}
+
 /**
- * The report for a room of people: environment and config in one block, the tables, the
- * generated observations, and each pattern's trade-offs beside what this run measured.
- * Renders on GitHub as it is.
+ * The report for a room of people: environment and config in one block, the charts (when
+ * given), the tables, the generated observations, and each pattern's trade-offs beside
+ * what this run measured. Renders on GitHub as it is.
  */
-export function renderMarkdown(doc: ResultsDocument): string {
+export function renderMarkdown(doc: ResultsDocument, options: MarkdownOptions = {}): string {
   const rows = summarize(doc);
   const { config: c, environment: e } = doc;
   const out: string[] = [];
@@ -45,6 +52,9 @@ export function renderMarkdown(doc: ResultsDocument): string {
     '```',
     '',
   );
+  const charts = options.charts ?? [];
+  // Brackets in a title would end the image's alt text early.
+  if (charts.length > 0) out.push('## Charts', '', ...charts.flatMap((chart) => [`![${chart.title.replace(/[[\]]/g, '\\$&')}](${chart.file})`, '']));
   if (isSweepOnly(doc)) out.push(renderSweepMarkdown(doc));
   else out.push(...runSections(doc, rows));
 
@@ -129,6 +139,8 @@ function runSections(doc: ResultsDocument, rows: readonly SummaryRow[]): string[
 
   const observations = observe(rows, capacities(doc.capacity));
   if (observations.length > 0) out.push('## Observations', '', ...observations.map((o) => `- ${o}`), '');
+  const reasons = why(doc);
+  if (reasons.length > 0) out.push('## Why, not only what', '', ...reasons.map((o) => `- ${o}`), '');
 
   const thresholds = thresholdMarkdown(doc.thresholds ?? []);
   if (thresholds) out.push(thresholds);

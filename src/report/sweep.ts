@@ -6,6 +6,7 @@ import { percentileText } from './columns.js';
 import { definitionsLegend, definitionsMarkdown } from './definitions.js';
 import { fmtInt, fmtMs, fmtPercent } from './format.js';
 import { invariantVerdict } from './summary.js';
+import { fitTable, TERMINAL_WIDTH, wrap, type TerminalOptions } from './terminal.js';
 
 /** The terms the sweep tables use, for their legend. */
 export const SWEEP_TERMS: readonly string[] = ['offered', 'achieved', 'latency', 'success', 'knee'];
@@ -97,14 +98,22 @@ function mdTable(head: readonly string[], align: readonly ('left' | 'right')[], 
   return markdownTable([[...head], ...rows.map((r) => r.map(esc))], { align: align.map((a) => (a === 'right' ? 'r' : 'l')) });
 }
 
+/** What a curve table's columns mean, in one line under it. */
+export const CURVE_LEGEND = 'offered → achieved orders/s per step · p50/p99 ms (≥: a lower bound) · success · ← knee';
+
+/** What the capacity-at-SLO table's columns mean, in one line under it. */
+export const SLO_LEGEND = 'knee: the highest offered rate within the SLO that kept up · p99 there · steps run · invariants';
+
 /**
  * The sweep in the terminal: per pattern its curve (offered → achieved, p50, p99, success,
  * the knee marked) and why it stopped; then each pattern's capacity at the SLO; then the
- * legend. '' for a document without a sweep.
+ * legend. '' for a document without a sweep. Condensed to `options.width` (a legend line
+ * under each table, long lines wrapped) unless `options.wide`, which prints it as before.
  */
-export function renderSweepTables(doc: ResultsDocument): string {
+export function renderSweepTables(doc: ResultsDocument, options: TerminalOptions = {}): string {
   const sweep = doc.sweep;
   if (!sweep) return '';
+  if (!options.wide) return condensedSweep(sweep, options.width ?? TERMINAL_WIDTH);
   const out: string[] = [sweepLine(sweep)];
   for (const curve of sweep.curves) {
     out.push('', curveCaption(curve));
@@ -112,6 +121,19 @@ export function renderSweepTables(doc: ResultsDocument): string {
     out.push(stoppedLine(curve, sweep.sloMs));
   }
   out.push('', sloTitle(sweep), textTable(SLO_HEAD, SLO_ALIGN, sloRows(sweep)), '', ...definitionsLegend(SWEEP_TERMS));
+  return out.join('\n');
+}
+
+function condensedSweep(sweep: SweepResult, width: number): string {
+  const lines = (text: string) => wrap(text, width);
+  const out: string[] = [...lines(sweepLine(sweep))];
+  for (const curve of sweep.curves) {
+    out.push('', ...lines(curveCaption(curve)));
+    if (curve.steps.length > 0) out.push(fitTable(CURVE_HEAD, CURVE_ALIGN, curveRows(curve), 1, width), ...lines(CURVE_LEGEND));
+    out.push(...lines(stoppedLine(curve, sweep.sloMs)));
+  }
+  out.push('', ...lines(sloTitle(sweep)), fitTable(SLO_HEAD, SLO_ALIGN, sloRows(sweep), 1, width), ...lines(SLO_LEGEND), '');
+  out.push(...definitionsLegend(SWEEP_TERMS).flatMap((l) => wrap(l, width, 2)));
   return out.join('\n');
 }
 

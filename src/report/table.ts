@@ -1,12 +1,29 @@
 import Table from 'cli-table3';
 import type { ResultsDocument } from '../bench/results.js';
 import { PLACEMENT_DESCRIPTIONS } from '../placement/types.js';
-import { ASYNC_COLUMNS, FAILURE_COLUMNS, hasAsyncFigures, latenessNotes, OUTCOME_COLUMNS, PERFORMANCE_COLUMNS, saturationNotes, type Column } from './columns.js';
+import {
+  ASYNC_COLUMNS,
+  FAILURE_COLUMNS,
+  hasAsyncFigures,
+  latenessNotes,
+  OUTCOME_COLUMNS,
+  PERFORMANCE_COLUMNS,
+  saturationNotes,
+  TERMINAL_COST_COLUMNS,
+  TERMINAL_FAILURE_COLUMNS,
+  TERMINAL_OUTCOME_COLUMNS,
+  TERMINAL_PERFORMANCE_COLUMNS,
+  TERMINAL_TAIL_COLUMNS,
+  type Column,
+} from './columns.js';
 import { definitionsLegend } from './definitions.js';
-import { coordinatedOmissionWarning, loadLine, mainTableTitle, renderCapacityTable } from './load.js';
+import { CAPACITY_LEGEND, coordinatedOmissionWarning, loadLine, mainTableTitle, renderCapacityTable } from './load.js';
 import { summarize, type SummaryRow } from './summary.js';
 import { isSweepOnly, renderSweepTables } from './sweep.js';
-import { renderThresholdTable } from './thresholds.js';
+import { fitTable, TERMINAL_WIDTH, wrap, type TerminalOptions } from './terminal.js';
+import { renderThresholdTable, THRESHOLD_LEGEND } from './thresholds.js';
+
+export type { TerminalOptions } from './terminal.js';
 
 function render(columns: readonly Column[], rows: readonly SummaryRow[]): string {
   const table = new Table({
@@ -49,14 +66,46 @@ export function legendTerms(doc: ResultsDocument, rows: readonly SummaryRow[]): 
   ];
 }
 
+/** What each condensed table's columns mean, in the one line under it (the Definitions below say more). */
+export const TABLE_LEGENDS = {
+  performance: 'orders/s: achieved · n: orders timed · latency ms from intended start to outcome; ≥: a lower bound',
+  tail: 'accept: until the system took the order · wire per order: bytes and messages at the server sockets',
+  outcomes: "the window's orders by outcome (failed: failed or timed out) · invariants: OK, or what broke",
+  cost: "CPU per order, µs: system threads / generator · busy: the event loop's share of the window",
+  async: 'backlog: most waiting / ms to drain · projection lag · compensated: failed step to last compensation',
+  failure: 'success: orders with an outcome · p99 before→during the fault · time to recover · top error kind',
+} as const;
+
+/**
+ * A condensed table: the columns whose cells are all — left out (keys stay), the rest in
+ * as many tables as fit `width`, each repeating pattern and scenario; then its legend line.
+ */
+function condensed(columns: readonly Column[], rows: readonly SummaryRow[], legend: string, width: number): string {
+  const cells = rows.map((r) => columns.map((c) => c.cell(r)));
+  const shown = columns.map((_, i) => i).filter((i) => i < 2 || cells.some((row) => row[i] !== '—'));
+  const table = fitTable(
+    shown.map((i) => columns[i]?.header ?? ''),
+    shown.map((i) => columns[i]?.align ?? 'left'),
+    cells.map((row) => shown.map((i) => row[i] ?? '')),
+    2,
+    width,
+  );
+  return [table, ...wrap(legend, width)].join('\n');
+}
+
 /**
  * The terminal tables for a results document (plain strings, no colour codes): the
  * placement and load, the capacity phase, the tables at equal load, the notes on what
  * the figures measure, the thresholds, errored runs and a legend of the terms shown.
  * A sweep's document shows the sweep.
+ *
+ * By default condensed to fit `options.width` (100) columns: fewer columns per table, a
+ * legend line under each, long lines wrapped. `options.wide`: the full tables, as the
+ * markdown report has them.
  */
-export function renderTables(doc: ResultsDocument): string {
-  if (isSweepOnly(doc)) return [placementLine(doc), '', renderSweepTables(doc)].join('\n');
+export function renderTables(doc: ResultsDocument, options: TerminalOptions = {}): string {
+  if (!options.wide) return renderCondensed(doc, options.width ?? TERMINAL_WIDTH);
+  if (isSweepOnly(doc)) return [placementLine(doc), '', renderSweepTables(doc, options)].join('\n');
   const rows = summarize(doc);
   const errored = rows.flatMap((r) => r.errors.map((e) => `  ${r.pattern} / ${r.scenario} trial ${e.trial}: ${e.code}: ${e.message}`));
   const warning = coordinatedOmissionWarning(doc);
@@ -80,5 +129,42 @@ export function renderTables(doc: ResultsDocument): string {
     ...(errored.length > 0 ? ['', 'Errored runs', ...errored] : []),
     '',
     ...definitionsLegend(legendTerms(doc, rows)),
+  ].join('\n');
+}
+
+function renderCondensed(doc: ResultsDocument, width: number): string {
+  const lines = (text: string) => wrap(text, width);
+  if (isSweepOnly(doc)) return [...lines(placementLine(doc)), '', renderSweepTables(doc, { width })].join('\n');
+  const rows = summarize(doc);
+  const errored = rows.flatMap((r) => r.errors.map((e) => `  ${r.pattern} / ${r.scenario} trial ${e.trial}: ${e.code}: ${e.message}`));
+  const warning = coordinatedOmissionWarning(doc);
+  const notes = [...saturationNotes(rows), ...latenessNotes(rows), ...(warning ? [warning] : [])];
+  const capacity = renderCapacityTable(doc, width);
+  const thresholds = renderThresholdTable(doc.thresholds ?? [], width);
+  const faulted = rows.filter((r) => r.failure);
+  const asyncRows = rows.filter(hasAsyncFigures);
+  return [
+    ...lines(placementLine(doc)),
+    ...lines(`Load: ${loadLine(doc)}`),
+    ...(capacity ? ['', capacity, ...lines(CAPACITY_LEGEND)] : []),
+    '',
+    ...lines(mainTableTitle(doc)),
+    condensed(TERMINAL_PERFORMANCE_COLUMNS, rows, TABLE_LEGENDS.performance, width),
+    '',
+    'Latency tail, accept latency and wire cost',
+    condensed(TERMINAL_TAIL_COLUMNS, rows, TABLE_LEGENDS.tail, width),
+    '',
+    'Outcomes and invariants',
+    condensed(TERMINAL_OUTCOME_COLUMNS, rows, TABLE_LEGENDS.outcomes, width),
+    '',
+    'CPU and threads',
+    condensed(TERMINAL_COST_COLUMNS, rows, TABLE_LEGENDS.cost, width),
+    ...(asyncRows.length > 0 ? ['', 'Queues, event logs and sagas', condensed(ASYNC_COLUMNS, asyncRows, TABLE_LEGENDS.async, width)] : []),
+    ...(faulted.length > 0 ? ['', 'Failure behaviour (--wide: every invariant count, all error kinds)', condensed(TERMINAL_FAILURE_COLUMNS, faulted, TABLE_LEGENDS.failure, width)] : []),
+    ...(notes.length > 0 ? ['', ...notes.flatMap(lines)] : []),
+    ...(thresholds ? ['', 'Thresholds', thresholds, ...lines(THRESHOLD_LEGEND)] : []),
+    ...(errored.length > 0 ? ['', 'Errored runs', ...errored.flatMap((e) => wrap(e, width, 2))] : []),
+    '',
+    ...definitionsLegend(legendTerms(doc, rows)).flatMap((l) => wrap(l, width, 2)),
   ].join('\n');
 }

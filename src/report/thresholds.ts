@@ -3,6 +3,7 @@ import { markdownTable } from 'markdown-table';
 import type { ThresholdVerdict } from '../bench/results.js';
 import { parseThreshold, thresholdUnit } from '../bench/thresholds.js';
 import { fmtInt, fmtMs, fmtNum } from './format.js';
+import { fitTable } from './terminal.js';
 
 const HEAD = ['threshold', 'pattern / scenario', 'measured', 'result'] as const;
 
@@ -40,9 +41,16 @@ function rows(verdicts: readonly ThresholdVerdict[]): string[][] {
   );
 }
 
-/** One line per pattern × scenario a threshold checked, plain (no colour codes); '' with no thresholds. */
-export function renderThresholdTable(verdicts: readonly ThresholdVerdict[]): string {
+/** What the thresholds table's columns mean, in one line under it. */
+export const THRESHOLD_LEGEND = 'measured: median over trials (success: over all orders; invariants: summed); not measured fails';
+
+/**
+ * One line per pattern × scenario a threshold checked, plain (no colour codes); '' with no
+ * thresholds. With `width`, split into tables that fit it (the threshold repeated).
+ */
+export function renderThresholdTable(verdicts: readonly ThresholdVerdict[], width?: number): string {
   if (verdicts.length === 0) return '';
+  if (width !== undefined) return fitTable(HEAD, ['left', 'left', 'right', 'left'], rows(verdicts), 1, width);
   const table = new Table({ head: [...HEAD], colAligns: ['left', 'left', 'right', 'left'], style: { head: [], border: [] } });
   for (const row of rows(verdicts)) table.push(row);
   return table.toString();

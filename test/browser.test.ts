@@ -1,0 +1,184 @@
+/**
+ * The projector page in a real browser: Debian's chromium (or PB_CHROMIUM) opens a
+ * report.html of seven patterns × baseline + outage at 1280×720 and every chart draws,
+ * nothing errors, nothing is fetched, nothing scrolls sideways. Without chromium the
+ * test is skipped — unless PB_REQUIRE_SERVICES=1 (CI), where that is a failure.
+ */
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CompletedRun, ResultsDocument } from '../src/bench/results.js';
+import type { TimelinePoint } from '../src/bench/loadgen.js';
+import type { TransportInfo } from '../src/patterns/types.js';
+import { renderCharts } from '../src/report/charts/index.js';
+import { renderHtml } from '../src/report/html.js';
+import { capacity, capacityRun, equalLoad, runAt } from './support/figures.js';
+import { completedRun, failure, latency, resultsDoc } from './support/results.js';
+import { REQUIRE_SERVICES } from './support/services.js';
+
+const CHROMIUM = process.env.PB_CHROMIUM || '/usr/bin/chromium';
+const present = existsSync(CHROMIUM);
+if (!present && REQUIRE_SERVICES) {
+  throw new Error(`PB_REQUIRE_SERVICES=1 but there is no chromium at ${CHROMIUM} (set PB_CHROMIUM or apt-get install chromium): the browser test must not be skipped`);
+}
+
+const VIEWPORT = { width: 1280, height: 720 } as const;
+const RATE = 589;
+
+/** Seven patterns as a run on a small machine might measure them. */
+const PROFILES: readonly {
+  pattern: string;
+  transport: TransportInfo;
+  capacity: number;
+  p50: number;
+  p99: number;
+  cpu: number;
+  bytes: number | null;
+  messages: number | null;
+  busy: number;
+  accept?: number;
+  backlog?: number;
+  /** Whether it queues through the outage (no failures) rather than failing orders. */
+  buffers: boolean;
+}[] = [
+  { pattern: 'direct', transport: { protocol: 'function calls', encoding: 'none', broker: null, placement: 'shared' }, capacity: 21_000, p50: 0.12, p99: 0.9, cpu: 95, bytes: null, messages: null, busy: 0.05, buffers: false },
+  { pattern: 'rest', transport: { protocol: 'HTTP/1.1', encoding: 'JSON', broker: null, placement: 'shared' }, capacity: 2400, p50: 2.1, p99: 7.4, cpu: 620, bytes: 3100, messages: 8, busy: 0.31, buffers: false },
+  { pattern: 'grpc', transport: { protocol: 'HTTP/2 (gRPC)', encoding: 'protobuf', broker: null, placement: 'shared' }, capacity: 1900, p50: 2.6, p99: 9.8, cpu: 2292, bytes: 524, messages: 7.8, busy: 0.44, buffers: false },
+  { pattern: 'queue', transport: { protocol: 'AMQP 0-9-1', encoding: 'JSON', broker: 'embedded', placement: 'shared' }, capacity: 4600, p50: 3.4, p99: 8, cpu: 810, bytes: 2900, messages: 14, busy: 0.36, accept: 0.35, backlog: 10, buffers: true },
+  { pattern: 'event-sourcing', transport: { protocol: 'HTTP/1.1 commands and queries + embedded event store over TCP', encoding: 'JSON', broker: null, placement: 'shared', wireExcludes: 'PostgreSQL' }, capacity: 1300, p50: 4.9, p99: 16, cpu: 1400, bytes: 4200, messages: 11, busy: 0.52, accept: 1.2, buffers: true },
+  { pattern: 'saga-choreography', transport: { protocol: 'AMQP 0-9-1', encoding: 'JSON', broker: 'embedded', placement: 'shared' }, capacity: 2100, p50: 5.5, p99: 21, cpu: 1100, bytes: 3800, messages: 18, busy: 0.41, accept: 0.5, backlog: 40, buffers: true },
+  { pattern: 'saga-orchestration', transport: { protocol: 'HTTP/2 (gRPC)', encoding: 'protobuf', broker: null, placement: 'shared' }, capacity: 841, p50: 7.1, p99: 33, cpu: 2600, bytes: 1900, messages: 16, busy: 0.71, buffers: false },
+];
+
+const BUCKET_MS = 100;
+const WINDOW_MS = 3000;
+const FAULT = { fromMs: 1000, toMs: 2000 } as const;
+
+/** 30 slices at RATE orders/s: sync patterns fail orders in the fault window, buffering ones pause and catch up after it. */
+function timeline(p: (typeof PROFILES)[number], faulted: boolean): TimelinePoint[] {
+  const perSlice = (RATE * BUCKET_MS) / 1000;
+  return Array.from({ length: WINDOW_MS / BUCKET_MS }, (_, i) => {
+    const atMs = i * BUCKET_MS;
+    const during = faulted && atMs >= FAULT.fromMs && atMs < FAULT.toMs;
+    const catchUp = faulted && p.buffers && atMs >= FAULT.toMs && atMs < FAULT.toMs + 300;
+    const wobble = 1 + 0.05 * Math.sin(i);
+    if (during) return { atMs, completed: p.buffers ? 0 : Math.round(perSlice * 0.2), failed: p.buffers ? 0 : Math.round(perSlice * 0.8), p99Ms: p.buffers ? null : p.p99 * 40 };
+    return { atMs, completed: Math.round(perSlice * wobble * (catchUp ? 4 : 1)), failed: 0, p99Ms: p.p99 * wobble * (catchUp ? 30 : 1) };
+  });
+}
+
+function run(p: (typeof PROFILES)[number], scenario: 'baseline' | 'outage'): CompletedRun {
+  const base = completedRun();
+  const faulted = scenario === 'outage';
+  const lat = latency(p.p50, faulted ? p.p99 * 12 : p.p99, p.p99 * (faulted ? 60 : 3), Math.round(RATE * 3));
+  const failed = faulted && !p.buffers ? Math.round(RATE * 0.8) : 0;
+  return runAt(RATE, {
+    pattern: p.pattern,
+    scenario,
+    transport: p.transport,
+    latencyMs: lat,
+    acceptLatencyMs: p.accept === undefined ? null : latency(p.accept, p.accept * 4),
+    outcomes: { placed: RATE * 3, confirmed: Math.round(RATE * 3 * 0.8) - failed, cancelled: Math.round(RATE * 3 * 0.2), failed, timedOut: 0 },
+    cost: {
+      ...base.cost,
+      system: { sharesGeneratorThread: false, cpuMicrosPerOrder: p.cpu, busiestThread: { name: 'system', eventLoopUtilization: p.busy } },
+      bytesPerOrder: p.bytes,
+      messagesPerOrder: p.messages,
+    },
+    backlog: p.backlog === undefined ? null : { peakDepth: faulted ? p.backlog * 60 : p.backlog, drainMs: faulted ? 240 : 9 },
+    timeline: timeline(p, faulted),
+    timelineBucketMs: BUCKET_MS,
+    durationMs: WINDOW_MS,
+    failure: faulted
+      ? failure(p.buffers ? { kind: 'never-dropped' } : { kind: 'recovered', ms: 400 }, {
+          successRate: p.buffers ? 1 : 0.73,
+          faultWindowMs: FAULT,
+          segments: [
+            { name: 'before', fromMs: 0, toMs: FAULT.fromMs, latency: latency(p.p50, p.p99), placed: RATE, failed: 0 },
+            { name: 'during', fromMs: FAULT.fromMs, toMs: FAULT.toMs, latency: latency(p.p50 * 20, p.p99 * 40), placed: RATE, failed },
+            { name: 'after', fromMs: FAULT.toMs, toMs: WINDOW_MS, latency: latency(p.p50, p.p99 * 2), placed: RATE, failed: 0 },
+          ],
+          errorsByKind: p.buffers ? {} : { 'payments:unavailable': failed },
+          played: [{ atMs: FAULT.fromMs, what: 'payments down' }, { atMs: FAULT.toMs, what: 'payments up' }],
+        })
+      : null,
+  });
+}
+
+function workshopDoc(): ResultsDocument {
+  const doc = resultsDoc(PROFILES.flatMap((p) => [run(p, 'baseline'), run(p, 'outage')]).sort((a, b) => (a.scenario === b.scenario ? 0 : a.scenario === 'baseline' ? -1 : 1)));
+  return {
+    ...doc,
+    scenarios: [...(doc.scenarios ?? []), { id: 'outage', title: 'Payments outage', description: 'Payments answers nothing from 1 s to 2 s.' }],
+    capacity: capacity(PROFILES.map((p) => capacityRun(p.pattern, p.capacity, p.p99 * 3, ['system', 0.97]))),
+    equalLoad: equalLoad(RATE, { pattern: 'saga-orchestration', capacity: 841 }),
+  };
+}
+
+describe.skipIf(!present)(present ? 'report.html in chromium' : `report.html in chromium (skipped: no chromium at ${CHROMIUM}; set PB_CHROMIUM)`, () => {
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+  const requests: string[] = [];
+  let chartIds: string[] = [];
+
+  beforeAll(async () => {
+    const doc = workshopDoc();
+    const charts = await renderCharts(doc);
+    chartIds = charts.map((c) => c.id);
+    const dir = mkdtempSync(join(tmpdir(), 'pattern-bench-html-'));
+    const file = join(dir, 'report.html');
+    writeFileSync(file, renderHtml(doc, charts));
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: VIEWPORT });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('draws marks in every chart', async () => {
+    expect(chartIds.length).toBeGreaterThanOrEqual(4);
+    const marks = await page.$$eval('figure.chart', (figures) =>
+      figures.map((f) => ({ id: f.id, marks: f.querySelectorAll('svg [class*="mark-"]').length, drawn: f.querySelectorAll('svg .role-mark > *').length })),
+    );
+    expect(marks.map((m) => m.id)).toEqual(chartIds.map((id) => `chart-${id}`));
+    for (const m of marks) {
+      expect(m.marks, m.id).toBeGreaterThan(0);
+      expect(m.drawn, m.id).toBeGreaterThan(0);
+    }
+  });
+
+  it('logs no error and fetches nothing from the network', () => {
+    expect(consoleErrors).toEqual([]);
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.filter((u) => !/^(file|data|about):/.test(u))).toEqual([]);
+  });
+
+  it('never scrolls sideways at 1280×720, the full detail open or closed', async () => {
+    const width = () => page.$eval('html', (html) => html.scrollWidth);
+    expect(await width()).toBeLessThanOrEqual(VIEWPORT.width);
+    await page.$$eval('details', (all) => all.forEach((d) => d.setAttribute('open', '')));
+    expect(await width()).toBeLessThanOrEqual(VIEWPORT.width);
+    await page.$$eval('details', (all) => all.forEach((d) => d.removeAttribute('open')));
+  });
+
+  it('saves screenshots: the first screen and the whole page', async ({ annotate }) => {
+    const first = join(tmpdir(), 'pattern-bench-report-1280x720.png');
+    const whole = join(tmpdir(), 'pattern-bench-report-full.png');
+    await page.screenshot({ path: first });
+    await page.screenshot({ path: whole, fullPage: true });
+    expect(existsSync(first) && existsSync(whole)).toBe(true);
+    await annotate(`screenshots: ${first}, ${whole}`);
+    process.stderr.write(`browser.test: screenshots ${first} and ${whole}\n`);
+  });
+});
