@@ -2,7 +2,7 @@
  * npm run bench:placement — where should the system under test run by default?
  *
  * Every pattern × every placement (same-thread, shared, per-service), baseline, in one
- * run: orders/s, p99 and the busiest thread of each. Rounds alternate the order of the
+ * run, closed loop at the capacity phase's concurrency: orders/s, p99 and the busiest thread of each. Rounds alternate the order of the
  * placements; the table shows medians. The default (src/placement/types.ts,
  * DEFAULT_PLACEMENT) is chosen from this table by a rule fixed in advance: among the
  * placements that keep the load generator on a thread of its own — so that its timing and
@@ -12,7 +12,7 @@
  *   node dist/bench/placement.js [--rounds 2] [--duration 2] [--patterns a,b]
  */
 import Table from 'cli-table3';
-import { resolveRunConfig } from '../src/bench/config.js';
+import { DEFAULTS, resolveRunConfig } from '../src/bench/config.js';
 import type { CompletedRun } from '../src/bench/results.js';
 import { Runner } from '../src/bench/runner.js';
 import { medianWithCi } from '../src/bench/stats.js';
@@ -46,7 +46,9 @@ function parseArgs(argv: readonly string[]): Options {
 type Cell = { rate: number[]; p99: number[]; busiest: string[] };
 
 async function measure(placement: Placement, options: Options): Promise<CompletedRun[]> {
-  const config = resolveRunConfig({ patterns: options.patterns, scenarios: 'baseline', duration: options.durationS, placement, out: false });
+  // A closed loop like the capacity phase's: orders/s is what each placement can carry (at
+  // the default equal load every placement would be offered, and achieve, the same rate).
+  const config = resolveRunConfig({ patterns: options.patterns, scenarios: 'baseline', duration: options.durationS, placement, concurrency: DEFAULTS.capacityConcurrency, out: false });
   const doc = await new Runner({ ...config, sequentialMs: 0 }).run();
   return doc.runs.filter((r): r is CompletedRun => r.state === 'completed');
 }
