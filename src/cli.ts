@@ -16,6 +16,7 @@ import { renderComparison } from './report/compare.js';
 import { processIo, readResults, type CliIo } from './cli/io.js';
 import { runCommand, type RunFlags } from './cli/run-command.js';
 import { sweepCommand, type SweepFlags } from './cli/sweep-command.js';
+import { traceCommand, type TraceFlags } from './cli/trace-command.js';
 
 export type { CliIo } from './cli/io.js';
 
@@ -70,6 +71,15 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--slo <ms>', `latency objective: the knee is the highest rate whose p99 stays within it (default ${DEFAULTS.sloMs})`)
     .option('--quick', 'shorter steps and a smaller time budget')
     .action(async (flags: SweepFlags) => setExit(await sweepCommand(flags, io)));
+
+  program
+    .command('trace')
+    .description('place one traced order per pattern (default: one confirmed, one out of stock, which refunds) and print its journey: every span with service, operation, ms and bytes')
+    .option('--patterns <list>', `comma-separated patterns (default: all: ${PATTERNS.map((p) => p.id).join(',')})`)
+    .option('--outcome <confirmed|declined|out-of-stock>', 'the one kind of order to trace (default: confirmed and out-of-stock)')
+    .option('--format <text|mermaid|json>', 'a table per order, a Mermaid sequenceDiagram per pattern, or the spans as JSON (default text)')
+    .option('--seed <n>', 'seed of the orders (default 42)')
+    .action(async (flags: TraceFlags) => setExit(await traceCommand(flags, io)));
 
   program
     .command('list')

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
+import { extractTrace, injectTrace, isTracing, withSpan } from '../tracing/index.js';
 import type { WireMeter } from '../wire/meter.js';
 
 /** One consumer an endpoint keeps alive across reconnects. */
@@ -37,6 +38,8 @@ interface Outstanding {
   readonly exchange: string;
   readonly routingKey: string;
   readonly body: Buffer;
+  /** AMQP headers: the `traceparent` of a traced publish, else none. */
+  readonly headers: Record<string, string> | undefined;
   /** Generation of the channel it was last sent on; -1 = not sent yet. */
   generation: number;
   /** performance.now() of the last send. */
@@ -171,7 +174,17 @@ export class AmqpEndpoint {
     this.delivered++;
     this.inFlightHandlers++;
     const manual = (spec.ack ?? 'manual') === 'manual';
-    spec.handle(msg).then(
+    const headers = msg.properties.headers as Record<string, unknown> | undefined;
+    const handled =
+      headers?.['traceparent'] === undefined
+        ? spec.handle(msg)
+        : withSpan(
+            `${this.options.name}: consume ${msg.fields.routingKey}`,
+            { service: this.options.name, operation: 'consume', message: msg.fields.routingKey, bytes: msg.content.length },
+            () => spec.handle(msg),
+            extractTrace(headers),
+          );
+    handled.then(
       () => {
         this.inFlightHandlers--;
         // A channel that died meanwhile cannot ack: the broker redelivers the message.
@@ -194,8 +207,18 @@ export class AmqpEndpoint {
    */
   publish(exchange: string, routingKey: string, body: Buffer): Promise<void> {
     if (this.stopped) return Promise.reject(new EndpointStoppedError(this.options.name));
+    if (!isTracing()) return this.enqueue(exchange, routingKey, body, undefined);
+    // A traced publish is the broker's hop: its span is the parent of the consumers' spans.
+    return withSpan(
+      `broker: publish ${routingKey}`,
+      { service: 'broker', operation: 'publish', message: routingKey, bytes: body.length },
+      () => this.enqueue(exchange, routingKey, body, injectTrace({})),
+    );
+  }
+
+  private enqueue(exchange: string, routingKey: string, body: Buffer, headers: Record<string, string> | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const entry: Outstanding = { exchange, routingKey, body, generation: -1, sentAt: 0, resolve, reject };
+      const entry: Outstanding = { exchange, routingKey, body, headers, generation: -1, sentAt: 0, resolve, reject };
       this.outstanding.add(entry);
       // A pending crash strikes here: the effect is done, its announcement not yet sent.
       if (this.crashRequest) this.crashRequest();
@@ -211,7 +234,8 @@ export class AmqpEndpoint {
     entry.sentAt = performance.now();
     this.published++;
     try {
-      ch.publish(entry.exchange, entry.routingKey, entry.body, { persistent: true, contentType: 'application/json' }, (err: unknown) => {
+      const options = entry.headers ? { persistent: true, contentType: 'application/json', headers: entry.headers } : { persistent: true, contentType: 'application/json' };
+      ch.publish(entry.exchange, entry.routingKey, entry.body, options, (err: unknown) => {
         if (!this.outstanding.has(entry)) return;
         if (!err) {
           this.outstanding.delete(entry);

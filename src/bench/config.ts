@@ -230,7 +230,7 @@ function num(option: string, value: number | string | undefined, rule: NumRule):
  * A list option (`a,b,c`): every item named once, none empty. An empty item (`rest,,grpc`)
  * or one given twice is refused, not quietly dropped: what the user wrote is what runs.
  */
-function names(option: string, value: string | readonly string[] | undefined, known: readonly string[], fallback: readonly string[]): string[] {
+export function names(option: string, value: string | readonly string[] | undefined, known: readonly string[], fallback: readonly string[]): string[] {
   if (value === undefined) return [...fallback];
   const text = typeof value === 'string' ? value : value.join(',');
   const list = (typeof value === 'string' ? value.split(',') : value).map((s) => s.trim());

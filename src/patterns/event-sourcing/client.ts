@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { OrderFailedError } from '../../errors.js';
+import { injectTrace } from '../../tracing/index.js';
 import type { Address } from '../../net/address.js';
 import { isTerminal, type OrderOutcome, type OrderRequest } from '../../workflow/types.js';
 import { MAX_WAIT_MS } from './query-server.js';
@@ -39,7 +40,7 @@ export function createCqrsClient(commands: Address, queries: Address, settings: 
   const queryPool = pool(queries, settings);
 
   const accept = async (order: OrderRequest): Promise<number> => {
-    const { statusCode, body } = await commandPool.request({ method: 'POST', path: '/orders', headers: { 'content-type': 'application/json' }, body: JSON.stringify(order) });
+    const { statusCode, body } = await commandPool.request({ method: 'POST', path: '/orders', headers: injectTrace({ 'content-type': 'application/json' }), body: JSON.stringify(order) });
     if (statusCode !== 202 && statusCode !== 200) throw new OrderFailedError(order.orderId, `HTTP_${statusCode}`, await body.text());
     await body.dump();
     return performance.now();

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { extractTrace, withSpan } from '../../tracing/index.js';
 import { WireMeter } from '../../wire/meter.js';
 import type { OrderRequest } from '../../workflow/types.js';
 import { HttpError, readJson, sendError, sendJson } from '../rest/http.js';
@@ -33,7 +34,7 @@ export async function startCommandServer(repo: Repository, meter: WireMeter): Pr
   const server: Server = createServer({ noDelay: true, keepAliveTimeout: 30_000 }, (req, res) => {
     countExchange(meter, res);
     const url = req.url ?? '/';
-    void (async () => {
+    const work = async () => {
       try {
         if (req.method === 'POST' && url === '/orders') {
           const order = parseOrder(await readJson(req, MAX_BODY_BYTES));
@@ -46,7 +47,11 @@ export async function startCommandServer(repo: Repository, meter: WireMeter): Pr
       } catch (err) {
         if (!res.headersSent) sendError(res, err);
       }
-    })();
+    };
+    // Traced only when the client sent a traceparent: the command handler's part.
+    void (req.headers.traceparent === undefined
+      ? work()
+      : withSpan('orders: PlaceOrder', { service: 'orders', operation: 'POST /orders', bytes: Number(req.headers['content-length'] ?? 0) }, work, extractTrace(req.headers)));
   });
   meter.meterServer(server);
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventStore, RecordedEvent, Subscription } from '../../event-store/index.js';
 import { describeError } from '../../errors.js';
+import { context } from '@opentelemetry/api';
+import { endSpan, extractTrace, openSpan, withCausation } from '../../tracing/index.js';
 import { ProcessorCrashedError } from './repository.js';
 
 /**
@@ -153,7 +155,7 @@ export class Processor {
   private deliver(event: RecordedEvent, generation: number): Promise<void> | undefined {
     this.options.onDelivered?.();
     const alive = () => generation === this.generation && !this.stopped;
-    const task = this.handler(event, alive);
+    const task = this.handle(event, alive);
     if (task === undefined) {
       if (this.window.length === 0) this.committed = event.position;
       else this.window.push({ position: event.position, done: true });
@@ -168,6 +170,24 @@ export class Processor {
     if (this.running < this.options.concurrency) return undefined;
     // At the limit: the subscription waits for a slot before delivering the next event.
     return new Promise<void>((resolve) => (this.slotFreed = resolve));
+  }
+
+  /** The handler's task, in a span for this processor's part when the event was appended by a traced order. */
+  private handle(event: RecordedEvent, alive: () => boolean): Promise<void> | undefined {
+    const traceparent = event.metadata?.['traceparent'];
+    if (typeof traceparent !== 'string') return this.handler(event, alive);
+    const opened = openSpan(`${this.options.name}: handle ${event.type}`, { service: this.options.name, operation: 'handle', message: event.type }, extractTrace({ traceparent }));
+    if (!opened) return this.handler(event, alive);
+    const task = context.with(withCausation(opened.ctx, `${event.stream}@${event.version}`), () => this.handler(event, alive));
+    // Not this processor's business: the span is dropped unended (never exported).
+    if (task === undefined) return undefined;
+    return task.then(
+      () => endSpan(opened.span),
+      (err: unknown) => {
+        endSpan(opened.span, err);
+        throw err;
+      },
+    );
   }
 
   private async settle(first: Promise<void>, event: RecordedEvent, generation: number, slot: Slot): Promise<void> {

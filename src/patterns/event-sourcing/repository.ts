@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WrongExpectedVersionError, type EventStore, type JsonObject, type NewEvent, type RecordedEvent } from '../../event-store/index.js';
 import type { Random } from '../../random.js';
+import { eventTraceMetadata } from '../../tracing/index.js';
 
 /** How one kind of aggregate is folded and snapshotted. `apply` may fold in place. */
 export interface AggregateType<S> {
@@ -18,6 +19,13 @@ export interface Loaded<S> {
   readonly state: S;
   /** The stream's version the state was folded up to (0: no stream yet). */
   readonly version: number;
+}
+
+/** `events` with the trace's correlation and causation ids in their metadata, when a traced order is worked on (else themselves). */
+function traced(events: readonly NewEvent[]): readonly NewEvent[] {
+  const metadata = eventTraceMetadata();
+  if (!metadata) return events;
+  return events.map((e) => ({ ...e, metadata: { ...e.metadata, ...metadata } }));
 }
 
 /** What a command decided: the events to append (none: nothing to do) and its answer. */
@@ -115,7 +123,7 @@ export class Repository {
       if (!alive()) throw new ProcessorCrashedError(type.name);
       this.options.beforeAppend?.(stream, version + 1, events.length);
       try {
-        const appended = await this.store.append(stream, events, version);
+        const appended = await this.store.append(stream, traced(events), version);
         this.counters.appended += events.length;
         await this.maybeSnapshot(type, stream, state, events, version, appended.version);
         return result;
@@ -140,7 +148,7 @@ export class Repository {
   async create(stream: string, events: readonly NewEvent[]): Promise<boolean> {
     this.options.beforeAppend?.(stream, 1, events.length);
     try {
-      await this.store.append(stream, events, 0);
+      await this.store.append(stream, traced(events), 0);
     } catch (err) {
       if (err instanceof WrongExpectedVersionError) return false;
       throw err;

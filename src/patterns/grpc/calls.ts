@@ -1,4 +1,6 @@
 import { Client, credentials, Metadata, status, type ChannelOptions, type ClientReadableStream, type MethodDefinition, type ServiceError } from '@grpc/grpc-js';
+import type { Context } from '@opentelemetry/api';
+import { extractTrace, traceparent } from '../../tracing/index.js';
 import type { Address } from '../types.js';
 
 /** A client channel to one service, with its own subchannel (closed by `close()`). */
@@ -10,6 +12,41 @@ export function createClient(address: Address, options: ChannelOptions): Client 
   });
 }
 
+/** Metadata with the active span's `traceparent` when a traced order is being worked on (else empty). */
+export function traceMetadata(): Metadata {
+  const metadata = new Metadata();
+  const parent = traceparent();
+  if (parent !== undefined) metadata.set('traceparent', parent);
+  return metadata;
+}
+
+/** The `traceparent` a call carries, if any. */
+export function traceparentOf(metadata: Metadata): string | undefined {
+  const value = metadata.get('traceparent')[0];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The context a received call continues, or undefined when it carries no `traceparent` (not traced). */
+export function traceContextOf(metadata: Metadata): Context | undefined {
+  const parent = traceparentOf(metadata);
+  return parent === undefined ? undefined : extractTrace({ traceparent: parent });
+}
+
+/** The traced service a gRPC method belongs to (`/patternbench.v1.PaymentService/Charge` → payments, Charge). */
+export function tracedMethod(path: string): { readonly service: string; readonly operation: string } {
+  const slash = path.lastIndexOf('/');
+  const qualified = path.slice(1, slash);
+  const name = qualified.slice(qualified.lastIndexOf('.') + 1);
+  return { service: GRPC_SERVICES[name] ?? name, operation: path.slice(slash + 1) };
+}
+
+const GRPC_SERVICES: Readonly<Record<string, string>> = {
+  OrderService: 'orders',
+  InventoryService: 'inventory',
+  PaymentService: 'payments',
+  NotificationService: 'notifications',
+};
+
 /** A typed unary call with a deadline of `timeoutMs` from now. */
 export function unary<Req, Res>(client: Client, method: MethodDefinition<Req, Res>, request: Req, timeoutMs: number): Promise<Res> {
   return new Promise((resolve, reject) => {
@@ -18,7 +55,7 @@ export function unary<Req, Res>(client: Client, method: MethodDefinition<Req, Re
       method.requestSerialize,
       method.responseDeserialize,
       request,
-      new Metadata(),
+      traceMetadata(),
       { deadline: Date.now() + timeoutMs },
       (err: ServiceError | null, value?: Res) => (err || value === undefined ? reject(err ?? new Error('empty reply')) : resolve(value)),
     );
@@ -32,7 +69,7 @@ export function serverStream<Req, Res>(
   request: Req,
   timeoutMs: number,
 ): ClientReadableStream<Res> {
-  return client.makeServerStreamRequest(method.path, method.requestSerialize, method.responseDeserialize, request, new Metadata(), {
+  return client.makeServerStreamRequest(method.path, method.requestSerialize, method.responseDeserialize, request, traceMetadata(), {
     deadline: Date.now() + timeoutMs,
   });
 }

@@ -24,7 +24,9 @@ import type { CrashableApi, ErrorsApi, ServiceApi } from '../service-api.js';
 import { ErrorRate } from '../transient.js';
 import { isTerminal, ORDER_STATUSES, type CancelReason, type OrderItem, type OrderOutcome, type OrderRequest } from '../../workflow/types.js';
 import { runOrderWorkflow, type WorkflowPorts } from '../../workflow/workflow.js';
-import { createClient, grpcError, isStatus, statusName, unary } from './calls.js';
+import { context } from '@opentelemetry/api';
+import { endSpan, openSpan } from '../../tracing/index.js';
+import { createClient, grpcError, isStatus, statusName, traceContextOf, tracedMethod, unary } from './calls.js';
 import type { CancelReasonName, Empty, OrderItemMsg, OrderUpdate, PlaceOrderRequest } from './messages.js';
 import { loadOrderProto, type OrderProto } from './proto.js';
 import { RESILIENCE_POLICIES, withResilience, type ResiliencePolicy } from '../../resilience/policies.js';
@@ -120,6 +122,23 @@ export function toOrder(req: PlaceOrderRequest): OrderRequest {
 
 /** Answer a unary call from `body`; a thrown InvalidArgument becomes INVALID_ARGUMENT. */
 export function handle<Req, Res>(meter: WireMeter, body: (req: Req) => Res | Promise<Res>, errors?: ErrorRate) {
+  const serveCall = answer(meter, body, errors);
+  return (call: ServerUnaryCall<Req, Res>, reply: sendUnaryData<Res>) => {
+    // Traced only when the caller sent a traceparent (tracing off: one metadata lookup).
+    const parent = traceContextOf(call.metadata);
+    const method = parent && tracedMethod(call.getPath());
+    const opened = parent && method && openSpan(`${method.service}: ${method.operation}`, method, parent);
+    if (!opened) return serveCall(call, reply);
+    context.with(opened.ctx, () =>
+      serveCall(call, (err, value) => {
+        endSpan(opened.span, err ?? undefined);
+        reply(err, value);
+      }),
+    );
+  };
+}
+
+function answer<Req, Res>(meter: WireMeter, body: (req: Req) => Res | Promise<Res>, errors?: ErrorRate) {
   return (call: ServerUnaryCall<Req, Res>, reply: sendUnaryData<Res>) => {
     // gRPC messages as they cross: the request message, and a response message when there is
     // one (an error status is trailers only: no message).

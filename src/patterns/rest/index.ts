@@ -1,4 +1,5 @@
 import { OrderFailedError } from '../../errors.js';
+import { injectTrace } from '../../tracing/index.js';
 import type { ComponentModule } from '../../placement/component.js';
 import type { OrderOutcome, OrderRequest } from '../../workflow/types.js';
 import { startSynchronous } from '../synchronous.js';
@@ -30,7 +31,7 @@ export function createRestClient(address: Address, settings: RestSettings = REST
       const { statusCode, body } = await pool.request({
         method: 'POST',
         path: '/orders',
-        headers: { 'content-type': 'application/json' },
+        headers: injectTrace({ 'content-type': 'application/json' }),
         body: JSON.stringify(order),
       });
       if (statusCode === 201 || statusCode === 200) return (await body.json()) as OrderOutcome;

@@ -6,6 +6,8 @@ import type { ComponentEnv, ComponentFactory, RunningComponent } from '../../pla
 import { WARM_UP_CALLS, warmUp } from '../../placement/warmup.js';
 import { seededRandom } from '../../random.js';
 import { RESILIENCE_POLICIES, withResilience, type ResiliencePolicy } from '../../resilience/policies.js';
+import { context } from '@opentelemetry/api';
+import { endSpan, extractTrace, injectTrace, openSpan } from '../../tracing/index.js';
 import type { WireMeter } from '../../wire/meter.js';
 import { InventoryService } from '../../workflow/inventory.js';
 import { NotificationsService } from '../../workflow/notifications.js';
@@ -104,7 +106,15 @@ export async function serve(name: string, routes: Routes, meter: WireMeter, erro
       req.resume();
       return sendJson(res, 503, { error: `${name} is temporarily unavailable` });
     }
-    route(name, routes, meter, req, res);
+    // Traced only when the caller sent a traceparent (tracing off: one header lookup).
+    const opened = req.headers.traceparent === undefined ? undefined : openSpan(`${name}: ${req.method} ${collectionOf(req.url)}`, {
+      service: name,
+      operation: `${req.method} ${collectionOf(req.url)}`,
+      bytes: Number(req.headers['content-length'] ?? 0),
+    }, extractTrace(req.headers));
+    if (!opened) return route(name, routes, meter, req, res);
+    res.once('close', () => endSpan(opened.span));
+    context.with(opened.ctx, () => route(name, routes, meter, req, res));
   });
   meter.meterServer(server);
   await listen(server, 0);
@@ -145,6 +155,12 @@ function listen(server: Server, port: number): Promise<void> {
 export function countExchange(meter: WireMeter, res: ServerResponse): void {
   meter.countMessages(1);
   res.once('finish', () => meter.countMessages(1));
+}
+
+/** `/orders` of `/orders/ord-1`. */
+function collectionOf(url = '/'): string {
+  const slash = url.indexOf('/', 1);
+  return slash < 0 ? url : url.slice(0, slash);
 }
 
 function route(name: string, routes: Routes, meter: WireMeter, req: IncomingMessage, res: ServerResponse): void {
@@ -315,10 +331,13 @@ async function startOrders(init: Extract<RestServiceInit, { service: 'orders' }>
 }
 
 async function call(p: Pool, method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<number> {
+  // A traceparent rides along only while a traced order is being worked on.
+  const headers = injectTrace<Record<string, string>>(body === undefined ? undefined : { 'content-type': 'application/json' });
   const { statusCode, body: stream } = await p.request({
     method,
     path,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    ...(headers === undefined ? {} : { headers }),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   await stream.dump();
   return statusCode;

@@ -7,7 +7,8 @@ import { OrdersService } from '../../workflow/orders.js';
 import type { OrderRequest } from '../../workflow/types.js';
 import type { WorkflowPorts } from '../../workflow/workflow.js';
 import { openStore, type StoreSpec } from '../event-sourcing/components.js';
-import { grpcError, statusName } from '../grpc/calls.js';
+import { withSpan } from '../../tracing/index.js';
+import { grpcError, statusName, traceContextOf } from '../grpc/calls.js';
 import type { OrderUpdate, PlaceOrderRequest } from '../grpc/messages.js';
 import { loadOrderProto } from '../grpc/proto.js';
 import { participantClients, serve, streamOrderUpdates, toOrder, toUpdate, type GrpcSettings } from '../grpc/services.js';
@@ -53,7 +54,11 @@ export const startOrchestrator: ComponentFactory<OrchestratorInit, OrchestratorA
   const proto = loadOrderProto();
   const served = await serve(init.settings, env.meter, (server) =>
     server.addService(proto.OrderService, {
-      SubmitOrder: (call: ServerWritableStream<PlaceOrderRequest, OrderUpdate>) => void submit(call, orders, orchestrator, placed, env.meter.countMessages.bind(env.meter)),
+      SubmitOrder: (call: ServerWritableStream<PlaceOrderRequest, OrderUpdate>) => {
+        const run = () => submit(call, orders, orchestrator, placed, env.meter.countMessages.bind(env.meter));
+        const parent = traceContextOf(call.metadata);
+        void (parent ? withSpan('orchestrator: SubmitOrder', { service: 'orchestrator', operation: 'SubmitOrder' }, run, parent) : run());
+      },
       StreamOrderUpdates: streamOrderUpdates(orders, env.meter),
     } satisfies UntypedServiceImplementation),
   ).catch(async (err: unknown) => {
