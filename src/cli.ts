@@ -24,7 +24,7 @@ export type { CliIo } from './cli/io.js';
 function commonOptions(command: Command): Command {
   return command
     .option('--patterns <list>', `comma-separated patterns (default: all: ${PATTERNS.map((p) => p.id).join(',')})`)
-    .option('--warmup <seconds>', 'least warm-up before each run; it goes on until throughput settles, up to 3 s (default 0.5; 0.3 with --quick, up to 0.75 s)')
+    .option('--warmup <seconds>', 'least warm-up before each run; it goes on until throughput settles, up to 3 s (default 0.5; 0.3 with --quick, up to 0.6 s)')
     .option('--seed <n>', 'seed of every random choice (default 42)')
     .option('--broker <embedded|amqp://…>', 'message broker for the queue and choreography patterns (default embedded)')
     .option('--event-store <memory|postgres://…>', 'event store for event sourcing and the saga log (default memory)')

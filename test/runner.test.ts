@@ -33,7 +33,7 @@ describe('runner', () => {
     const rate = Math.round(0.7 * (capacity?.achieved ?? 0));
     expect(rate).toBeGreaterThan(0);
     expect(doc.equalLoad).toEqual({ rate, source: 'capacity', fraction: 0.7, basis: { pattern: 'direct', capacity: capacity?.achieved } });
-    expect(doc.capacity).toMatchObject({ concurrency: 16, durationMs: 400 });
+    expect(doc.capacity).toMatchObject({ concurrency: 16, durationMs: 300 });
     expect(events.slice(0, 13)).toEqual([
       'start capacity direct 1/1/3', 'starting', 'warmup', 'load', 'check', 'stopping', 'end completed',
       `equal-load ${rate}`,

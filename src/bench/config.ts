@@ -119,7 +119,7 @@ export const DEFAULTS = {
   out: 'results',
   /** The longest a warm-up goes on waiting for throughput to settle, s. */
   warmupMaxS: 3,
-  quick: { durationS: 1, warmupS: 0.3, sequentialMs: 100, warmupMaxS: 0.75, capacityS: 0.4, capacityWarmupS: 0.2 },
+  quick: { durationS: 1, warmupS: 0.3, sequentialMs: 100, warmupMaxS: 0.6, capacityS: 0.3, capacityWarmupS: 0.2 },
 } as const;
 
 /** What `pattern-bench sweep` takes: the run's options but the load, trials and scenarios (a sweep steps its own rates, in the baseline), and --slo. */
