@@ -18,7 +18,7 @@ import { Runner } from '../src/bench/runner.js';
 import { medianWithCi } from '../src/bench/stats.js';
 
 const median = (xs: readonly number[]): number => medianWithCi(xs)?.median ?? 0;
-import { PLACEMENTS, type Placement } from '../src/placement/types.js';
+import { DEFAULT_PLACEMENT, PLACEMENTS, type Placement } from '../src/placement/types.js';
 import { PATTERNS } from '../src/patterns/registry.js';
 
 interface Options {
@@ -88,12 +88,16 @@ async function main(): Promise<void> {
       }),
     ]);
   }
-  console.log(`every pattern × every placement, baseline, closed loop of 10, ${options.durationS} s; medians of ${options.rounds} round(s)`);
+  console.log(`every pattern × every placement, baseline, closed loop of ${DEFAULTS.capacityConcurrency}, ${options.durationS} s; medians of ${options.rounds} round(s)`);
   console.log(table.toString());
   const scores = PLACEMENTS.map((p) => ({ p, score: geomean(options.patterns.map((id) => median(cells.get(`${id}/${p}`)?.rate ?? []))) }));
   for (const { p, score } of scores) console.log(`geometric mean of orders/s, ${p}: ${Math.round(score).toLocaleString('en-US')}`);
   const best = [...scores].filter(({ p }) => p !== 'same-thread').sort((a, b) => b.score - a.score)[0];
   console.log(`default by the rule (highest geometric mean with the load generator on a thread of its own): ${best?.p}`);
+  const current = scores.find(({ p }) => p === DEFAULT_PLACEMENT);
+  if (best && current && best.p !== current.p) {
+    console.log(`the default today is ${current.p}: ${best.p} leads it by ${(((best.score - current.score) / current.score) * 100).toFixed(1)}% in this run`);
+  }
 }
 
 await main();
