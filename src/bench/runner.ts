@@ -220,8 +220,8 @@ export class Runner extends EventEmitter<RunnerEvents> {
         await started.running.stop();
       } catch (err) {
         // A pattern that cannot release what it opened is broken, whatever it measured.
-        const { message } = describeError(err);
-        if (result.state !== 'aborted') result = { ...key, state: 'errored', error: { code: describeError(err).code, message: `stop() failed: ${message}` } };
+        const { code, message } = describeError(err);
+        if (result.state !== 'aborted') result = { ...key, state: 'errored', error: { code, message: `stop() failed: ${message}` } };
       }
       await started.network?.close();
     }
