@@ -31,7 +31,18 @@ describe.each(STORES)('saga orchestration over gRPC, saga log in %s', (eventStor
     expect(target.canCrash('orchestrator')).toBe(true);
     expect(target.canCrash('inventory')).toBe(true);
     expect(target.canCrash('shipping')).toBe(false);
-    const r = await loadAndCheck(target, started.generator, { durationMs: 1200, at: { ms: 500, action: () => target.crash('orchestrator') } });
+    // Crash while sagas are mid-flight (not in a lull a loaded machine may cause), and count them.
+    let runningAtCrash = 0;
+    const crashMidSaga = async () => {
+      for (let tries = 0; tries < 200; tries++) {
+        runningAtCrash = (await target.sagaStats()).running;
+        if (runningAtCrash > 0) return target.crash('orchestrator');
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      throw new Error('no saga was running to crash');
+    };
+    const r = await loadAndCheck(target, started.generator, { durationMs: 1200, at: { ms: 400, action: crashMidSaga } });
+    expect(runningAtCrash).toBeGreaterThan(0);
     expect(r.invariants).toMatchObject({ ok: true, stuck: 0, lost: 0, doubleCharged: 0, leakedCharges: 0 });
     expect(r.failed).toBe(0);
     expect((await target.sagaStats()).resumed).toBeGreaterThan(0);

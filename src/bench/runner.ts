@@ -330,7 +330,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
       hops: network ? network.stats() : null,
       projection: isProjectionStatsReporter(target) ? await target.projectionStats() : null,
       compensationMs: isCompensationReporter(target) ? await target.compensation() : null,
-      saga: saga && placed.size > 0 ? { ...saga, stepsPerOrder: saga.stepsRun / placed.size } : null,
+      saga: saga && placed.size > 0 ? { stepsRun: saga.stepsRun, resumed: saga.resumed, stepsPerOrder: saga.stepsRun / placed.size } : null,
       failure:
         spec.scenario.steps.length > 0
           ? failureFigures(load, faultWindow(spec.scenario, spec.durationMs), hopErrors, snapshot, player.played(), player.applied)

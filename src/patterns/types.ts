@@ -175,9 +175,9 @@ export function isCompensationReporter(p: RunningPattern): p is RunningPattern &
   return typeof (p as Partial<CompensationReporter>).compensation === 'function';
 }
 
-/** Saga execution figures: steps run (retries included) and sagas resumed after a restart. */
+/** Saga execution figures: steps run (retries included), sagas resumed after a restart, and executions running now. */
 export interface SagaStats {
-  sagaStats(): Promise<{ readonly stepsRun: number; readonly resumed: number }>;
+  sagaStats(): Promise<{ readonly stepsRun: number; readonly resumed: number; readonly running: number }>;
 }
 
 export function isSagaStats(p: RunningPattern): p is RunningPattern & SagaStats {

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { runLoad, type LoadShape } from '../../src/bench/loadgen.js';
 import type { ThreadPool } from '../../src/placement/pool.js';
 import { DIRECT_NETWORK, type Network, type Pattern, type PatternOptions, type RunningPattern } from '../../src/patterns/types.js';
@@ -35,8 +34,16 @@ export async function loadAndCheck(
   generator: OrderGenerator,
   opts: { durationMs: number; shape?: LoadShape; drainMs?: number; at?: { ms: number; action: () => Promise<void> | void } },
 ): Promise<{ invariants: InvariantReport; placed: number; failed: number }> {
-  const started = performance.now();
-  const timer = opts.at ? setTimeout(() => void opts.at?.action(), opts.at.ms) : undefined;
+  // A fault that fails to apply fails the test: a crash that never happened proves nothing.
+  let actionFailed: { error: unknown } | undefined;
+  let acted: Promise<void> | undefined;
+  const timer = opts.at
+    ? setTimeout(() => {
+        acted = Promise.resolve()
+          .then(() => opts.at?.action())
+          .catch((error: unknown) => void (actionFailed = { error }));
+      }, opts.at.ms)
+    : undefined;
   const load = await runLoad(running, {
     shape: opts.shape ?? { kind: 'closed', concurrency: 16 },
     warmupMs: 0,
@@ -45,9 +52,10 @@ export async function loadAndCheck(
     nextOrder: () => generator.next(),
   });
   if (timer) clearTimeout(timer);
+  await acted;
+  if (actionFailed) throw new Error(`the action at ${opts.at?.ms} ms failed`, { cause: actionFailed.error });
   const drainable = running as Partial<{ drain(ms: number): Promise<void> }>;
   if (drainable.drain) await drainable.drain(opts.drainMs ?? 10_000);
-  void started;
   const invariants = checkInvariants({ placed: load.placed.orders(), accepted: load.placed.acceptedIds(), snapshot: await running.snapshot() });
   return { invariants, placed: load.placed.size, failed: load.outcomes.failed + load.outcomes.timedOut };
 }

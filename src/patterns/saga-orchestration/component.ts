@@ -30,7 +30,8 @@ export interface OrchestratorApi extends ServiceApi, CrashableApi {
   /** No saga running and every order accepted here terminal. */
   idle(): boolean;
   compensation(): LatencySummary;
-  sagaStats(): { readonly stepsRun: number; readonly resumed: number };
+  /** Steps run, sagas resumed after restarts, and executions running now. */
+  sagaStats(): { readonly stepsRun: number; readonly resumed: number; readonly running: number };
 }
 
 /**
@@ -73,7 +74,7 @@ export const startOrchestrator: ComponentFactory<OrchestratorInit, OrchestratorA
       hopErrors: () => ({ ...errors }),
       idle: () => orchestrator.idle && [...placed].every((id) => orders.outcome(id) !== undefined),
       compensation: () => orchestrator.compensationLatency(),
-      sagaStats: () => ({ stepsRun: orchestrator.stepsRun, resumed: orchestrator.resumed }),
+      sagaStats: () => ({ stepsRun: orchestrator.stepsRun, resumed: orchestrator.resumed, running: orchestrator.runningCount }),
       // Kill the orchestrator mid-saga; it restarts shortly and resumes every unfinished saga from its log.
       crash: async (downMs: number) => {
         orchestrator.crash();

@@ -98,7 +98,7 @@ class OrchestratedSaga implements RunningPattern, WireMetered, Drainable, Crasha
     return this.orchestrator.call('compensation');
   }
 
-  sagaStats(): Promise<{ readonly stepsRun: number; readonly resumed: number }> {
+  sagaStats(): Promise<{ readonly stepsRun: number; readonly resumed: number; readonly running: number }> {
     return this.orchestrator.call('sagaStats');
   }
 

@@ -216,6 +216,11 @@ export class Orchestrator {
     return open.length;
   }
 
+  /** Saga executions running now. */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
   /** No saga running. */
   get idle(): boolean {
     return this.running.size === 0;
