@@ -160,6 +160,63 @@ export interface ResultsDocument {
   readonly thresholds?: readonly ThresholdVerdict[];
   /** `sweep`: each pattern's throughput–latency curve and knee. */
   readonly sweep?: SweepResult;
+  /** Orders traced during the run (spans of every hop), and what tracing cost. Absent when the run traced nothing. */
+  readonly traces?: TracesSection;
+}
+
+/** One span of a traced order, as data. Times are ms from the order's start (its root span). */
+export interface TracedSpan {
+  readonly name: string;
+  /** `service.name`: client, orders, payments, inventory, notifications, broker, orchestrator, store, projection. */
+  readonly service: string;
+  readonly operation: string;
+  readonly message?: string;
+  readonly bytes?: number;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId?: string;
+  readonly startMs: number;
+  readonly durationMs: number;
+  readonly error?: string;
+}
+
+/** One traced order of one pattern: the kind asked for, how it ended, and its spans in start order. */
+export interface TracedJourney {
+  readonly pattern: string;
+  /** `confirmed`, `declined` or `out-of-stock` (the compensated kind: the charge is refunded). */
+  readonly outcome: string;
+  readonly orderId: string;
+  readonly traceId: string;
+  /** The thread placement the services ran under when the order was traced. */
+  readonly placement: string;
+  readonly spans: readonly TracedSpan[];
+  readonly state: 'completed' | 'errored';
+  readonly result?: { readonly status: string; readonly reason?: string };
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+/** `run --trace-sample R`: in one measured run, the traced orders against the rest. */
+export interface TraceOverhead {
+  readonly pattern: string;
+  readonly scenario: string;
+  readonly trial: number;
+  /** Orders traced (a root span opened) and spans recorded in the window. */
+  readonly tracedOrders: number;
+  readonly spans: number;
+  /** Latency of the traced and the untraced orders of the same window, ms; null when a side had none. */
+  readonly traced: { readonly p50: number; readonly p99: number } | null;
+  readonly untraced: { readonly p50: number; readonly p99: number } | null;
+}
+
+export interface TracesSection {
+  /** `--trace-sample`: the share of measured orders traced (0: none; the journeys below were traced before measuring). */
+  readonly sample: number;
+  /** Per pattern, one confirmed and one compensated order, traced on the system under test before the measured phases. */
+  readonly journeys: readonly TracedJourney[];
+  /** One entry per measured run with --trace-sample > 0; empty otherwise. */
+  readonly overhead: readonly TraceOverhead[];
+  /** `--otlp URL`: where the spans were sent, how many arrived, and the error when delivery failed. */
+  readonly otlp: { readonly url: string; readonly exported: number; readonly failed: number; readonly error?: string } | null;
 }
 
 /** One pattern's capacity: a short closed loop that saturates it. */
