@@ -79,6 +79,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--outcome <confirmed|declined|out-of-stock>', 'the one kind of order to trace (default: confirmed and out-of-stock)')
     .option('--format <text|mermaid|json>', 'a table per order, a Mermaid sequenceDiagram per pattern, or the spans as JSON (default text)')
     .option('--seed <n>', 'seed of the orders (default 42)')
+    .option('--scenario <id>', `play a scenario and place each order inside its fault (known: ${SCENARIOS.map((s) => s.id).join(',')})`)
+    .option('--otlp <url>', 'also send the spans to this OTLP/HTTP endpoint (e.g. http://127.0.0.1:4318; /v1/traces is added when no path is given)')
     .action(async (flags: TraceFlags) => setExit(await traceCommand(flags, io)));
 
   program

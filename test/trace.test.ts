@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { trace } from '@opentelemetry/api';
-import { traceJourneys, type Journey } from '../src/bench/trace.js';
+import type { TracedJourney } from '../src/bench/results.js';
+import { traceJourneys } from '../src/bench/trace.js';
 import { main, type CliIo } from '../src/cli.js';
 import { PATTERNS } from '../src/patterns/registry.js';
 import { renderJourneyMermaid } from '../src/report/journey.js';
@@ -58,10 +59,10 @@ describe('tracing off', () => {
 
 describe('trace', () => {
   const traced = PATTERNS.filter((p) => p.id !== 'direct');
-  let journeys: Journey[] = [];
+  let journeys: TracedJourney[] = [];
 
   it('every pattern but direct: spans of ≥ 3 services share the order\'s trace id', async () => {
-    journeys = await traceJourneys({ patterns: traced, outcomes: ['confirmed', 'out-of-stock'], seed: 42 });
+    journeys = (await traceJourneys({ patterns: traced, outcomes: ['confirmed', 'out-of-stock'], seed: 42 })).map((t) => t.journey);
     // Unregistered again: the API is a no-op after the run.
     expect(trace.getActiveSpan()).toBeUndefined();
     expect(journeys.map((j) => `${j.pattern}:${j.outcome}`)).toEqual(traced.flatMap((p) => [`${p.id}:confirmed`, `${p.id}:out-of-stock`]));

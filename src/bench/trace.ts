@@ -1,14 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { trace } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describeError } from '../errors.js';
+import { FaultNetwork } from '../faults/network.js';
+import type { Scenario } from '../faults/scenarios/types.js';
+import { ThreadPool } from '../placement/pool.js';
 import { DIRECT_NETWORK, isDrainable, type Pattern, type RunningPattern } from '../patterns/types.js';
 import { seededRandom, type Random } from '../random.js';
 import { withRootSpan } from '../tracing/index.js';
+import type { SpanRecord, TakenSpans } from '../tracing/recorder.js';
 import { mergeWorlds, OrderGenerator } from '../workflow/generator.js';
-import type { OrderOutcome, OrderRequest } from '../workflow/types.js';
+import type { OrderRequest } from '../workflow/types.js';
+import { faultWindow, needsFaultNetwork, ScenarioPlayer } from './player.js';
+import type { PlacedLog } from './placed.js';
+import type { TracedJourney, TracedSpan } from './results.js';
 
 /** The kinds of order `trace` can place: paid and reserved, refused by payments, or short of stock (which refunds). */
 export const TRACE_OUTCOMES = ['confirmed', 'declined', 'out-of-stock'] as const;
@@ -17,7 +22,7 @@ export type TraceOutcome = (typeof TRACE_OUTCOMES)[number];
 /** By default one order that goes through and one that is compensated (out of stock: the charge is refunded). */
 export const DEFAULT_TRACE_OUTCOMES: readonly TraceOutcome[] = ['confirmed', 'out-of-stock'];
 
-/** Where `trace` runs the services: all on this thread, so every span is recorded by this process's exporter. */
+/** Where `trace` runs the services: all on this thread, so the journey shows hops, not thread hand-offs. */
 export const TRACE_PLACEMENT = 'same-thread';
 
 /** How long an order and the drain after it may take, ms. */
@@ -25,37 +30,28 @@ const ORDER_TIMEOUT_MS = 10_000;
 const DRAIN_TIMEOUT_MS = 5_000;
 /** The spans are complete once no new one has ended for this long after the drain, ms. */
 const QUIET_MS = 50;
+/** `trace --scenario`: the scenario's steps are played over a window this long, and the order placed just inside its fault. ms. */
+const SCENARIO_WINDOW_MS = 4_000;
+const INTO_FAULT_MS = 20;
+/** `run`: orders tried at most to find one confirmed and one compensated to trace. */
+const RUN_TRACE_ATTEMPTS = 12;
 
-/** One span of a journey, as data. Times are ms from the order's start (its root span). */
-export interface JourneySpan {
-  readonly name: string;
-  readonly service: string;
-  readonly operation: string;
-  readonly message?: string;
-  readonly bytes?: number;
-  readonly traceId: string;
-  readonly spanId: string;
-  /** The span this one is a child of (in this trace), undefined for the root. */
-  readonly parentSpanId?: string;
-  readonly startMs: number;
-  readonly durationMs: number;
-  readonly error?: string;
+/** One traced order and the spans it produced, as recorded (for `--otlp`). */
+export interface TracedOrder {
+  readonly journey: TracedJourney;
+  readonly records: readonly SpanRecord[];
 }
 
-/** One traced order: what was asked for, how it ended, and its spans in start order. */
-export type Journey = {
-  readonly pattern: string;
-  readonly outcome: TraceOutcome;
-  readonly orderId: string;
-  readonly traceId: string;
-  readonly spans: readonly JourneySpan[];
-} & ({ readonly state: 'completed'; readonly result: OrderOutcome } | { readonly state: 'errored'; readonly error: { code: string; message: string } });
+/** Where an order's spans are read from: this thread's recorder, or every thread of a pool. */
+export type SpanSource = () => Promise<TakenSpans>;
 
 export interface TraceOptions {
   readonly patterns: readonly Pattern[];
   readonly outcomes: readonly TraceOutcome[];
   /** Seed of the orders and the patterns' random streams. */
   readonly seed: number;
+  /** Play this scenario and place each order inside its fault. Default: none. */
+  readonly scenario?: Scenario;
   /** Called as each pattern starts (progress on stderr). */
   readonly onPattern?: (pattern: string) => void;
 }
@@ -73,68 +69,93 @@ function generatorFor(outcome: TraceOutcome, random: Random): OrderGenerator {
 }
 
 /**
- * Place one order of each `outcome` in each pattern, traced: a tracer provider with an
- * in-memory exporter and an AsyncLocalStorage context manager is registered for the
- * duration, every pattern runs with placement `same-thread` (every span is produced in this
- * process), and each order's spans are read once it is terminal and the system drained.
- * Everything registered is unregistered and every pattern stopped before this resolves.
+ * `pattern-bench trace`: one order of each `outcome` in each pattern, traced. Every pattern
+ * runs with placement `same-thread` in a thread pool whose span recording is on for the
+ * duration; everything is stopped and unregistered before this resolves.
  */
-export async function traceJourneys(options: TraceOptions): Promise<Journey[]> {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  const contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
-  trace.setGlobalTracerProvider(provider);
+export async function traceJourneys(options: TraceOptions): Promise<TracedOrder[]> {
+  const pool = new ThreadPool();
+  await pool.tracing('start');
   try {
-    const journeys: Journey[] = [];
+    const traced: TracedOrder[] = [];
     for (const pattern of options.patterns) {
       options.onPattern?.(pattern.id);
-      journeys.push(...(await tracePattern(pattern, options, exporter)));
+      traced.push(...(await tracePattern(pattern, options, pool)));
     }
-    return journeys;
+    return traced;
   } finally {
-    await provider.shutdown();
-    trace.disable();
-    context.disable();
+    await pool.tracing('stop');
+    await pool.close();
   }
 }
 
-async function tracePattern(pattern: Pattern, options: TraceOptions, exporter: InMemorySpanExporter): Promise<Journey[]> {
+async function tracePattern(pattern: Pattern, options: TraceOptions, pool: ThreadPool): Promise<TracedOrder[]> {
   const random = seededRandom(options.seed);
   const generators = new Map(options.outcomes.map((o) => [o, generatorFor(o, random.fork())] as const));
   const world = [...generators.values()].map((g) => g.world()).reduce(mergeWorlds);
-  const running = await pattern.start({
-    world,
-    random: random.fork(),
-    options: { broker: 'embedded', eventStore: 'memory', placement: TRACE_PLACEMENT },
-    network: DIRECT_NETWORK,
-  });
+  const network = options.scenario && needsFaultNetwork(options.scenario) ? new FaultNetwork(random.fork()) : null;
+  const running = await pattern
+    .start({ world, random: random.fork(), options: { broker: 'embedded', eventStore: 'memory', placement: TRACE_PLACEMENT }, network: network ?? DIRECT_NETWORK, threads: pool })
+    .catch(async (err: unknown) => {
+      await network?.close();
+      throw err;
+    });
+  const source = () => pool.tracing('take');
   try {
-    const journeys: Journey[] = [];
-    for (const [outcome, generator] of generators) journeys.push(await traceOrder(pattern.id, outcome, generator.next(), running, exporter));
-    return journeys;
+    const traced: TracedOrder[] = [];
+    for (const [outcome, generator] of generators) {
+      const order = generator.next();
+      traced.push(await (options.scenario ? underScenario(options.scenario, running, network, () => traceOrder(pattern.id, TRACE_PLACEMENT, order, running, source, outcome)) : traceOrder(pattern.id, TRACE_PLACEMENT, order, running, source, outcome)));
+    }
+    return traced;
   } finally {
     await running.stop();
+    await network?.close();
   }
 }
 
-async function traceOrder(pattern: string, outcome: TraceOutcome, order: OrderRequest, running: RunningPattern, exporter: InMemorySpanExporter): Promise<Journey> {
-  exporter.reset();
+/** Play `scenario` and run `place` just inside its fault; every fault is removed before this resolves. */
+async function underScenario<T>(scenario: Scenario, running: RunningPattern, network: FaultNetwork | null, place: () => Promise<T>): Promise<T> {
+  const player = new ScenarioPlayer(scenario, running, network, 0, SCENARIO_WINDOW_MS);
+  player.start();
+  try {
+    await sleep((faultWindow(scenario, SCENARIO_WINDOW_MS)?.fromMs ?? 0) + INTO_FAULT_MS);
+    return await place();
+  } finally {
+    await player.stop();
+  }
+}
+
+/** What kind of order an outcome shows: confirmed, declined (payment refused), out-of-stock, or the reason. */
+function kindOf(result: { readonly status: string; readonly reason?: string }): string {
+  if (result.status === 'CONFIRMED') return 'confirmed';
+  if (result.reason === 'payment_declined') return 'declined';
+  if (result.reason === 'out_of_stock') return 'out-of-stock';
+  return result.reason ?? result.status.toLowerCase();
+}
+
+/**
+ * Place `order` under a root span and collect its spans once it is terminal and the system
+ * drained (best-effort work such as notifications ends after the outcome). `outcome` names
+ * what was asked for; without it, what the order turned out to be.
+ */
+export async function traceOrder(pattern: string, placement: string, order: OrderRequest, running: RunningPattern, source: SpanSource, outcome?: string): Promise<TracedOrder> {
+  await source(); // discard: spans of earlier orders are not this one's
   let traceId = '';
-  let placed: { state: 'completed'; result: OrderOutcome } | { state: 'errored'; error: { code: string; message: string } };
+  let placed: Pick<TracedJourney, 'state' | 'result' | 'error'>;
   try {
     const result = await withRootSpan(`client: place ${order.orderId}`, { service: 'client', operation: 'place order' }, () => {
       traceId = trace.getActiveSpan()?.spanContext().traceId ?? '';
       return withTimeout(running.placeOrder(order), ORDER_TIMEOUT_MS, order.orderId);
     });
-    placed = { state: 'completed', result };
+    placed = { state: 'completed', result: result.reason === undefined ? { status: result.status } : { status: result.status, reason: result.reason } };
   } catch (err) {
     placed = { state: 'errored', error: describeError(err) };
   }
   if (isDrainable(running)) await running.drain(DRAIN_TIMEOUT_MS);
-  await quiet(exporter);
-  const spans = journeySpans(exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId));
-  return { pattern, outcome, orderId: order.orderId, traceId, spans, ...placed };
+  const records = (await quiet(source)).filter((s) => s.traceId === traceId);
+  const kind = outcome ?? (placed.result ? kindOf(placed.result) : 'errored');
+  return { journey: { pattern, outcome: kind, orderId: order.orderId, traceId, placement, spans: journeySpans(records), ...placed }, records };
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number, orderId: string): Promise<T> {
@@ -145,33 +166,60 @@ function withTimeout<T>(work: Promise<T>, ms: number, orderId: string): Promise<
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Wait until no span has ended for QUIET_MS (best-effort work after the outcome: notifications). */
-async function quiet(exporter: InMemorySpanExporter): Promise<void> {
-  let seen = -1;
-  for (let i = 0; i < 40 && exporter.getFinishedSpans().length !== seen; i++) {
-    seen = exporter.getFinishedSpans().length;
+/** Take spans until none has ended for QUIET_MS; everything taken. */
+async function quiet(source: SpanSource): Promise<SpanRecord[]> {
+  const all: SpanRecord[] = [];
+  for (let i = 0; i < 40; i++) {
+    const { spans } = await source();
+    all.push(...spans);
+    if (spans.length === 0 && i > 0) break;
     await sleep(QUIET_MS);
+  }
+  return all;
+}
+
+/**
+ * `run`: on a started system (as placed for the run, its pool recording), trace orders from
+ * `nextOrder` one at a time until one confirmed and one compensated have been seen (at
+ * most RUN_TRACE_ATTEMPTS). Every order is logged in `log`, for the invariant checker.
+ */
+export async function traceRunOrders(pattern: string, placement: string, running: RunningPattern, nextOrder: () => OrderRequest, log: PlacedLog, pool: ThreadPool): Promise<TracedOrder[]> {
+  const kept: TracedOrder[] = [];
+  const want = new Set(['confirmed', 'compensated']);
+  const source = () => pool.tracing('take');
+  await pool.tracing('start');
+  try {
+    for (let i = 0; i < RUN_TRACE_ATTEMPTS && want.size > 0; i++) {
+      const order = nextOrder();
+      const index = log.add(order);
+      const traced = await traceOrder(pattern, placement, order, running, source);
+      if (traced.journey.state === 'completed') log.accept(index);
+      const kind = traced.journey.result?.status === 'CONFIRMED' ? 'confirmed' : 'compensated';
+      if (want.delete(kind)) kept.push(traced);
+    }
+    return kept;
+  } finally {
+    await pool.tracing('stop');
   }
 }
 
 /** The spans as data, in start order, with times from the earliest (the root). */
-export function journeySpans(spans: readonly ReadableSpan[]): JourneySpan[] {
+export function journeySpans(spans: readonly SpanRecord[]): TracedSpan[] {
   const sorted = [...spans].sort((a, b) => hrTimeToMilliseconds(a.startTime) - hrTimeToMilliseconds(b.startTime));
   const origin = sorted[0] ? hrTimeToMilliseconds(sorted[0].startTime) : 0;
   return sorted.map((s) => {
     const attrs = s.attributes;
-    const parent = s.parentSpanContext?.spanId;
-    const out: JourneySpan = {
+    const out: TracedSpan = {
       name: s.name,
       service: String(attrs['service'] ?? 'unknown'),
       operation: String(attrs['operation'] ?? s.name),
       ...(attrs['message'] !== undefined ? { message: String(attrs['message']) } : {}),
       ...(typeof attrs['bytes'] === 'number' ? { bytes: attrs['bytes'] } : {}),
-      traceId: s.spanContext().traceId,
-      spanId: s.spanContext().spanId,
-      ...(parent !== undefined ? { parentSpanId: parent } : {}),
+      traceId: s.traceId,
+      spanId: s.spanId,
+      ...(s.parentSpanId !== undefined ? { parentSpanId: s.parentSpanId } : {}),
       startMs: round(hrTimeToMilliseconds(s.startTime) - origin),
-      durationMs: round(hrTimeToMilliseconds(s.duration)),
+      durationMs: round(hrTimeToMilliseconds(s.endTime) - hrTimeToMilliseconds(s.startTime)),
       ...(s.status.code === 2 ? { error: s.status.message ?? 'error' } : {}),
     };
     return out;

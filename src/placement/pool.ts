@@ -1,4 +1,6 @@
 import { MainThread, WorkerThread, type SystemThread } from './thread.js';
+import type { TakenSpans } from '../tracing/recorder.js';
+import type { TracingOp } from './tracing.js';
 import { MAIN_THREAD } from './types.js';
 
 /**
@@ -10,6 +12,8 @@ export class ThreadPool {
   readonly main: SystemThread = new MainThread();
   private readonly workers = new Map<string, Promise<WorkerThread>>();
   private closed = false;
+  /** Span recording is on: every thread records, threads spawned meanwhile too. */
+  private recording = false;
 
   /** The thread named `name`: the main thread, or a worker (spawned on first use, respawned if it died). */
   async thread(name: string): Promise<SystemThread> {
@@ -18,11 +22,26 @@ export class ThreadPool {
     let pending = this.workers.get(name);
     const current = pending ? await pending.catch(() => undefined) : undefined;
     if (!current || !current.alive) {
-      pending = WorkerThread.spawn(name);
+      pending = WorkerThread.spawn(name).then(async (w) => {
+        if (this.recording) await w.tracing('start');
+        return w;
+      });
       this.workers.set(name, pending);
       pending.catch(() => this.workers.delete(name));
     }
     return pending as Promise<WorkerThread>;
+  }
+
+  /**
+   * Span recording on every thread: `start` it, `take` what each recorded (merged), or
+   * `stop` it and take the rest. Threads spawned while it is on start recording at once.
+   */
+  async tracing(op: TracingOp): Promise<TakenSpans> {
+    if (op === 'start') this.recording = true;
+    if (op === 'stop') this.recording = false;
+    const workers = (await Promise.allSettled(this.workers.values())).flatMap((w) => (w.status === 'fulfilled' && w.value.alive ? [w.value] : []));
+    const taken = await Promise.all([this.main, ...workers].map((t) => t.tracing(op)));
+    return { spans: taken.flatMap((t) => t.spans), dropped: taken.reduce((n, t) => n + t.dropped, 0) };
   }
 
   /** End every worker (each stops what still runs in it first). Rejects if one had to be terminated. */

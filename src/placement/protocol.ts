@@ -1,3 +1,4 @@
+import type { TracingOp } from './tracing.js';
 import type { GateOp, SerializedError, StartedComponent } from './host.js';
 
 /** What the main thread asks a system worker. Every request has an id; every answer names it. */
@@ -17,6 +18,8 @@ export type MainToWorker =
   | { readonly type: 'wire'; readonly id: number; readonly component: string }
   | { readonly type: 'gate'; readonly id: number; readonly component: string; readonly hop: string; readonly op: GateOp }
   | { readonly type: 'stop'; readonly id: number; readonly component: string }
+  /** Span recording in this thread: `start`, `take` what was recorded, or `stop` (and take the rest). */
+  | { readonly type: 'tracing'; readonly id: number; readonly op: TracingOp }
   /** Stop what still runs, then close the port: the worker exits. */
   | { readonly type: 'exit'; readonly id: number };
 

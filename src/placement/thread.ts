@@ -6,6 +6,8 @@ import type { ComponentApi, ComponentModule } from './component.js';
 import { currentThreadId } from './cpu.js';
 import { ComponentHost, ThreadCallError, type GateOp, type StartedComponent } from './host.js';
 import type { MainToWorker, WorkerToMain } from './protocol.js';
+import { applyTracing, type TracingOp } from './tracing.js';
+import type { TakenSpans } from '../tracing/recorder.js';
 import { MAIN_THREAD } from './types.js';
 
 /** How long a worker asked to exit may take before it is terminated. ms. */
@@ -38,6 +40,8 @@ export interface SystemThread {
   wire(component: string): Promise<WireStats>;
   gate(component: string, hop: string, op: GateOp): Promise<unknown>;
   stop(component: string): Promise<void>;
+  /** Span recording in the thread: start it, take what it recorded, or stop it (taking the rest). */
+  tracing(op: TracingOp): Promise<TakenSpans>;
   /** Stop what still runs in it and end the thread (the main thread only stops its components). */
   close(): Promise<void>;
 }
@@ -71,6 +75,10 @@ export class MainThread implements SystemThread {
 
   stop(component: string): Promise<void> {
     return this.host.stop(component);
+  }
+
+  tracing(op: TracingOp): Promise<TakenSpans> {
+    return applyTracing(op);
   }
 
   close(): Promise<void> {
@@ -159,6 +167,11 @@ export class WorkerThread implements SystemThread {
   async stop(component: string): Promise<void> {
     if (this.exited) return;
     await this.request({ type: 'stop', id: 0, component });
+  }
+
+  async tracing(op: TracingOp): Promise<TakenSpans> {
+    if (this.exited) return { spans: [], dropped: 0 };
+    return (await this.request({ type: 'tracing', id: 0, op })).value as TakenSpans;
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,7 @@ import type { ComponentApi, ComponentFactory } from './component.js';
 import { currentThreadId } from './cpu.js';
 import { ComponentHost, serializeError } from './host.js';
 import type { MainToWorker, WorkerToMain } from './protocol.js';
+import { applyTracing } from './tracing.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker-entry.js must run in a worker thread');
@@ -40,6 +41,8 @@ async function answer(m: Exclude<MainToWorker, { type: 'exit' }>): Promise<Worke
     case 'stop':
       await host.stop(m.component);
       return { type: 'reply', id: m.id };
+    case 'tracing':
+      return { type: 'reply', id: m.id, value: await applyTracing(m.op) };
   }
 }
 
