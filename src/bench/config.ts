@@ -4,6 +4,7 @@ import { ConflictingOptionsError, InvalidOptionError, OutputNotWritableError, Un
 import { DEFAULT_SCENARIOS, SCENARIOS } from '../faults/scenarios/registry.js';
 import { PATTERNS } from '../patterns/registry.js';
 import { DEFAULT_PLACEMENT, isPlacement, PLACEMENTS, type Placement } from '../placement/types.js';
+import { otlpEndpoint } from '../tracing/otlp.js';
 import type { LoadShape } from './loadgen.js';
 import { sweepSettings, type SweepSettings } from './sweep-settings.js';
 
@@ -36,6 +37,10 @@ export interface RunConfig {
   readonly resilience: 'none' | 'default';
   /** Parent folder of the timestamped results folder; null writes nothing. */
   readonly outDir: string | null;
+  /** `--trace-sample`: the share of measured orders traced, 0 to 1 (0: only a few orders per pattern, traced before measuring). */
+  readonly traceSample: number;
+  /** `--otlp`: the OTLP/HTTP endpoint the traced orders' spans are sent to; null sends nothing. */
+  readonly otlp: string | null;
 }
 
 /**
@@ -93,6 +98,8 @@ export interface RunOptionsInput {
   resilience?: string;
   /** Folder to write results into; `false` writes nothing. Default `results`. */
   out?: string | false;
+  traceSample?: number | string;
+  otlp?: string;
 }
 
 /** Every default in one place. */
@@ -181,6 +188,8 @@ export function resolveRunConfig(input: RunOptionsInput = {}): RunConfig {
   if (queueAck !== 'manual' && queueAck !== 'auto') throw new InvalidOptionError('--queue-ack', queueAck, '"manual" or "auto"');
   const resilience = input.resilience ?? 'default';
   if (resilience !== 'none' && resilience !== 'default') throw new InvalidOptionError('--resilience', resilience, '"none" or "default"');
+  const traceSample = num('--trace-sample', input.traceSample, { min: 0, max: 1, what: 'a share from 0 to 1' }) ?? 0;
+  const otlp = input.otlp === undefined ? null : otlpEndpoint('--otlp', input.otlp);
   const outDir = input.out === false ? null : resolve(input.out ?? DEFAULTS.out);
   if (outDir !== null) assertWritableDir('--out', outDir);
 
@@ -203,6 +212,8 @@ export function resolveRunConfig(input: RunOptionsInput = {}): RunConfig {
     queueAck,
     resilience,
     outDir,
+    traceSample,
+    otlp,
   };
 }
 

@@ -28,6 +28,8 @@ import { failureFigures } from './failure.js';
 import { measureSequential } from './sequential.js';
 import { PlacedLog } from './placed.js';
 import { warmFor, warmUntilSettled, type SettleOptions } from './warmup.js';
+import { RunTracer } from './run-traces.js';
+import { seededRandom } from '../random.js';
 import { busiestSystemThread, ThreadProbe, type ThreadCost } from './threads.js';
 
 /**
@@ -103,6 +105,8 @@ export class Runner extends EventEmitter<RunnerEvents> {
   private readonly patterns: readonly Pattern[];
   /** The system's threads, kept from run to run (see ThreadPool); ended when the benchmark ends. */
   private threadPool: ThreadPool | undefined;
+  /** Journeys for the report, and `--trace-sample`'s sampling (see RunTracer). */
+  readonly tracer: RunTracer;
 
   /** `patterns` is where pattern ids are looked up: the registry, unless a test or a library user brings its own. */
   constructor(
@@ -111,6 +115,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
   ) {
     super();
     this.patterns = patterns;
+    this.tracer = new RunTracer(config.traceSample, config.otlp !== null);
   }
 
   async run(options: RunnerOptions = {}): Promise<ResultsDocument> {
@@ -146,6 +151,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
       await this.threadPool?.close();
       this.threadPool = undefined;
     }
+    const traces = this.tracer.section();
 
     const doc: ResultsDocument = {
       schemaVersion: SCHEMA_VERSION,
@@ -163,6 +169,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
       runs,
       ...(capacity ? { capacity } : {}),
       ...(equalLoad ? { equalLoad } : {}),
+      ...(traces ? { traces } : {}),
     };
     this.emit('done', doc);
     return doc;
@@ -214,6 +221,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
       result = err instanceof AbortedError || signal?.aborted ? { ...key, state: 'aborted' } : { ...key, state: 'errored', error: describeError(err) };
     }
     await player?.stop();
+    await this.tracer.settle(this.pool());
     if (started) {
       phase('stopping');
       try {
@@ -243,14 +251,18 @@ export class Runner extends EventEmitter<RunnerEvents> {
     const log = new PlacedLog();
     phase('warmup');
     const warm = () => warmGenerator.next();
+    // A pattern's first measured run traces a few orders for the report, as the run placed it.
+    const journeys = ref.stage === 'load' && this.tracer.wantsJourneys(ref.pattern) ? await this.tracer.placeJourneyOrders(target, warm, log, this.pool()) : null;
     const warmup =
       spec.warmup === 'settle'
         ? await warmUntilSettled(target, spec.shape, warm, log, settleOptions(config), signal)
         : await warmFor(target, spec.shape, warm, log, spec.warmup, signal);
+    if (journeys) await this.tracer.finishJourneys(ref.pattern, config.placement, journeys, this.pool());
     phase('load');
+    const measuredTarget = ref.stage === 'load' ? await this.tracer.measuredTarget(target, this.pool(), seededRandom(config.seed + ref.index * 7_919)) : target;
     const probe = new ThreadProbe(this.pool().main, isThreadReporter(target) ? target.threads() : []);
     player.start();
-    const load = await runLoad(target, {
+    const load = await runLoad(measuredTarget, {
       windowProbe: probe,
       log,
       shape: spec.shape,
@@ -271,6 +283,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
       phase('drain');
       await target.drain(config.drainTimeoutMs);
     }
+    await this.tracer.finishMeasured(key, measuredTarget, this.pool());
     const backlog = isBacklogReporter(target) ? await target.backlog() : null;
     let sequential = null;
     // Sequential latency is a steady-state figure: measured in scenarios without faults.

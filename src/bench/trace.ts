@@ -127,7 +127,7 @@ async function underScenario<T>(scenario: Scenario, running: RunningPattern, net
 }
 
 /** What kind of order an outcome shows: confirmed, declined (payment refused), out-of-stock, or the reason. */
-function kindOf(result: { readonly status: string; readonly reason?: string }): string {
+export function outcomeKind(result: { readonly status: string; readonly reason?: string }): string {
   if (result.status === 'CONFIRMED') return 'confirmed';
   if (result.reason === 'payment_declined') return 'declined';
   if (result.reason === 'out_of_stock') return 'out-of-stock';
@@ -154,7 +154,7 @@ export async function traceOrder(pattern: string, placement: string, order: Orde
   }
   if (isDrainable(running)) await running.drain(DRAIN_TIMEOUT_MS);
   const records = (await quiet(source)).filter((s) => s.traceId === traceId);
-  const kind = outcome ?? (placed.result ? kindOf(placed.result) : 'errored');
+  const kind = outcome ?? (placed.result ? outcomeKind(placed.result) : 'errored');
   return { journey: { pattern, outcome: kind, orderId: order.orderId, traceId, placement, spans: journeySpans(records), ...placed }, records };
 }
 

@@ -6,7 +6,9 @@ import { evaluateThresholds, parseThresholds, thresholdsFailed } from '../bench/
 import { SCENARIOS } from '../faults/scenarios/registry.js';
 import { renderTables } from '../report/table.js';
 import { fmtInt } from '../report/format.js';
+import { exportSpans } from '../tracing/otlp.js';
 import { reportFiles } from './report-files.js';
+import { reportDelivery } from './trace-command.js';
 import { EXIT, interruptible, type CliIo } from './io.js';
 import { colorEnabled, progressBar, type ProgressBar } from './progress.js';
 
@@ -38,6 +40,8 @@ export interface RunFlags extends CommonFlags {
   rate?: string;
   trials?: string;
   threshold?: string[];
+  traceSample?: string;
+  otlp?: string;
 }
 
 /** The flags that were given, as config input: an option left out stays out (its default applies). */
@@ -55,7 +59,7 @@ export function commonInput(flags: CommonFlags): RunOptionsInput {
  */
 export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   const input: RunOptionsInput = { ...commonInput(flags) };
-  for (const key of ['scenarios', 'duration', 'concurrency', 'rate', 'trials'] as const) if (flags[key] !== undefined) Object.assign(input, { [key]: flags[key] });
+  for (const key of ['scenarios', 'duration', 'concurrency', 'rate', 'trials', 'traceSample', 'otlp'] as const) if (flags[key] !== undefined) Object.assign(input, { [key]: flags[key] });
   const config = resolveRunConfig(input); // throws before anything starts or is written
   const thresholds = parseThresholds(flags.threshold ?? [], config.patterns, SCENARIOS.map((s) => s.id));
   await preflight(config); // an unreachable --broker or --event-store is bad input too
@@ -69,7 +73,8 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   } finally {
     bar?.stop();
   }
-  const doc: ResultsDocument = thresholds.length > 0 ? { ...measured, thresholds: evaluateThresholds(thresholds, measured) } : measured;
+  const exported = await exportTraces(runner, measured, io);
+  const doc: ResultsDocument = thresholds.length > 0 ? { ...exported, thresholds: evaluateThresholds(thresholds, exported) } : exported;
 
   if (config.outDir) {
     const folder = writeResultsFolder(config.outDir, timestampName(new Date(doc.startedAt)), await reportFiles(doc));
@@ -79,6 +84,15 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   if (doc.state === 'aborted') return EXIT.interrupted;
   if (doc.runs.some((r) => r.state === 'errored')) return EXIT.errored;
   return doc.thresholds && thresholdsFailed(doc.thresholds) ? EXIT.thresholdFailed : EXIT.ok;
+}
+
+/** `--otlp`: send the run's traced spans, say in one line how it went, and record it in the traces section. */
+async function exportTraces(runner: Runner, doc: ResultsDocument, io: CliIo): Promise<ResultsDocument> {
+  const url = runner.config.otlp;
+  if (url === null || !doc.traces) return doc;
+  const delivery = await exportSpans(url, runner.tracer.spans());
+  reportDelivery(delivery, io);
+  return { ...doc, traces: { ...doc.traces, otlp: delivery } };
 }
 
 /**

@@ -8,7 +8,7 @@
  * allocated only when there is something to carry (STYLE.md §9: pay for tracing only when
  * someone listens). Roots are opened by whoever listens (`pattern-bench trace`).
  */
-import { context, createContextKey, defaultTextMapGetter, defaultTextMapSetter, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { context, createContextKey, TraceFlags, defaultTextMapGetter, defaultTextMapSetter, SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
 import { hrTime, W3CTraceContextPropagator } from '@opentelemetry/core';
 
 /** The services a span can belong to: the workflow's four, the broker, the orchestrator, and the load generator's client. */
@@ -37,7 +37,13 @@ export function tracer(): Tracer {
 
 /** Whether `ctx` (default: the active context) holds a recording span: a hop under it is worth tracing. */
 export function isTracing(ctx: Context = context.active()): boolean {
-  return trace.getSpan(ctx)?.isRecording() === true;
+  const span = trace.getSpan(ctx);
+  return span !== undefined && (span.isRecording() || isSampled(span.spanContext()));
+}
+
+/** A valid, sampled span context: its span may have ended (a saga's steps outlive the call that started it) or be remote. */
+function isSampled(sc: SpanContext): boolean {
+  return trace.isSpanContextValid(sc) && (sc.traceFlags & TraceFlags.SAMPLED) !== 0;
 }
 
 /**
@@ -81,9 +87,10 @@ function attributes(attrs: SpanAttrs): Attributes {
 export function openSpan(name: string, attrs: SpanAttrs, parent: Context = context.active()): { readonly span: Span; readonly ctx: Context } | undefined {
   const parentSpan = trace.getSpan(parent);
   if (!parentSpan) return undefined;
-  // A local parent must be recording; a remote one (extracted from a hop) only valid.
+  // A parent that records, or a sampled one that has ended (a saga's steps go on after the
+  // call that started it has answered) or came from a hop (remote).
   const sc = parentSpan.spanContext();
-  if (!parentSpan.isRecording() && !(sc.isRemote === true && trace.isSpanContextValid(sc))) return undefined;
+  if (!parentSpan.isRecording() && !isSampled(sc)) return undefined;
   // Start times from the monotonic clock: the SDK's default is Date.now(), whole milliseconds.
   const span = tracer().startSpan(name, { attributes: attributes(attrs), startTime: hrTime() }, parent);
   return { span, ctx: trace.setSpan(parent, span) };

@@ -3,7 +3,7 @@ import type { OrderItem } from '../../workflow/types.js';
 import type { AggregateTypes } from './aggregates.js';
 import { ORDER_EVENTS, STOCK_EVENTS, dataOf, orderStream, stockStream, type OrderTerminalData, type PaymentChargedData, type StockSettledData } from './events.js';
 import { OrderAggregate } from './order-aggregate.js';
-import type { ProcessorHandler } from './processor.js';
+import { HANDLED, type ProcessorHandler } from './processor.js';
 import type { Repository } from './repository.js';
 import { StockAggregate, type StockState } from './stock-aggregate.js';
 
@@ -96,7 +96,7 @@ export function inventoryHandler(repo: Repository, types: AggregateTypes, counte
         const pending = settleable.get(sku) ?? new Set<string>();
         settleable.set(sku, pending.add(orderId));
       }
-      return undefined;
+      return HANDLED;
     }
     // A cancelled order holds no stock: declined before the reserve, or released by it when a line was short.
     return undefined;

@@ -10,7 +10,14 @@ import { ProcessorCrashedError } from './repository.js';
  * else a task. `alive()` turns false when the processor has crashed since the task began:
  * the task must stop before its next effect (the repository checks it before appending).
  */
-export type ProcessorHandler = (event: RecordedEvent, alive: () => boolean) => Promise<void> | undefined;
+/** A handler's answer that it did the event's work at once (nothing to wait for): its span ends here. */
+export const HANDLED = 'handled';
+
+/**
+ * A handler: a promise of the event's work, `HANDLED` when it did the work synchronously,
+ * or undefined when the event is not its business (no span, no slot).
+ */
+export type ProcessorHandler = (event: RecordedEvent, alive: () => boolean) => Promise<void> | typeof HANDLED | undefined;
 
 export interface ProcessorOptions {
   readonly name: string;
@@ -156,7 +163,7 @@ export class Processor {
     this.options.onDelivered?.();
     const alive = () => generation === this.generation && !this.stopped;
     const task = this.handle(event, alive);
-    if (task === undefined) {
+    if (task === undefined || task === HANDLED) {
       if (this.window.length === 0) this.committed = event.position;
       else this.window.push({ position: event.position, done: true });
       return undefined;
@@ -173,7 +180,7 @@ export class Processor {
   }
 
   /** The handler's task, in a span for this processor's part when the event was appended by a traced order. */
-  private handle(event: RecordedEvent, alive: () => boolean): Promise<void> | undefined {
+  private handle(event: RecordedEvent, alive: () => boolean): ReturnType<ProcessorHandler> {
     const traceparent = event.metadata?.['traceparent'];
     if (typeof traceparent !== 'string') return this.handler(event, alive);
     const opened = openSpan(`${this.options.name}: handle ${event.type}`, { service: this.options.name, operation: 'handle', message: event.type }, extractTrace({ traceparent }));
@@ -181,6 +188,10 @@ export class Processor {
     const task = context.with(withCausation(opened.ctx, `${event.stream}@${event.version}`), () => this.handler(event, alive));
     // Not this processor's business: the span is dropped unended (never exported).
     if (task === undefined) return undefined;
+    if (task === HANDLED) {
+      endSpan(opened.span);
+      return HANDLED;
+    }
     return task.then(
       () => endSpan(opened.span),
       (err: unknown) => {
@@ -207,7 +218,7 @@ export class Processor {
         if (this.stopped) return;
         if (generation !== this.generation) return;
         const retry = this.handler(event, () => generation === this.generation && !this.stopped);
-        if (retry === undefined) break;
+        if (retry === undefined || retry === HANDLED) break;
         task = retry;
       }
     }

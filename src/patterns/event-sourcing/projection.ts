@@ -1,3 +1,4 @@
+import { extractTrace, withSpan } from '../../tracing/index.js';
 import { performance } from 'node:perf_hooks';
 import type { EventStore, RecordedEvent, Subscription } from '../../event-store/index.js';
 import { LatencyHistogram } from '../../metrics/histogram.js';
@@ -103,6 +104,13 @@ export class OrdersProjection {
   }
 
   private handle(event: RecordedEvent): void {
+    const traceparent = event.metadata?.['traceparent'];
+    // A traced order's event: the read model's part in a span of its own.
+    if (typeof traceparent === 'string') withSpan(`projection: apply ${event.type}`, { service: 'projection', operation: 'apply', message: event.type }, () => this.apply(event), extractTrace({ traceparent }));
+    else this.apply(event);
+  }
+
+  private apply(event: RecordedEvent): void {
     this.options.onDelivered?.();
     // recordedAt is epoch ms, sub-millisecond from the embedded store (the same clock in every thread), ms from PostgreSQL.
     if (this.readModel.apply(event)) this.lag.recordMs(Math.max(0, performance.timeOrigin + performance.now() - event.recordedAt));

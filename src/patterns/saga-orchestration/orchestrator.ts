@@ -7,7 +7,11 @@ import type { Random } from '../../random.js';
 import { seededFullJitter } from '../../resilience/policies.js';
 import type { CancelReason, OrderRequest } from '../../workflow/types.js';
 import { ORDER_SAGA, type SagaParticipants, type SagaStep } from './definition.js';
+import { withSpan } from '../../tracing/index.js';
 import { fold, sagaStream, toEvent, unfinishedSagas, type SagaRecord, type SagaState } from './saga-log.js';
+
+/** A saga log append, in a span of the store's when the order is traced. */
+const logged = <T>(type: string, append: () => Promise<T>): Promise<T> => withSpan(`saga log: append ${type}`, { service: 'store', operation: 'append', message: type }, append);
 
 const epochNow = (): number => performance.timeOrigin + performance.now();
 
@@ -84,7 +88,8 @@ export class Orchestrator {
 
   /** Log the saga's start (the order is accepted once this append is durable), then run it. */
   async start(order: OrderRequest): Promise<void> {
-    const result = await this.log.append(sagaStream(order.orderId), [toEvent({ type: 'SagaStarted', order })], 0);
+    const stream = sagaStream(order.orderId);
+    const result = await logged('SagaStarted', () => this.log.append(stream, [toEvent({ type: 'SagaStarted', order }, stream)], 0));
     this.launch({ orderId: order.orderId, order, version: result.version, succeeded: [], compensated: [] });
   }
 
@@ -110,7 +115,8 @@ export class Orchestrator {
   /** Append a record at the saga's version; abandoned executions append nothing. */
   private async record(state: SagaState, gen: number, record: SagaRecord): Promise<SagaState> {
     this.check(gen);
-    const result = await this.log.append(sagaStream(state.orderId), [toEvent(record)], state.version);
+    const stream = sagaStream(state.orderId);
+    const result = await logged(record.type, () => this.log.append(stream, [toEvent(record, stream)], state.version));
     return { ...state, version: result.version };
   }
 

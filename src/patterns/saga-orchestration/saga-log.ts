@@ -1,4 +1,5 @@
 import type { EventStore, JsonObject, NewEvent, RecordedEvent } from '../../event-store/types.js';
+import { eventTraceMetadata } from '../../tracing/index.js';
 import type { CancelReason, OrderRequest, TerminalStatus } from '../../workflow/types.js';
 
 /** The saga log's records: what the orchestrator has decided, in order. */
@@ -25,9 +26,14 @@ export interface SagaState {
 const STREAM_PREFIX = 'saga-';
 export const sagaStream = (orderId: string): string => `${STREAM_PREFIX}${orderId}`;
 
-export function toEvent(record: SagaRecord): NewEvent {
+/**
+ * A record as an event of its saga's stream. Its metadata names the saga (`sagaId`: one id
+ * for every record of one saga, across restarts) and, when the order is traced, carries
+ * the trace context with correlation and causation ids.
+ */
+export function toEvent(record: SagaRecord, sagaId: string): NewEvent {
   const { type, ...data } = record;
-  return { type, data: data as unknown as JsonObject };
+  return { type, data: data as unknown as JsonObject, metadata: { sagaId, ...eventTraceMetadata() } };
 }
 
 function toRecord(event: RecordedEvent): SagaRecord {

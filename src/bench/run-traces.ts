@@ -1,0 +1,181 @@
+/**
+ * Tracing inside `run`: a few orders of each pattern traced on the system under test as
+ * the run placed it (the report's sequence diagrams), and with `--trace-sample R` a share
+ * R of the measured orders, with what tracing cost them. Recording is on only while it is
+ * needed: off during a measured window unless R > 0, so the default run's figures are
+ * measured with the no-op API and no async hooks.
+ */
+import { performance } from 'node:perf_hooks';
+import { trace } from '@opentelemetry/api';
+import { describeError } from '../errors.js';
+import { LatencyHistogram } from '../metrics/histogram.js';
+import type { ThreadPool } from '../placement/pool.js';
+import type { RunningPattern } from '../patterns/types.js';
+import type { Random } from '../random.js';
+import { withRootSpan } from '../tracing/index.js';
+import type { SpanRecord } from '../tracing/recorder.js';
+import type { OrderOutcome, OrderRequest } from '../workflow/types.js';
+import type { LoadTarget } from './loadgen.js';
+import type { PlacedLog } from './placed.js';
+import type { TracedJourney, TraceOverhead, TracesSection } from './results.js';
+import { journeySpans, outcomeKind } from './trace.js';
+
+/**
+ * Orders placed at once, traced, at the start of a pattern's first warm-up: enough that one
+ * confirmed and one compensated are among them with the default shares (10% out of stock,
+ * 10% declined: none compensated in 16 happens 3 times in 100).
+ */
+export const JOURNEY_ORDERS = 16;
+/** Spans kept for `--otlp` at most; more are counted, not kept. */
+const OTLP_SPAN_CAP = 200_000;
+
+interface Placed {
+  readonly order: OrderRequest;
+  readonly traceId: string;
+  readonly result: OrderOutcome | undefined;
+  readonly error: { code: string; message: string } | undefined;
+}
+
+/** A run's measured load with a share of its orders traced: every order's time from call to answer, traced and untraced apart. */
+export class SampledTarget implements LoadTarget {
+  readonly traced = new LatencyHistogram();
+  readonly untraced = new LatencyHistogram();
+  tracedOrders = 0;
+
+  constructor(
+    private readonly inner: LoadTarget,
+    private readonly share: number,
+    private readonly random: Random,
+  ) {}
+
+  placeOrder(order: OrderRequest): Promise<OrderOutcome> {
+    const sampled = this.random.next() < this.share;
+    const started = performance.now();
+    const answer = sampled ? withRootSpan(`client: place ${order.orderId}`, { service: 'client', operation: 'place order' }, () => this.inner.placeOrder(order)) : this.inner.placeOrder(order);
+    if (sampled) this.tracedOrders++;
+    const into = sampled ? this.traced : this.untraced;
+    const done = () => into.recordMs(performance.now() - started);
+    answer.then(done, done);
+    return answer;
+  }
+}
+
+export class RunTracer {
+  private readonly journeys: TracedJourney[] = [];
+  private readonly overhead: TraceOverhead[] = [];
+  private readonly records: SpanRecord[] = [];
+  private droppedRecords = 0;
+  private readonly journeyed = new Set<string>();
+  /** Recording is on in the pool (between a start and its stop). */
+  private recording = false;
+
+  constructor(
+    /** `--trace-sample`. */
+    readonly sample: number,
+    /** Keep the spans for export (`--otlp`). */
+    private readonly keep: boolean,
+  ) {}
+
+  /** Whether this pattern's journeys are still to be traced (once per run, in its first measured run). */
+  wantsJourneys(pattern: string): boolean {
+    return !this.journeyed.has(pattern);
+  }
+
+  /**
+   * Start recording and place JOURNEY_ORDERS orders at once, each under a root span, and
+   * wait for their answers. Their spans are read at `finishJourneys`, after the warm-up:
+   * best-effort work (notifications) has ended by then, with no wait of its own.
+   */
+  async placeJourneyOrders(target: RunningPattern, nextOrder: () => OrderRequest, log: PlacedLog, pool: ThreadPool): Promise<Placed[]> {
+    await this.start(pool);
+    const orders = Array.from({ length: JOURNEY_ORDERS }, nextOrder);
+    return Promise.all(
+      orders.map(async (order): Promise<Placed> => {
+        const index = log.add(order);
+        let traceId = '';
+        try {
+          const result = await withRootSpan(`client: place ${order.orderId}`, { service: 'client', operation: 'place order' }, () => {
+            traceId = trace.getActiveSpan()?.spanContext().traceId ?? '';
+            return target.placeOrder(order);
+          });
+          log.accept(index);
+          return { order, traceId, result, error: undefined };
+        } catch (err) {
+          return { order, traceId, result: undefined, error: describeError(err) };
+        }
+      }),
+    );
+  }
+
+  /** Read the journey orders' spans and keep one confirmed and one compensated journey; recording stops unless the run samples. */
+  async finishJourneys(pattern: string, placement: string, placed: readonly Placed[], pool: ThreadPool): Promise<void> {
+    this.journeyed.add(pattern);
+    const { spans, dropped } = this.sample > 0 ? await pool.tracing('take') : await this.stop(pool);
+    this.keepRecords(spans, dropped);
+    const confirmed = placed.find((p) => p.result?.status === 'CONFIRMED');
+    const compensated = placed.find((p) => p.result !== undefined && p.result.status !== 'CONFIRMED');
+    for (const p of [confirmed, compensated]) if (p) this.journeys.push(journeyOf(pattern, placement, p, spans));
+  }
+
+  /** The measured load's target: the pattern itself, or with R > 0 a sampling wrapper (recording on). */
+  async measuredTarget(target: LoadTarget, pool: ThreadPool, random: Random): Promise<LoadTarget | SampledTarget> {
+    if (this.sample <= 0) return target;
+    await this.start(pool);
+    return new SampledTarget(target, this.sample, random);
+  }
+
+  /** After the measured load and its drain: stop recording and keep what sampling cost. */
+  async finishMeasured(key: { pattern: string; scenario: string; trial: number }, target: LoadTarget | SampledTarget, pool: ThreadPool): Promise<void> {
+    if (!(target instanceof SampledTarget)) return;
+    const { spans, dropped } = await this.stop(pool);
+    this.keepRecords(spans, dropped);
+    const side = (h: LatencyHistogram) => (h.count > 0 ? { p50: h.percentileMs(50), p99: h.percentileMs(99) } : null);
+    this.overhead.push({ ...key, tracedOrders: target.tracedOrders, spans: spans.length + dropped, traced: side(target.traced), untraced: side(target.untraced) });
+  }
+
+  /** A run that ended early (an error, an abort) leaves nothing recording into the next one. */
+  async settle(pool: ThreadPool): Promise<void> {
+    if (this.recording) await this.stop(pool);
+  }
+
+  private async start(pool: ThreadPool): Promise<void> {
+    this.recording = true;
+    await pool.tracing('start');
+  }
+
+  private stop(pool: ThreadPool): ReturnType<ThreadPool['tracing']> {
+    this.recording = false;
+    return pool.tracing('stop');
+  }
+
+  /** The spans kept for export. */
+  spans(): readonly SpanRecord[] {
+    return this.records;
+  }
+
+  /** The results' traces section; undefined when nothing was traced. */
+  section(): TracesSection | undefined {
+    if (this.journeys.length === 0 && this.overhead.length === 0) return undefined;
+    return { sample: this.sample, journeys: this.journeys, overhead: this.overhead, otlp: null };
+  }
+
+  private keepRecords(spans: readonly SpanRecord[], dropped: number): void {
+    if (!this.keep) return;
+    const room = Math.max(0, OTLP_SPAN_CAP - this.records.length);
+    this.records.push(...spans.slice(0, room));
+    this.droppedRecords += dropped + Math.max(0, spans.length - room);
+  }
+
+  /** Spans recorded but not kept (a thread's buffer or the export cap was full). */
+  get dropped(): number {
+    return this.droppedRecords;
+  }
+}
+
+function journeyOf(pattern: string, placement: string, p: Placed, spans: readonly SpanRecord[]): TracedJourney {
+  const result = p.result;
+  const outcome = result ? outcomeKind(result) : 'errored';
+  const base = { pattern, outcome, orderId: p.order.orderId, traceId: p.traceId, placement, spans: journeySpans(spans.filter((s) => s.traceId === p.traceId)) };
+  if (!result) return { ...base, state: 'errored', error: p.error ?? { code: 'error', message: 'no answer' } };
+  return { ...base, state: 'completed', result: result.reason === undefined ? { status: result.status } : { status: result.status, reason: result.reason } };
+}
