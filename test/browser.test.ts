@@ -1,8 +1,10 @@
 /**
  * The projector page in a real browser: Debian's chromium (or PB_CHROMIUM) opens a
- * report.html of seven patterns × baseline + outage at 1280×720 and every chart draws,
- * nothing errors, nothing is fetched, nothing scrolls sideways. Without chromium the
- * test is skipped — unless PB_REQUIRE_SERVICES=1 (CI), where that is a failure.
+ * report.html of seven patterns × baseline + outage, with traced journeys of three, at
+ * 1280×720, every request off the file blocked, and every chart and every sequence diagram
+ * draws, nothing errors, nothing is fetched, nothing scrolls sideways; mermaid's own parser
+ * accepts what `trace --format mermaid` prints. Without chromium the test is skipped —
+ * unless PB_REQUIRE_SERVICES=1 (CI), where that is a failure.
  */
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,14 +12,16 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CompletedRun, ResultsDocument } from '../src/bench/results.js';
+import type { CompletedRun, ResultsDocument, TracedJourney } from '../src/bench/results.js';
 import type { TimelinePoint } from '../src/bench/loadgen.js';
 import type { TransportInfo } from '../src/patterns/types.js';
 import { renderCharts } from '../src/report/charts/index.js';
 import { renderHtml } from '../src/report/html.js';
+import { renderJourneyMermaid, servicesOf } from '../src/report/journey.js';
 import { capacity, capacityRun, equalLoad, runAt } from './support/figures.js';
 import { completedRun, failure, latency, resultsDoc } from './support/results.js';
 import { REQUIRE_SERVICES } from './support/services.js';
+import { tracedJourney, tracesSection } from './support/traces.js';
 
 const CHROMIUM = process.env.PB_CHROMIUM || '/usr/bin/chromium';
 const present = existsSync(CHROMIUM);
@@ -108,6 +112,26 @@ function run(p: (typeof PROFILES)[number], scenario: 'baseline' | 'outage'): Com
   });
 }
 
+/** rest's and the queue's journeys, and direct's: one client span and no message (its modules are function calls). */
+const JOURNEYS: readonly TracedJourney[] = [
+  ...tracesSection().journeys,
+  tracedJourney('direct', 'confirmed', []),
+  tracedJourney('direct', 'out-of-stock', []),
+];
+
+/** What a journey's messages say in the drawing, in span order: operation (and message) and ms from the start. */
+function messageTexts(journeys: readonly TracedJourney[]): string[] {
+  return journeys.flatMap((j) =>
+    j.spans.filter((s) => s.parentSpanId !== undefined).map((s) => `${s.message ? `${s.operation} ${s.message}` : s.operation} (+${s.startMs.toFixed(1)} ms)`),
+  );
+}
+
+/** The diagrams of a `trace --format mermaid` output (each in a ```mermaid fence). */
+const fenced = (text: string) => [...text.matchAll(/```mermaid\n([\s\S]*?)\n```/g)].map((m) => m[1] as string);
+
+/** mermaid as the inlined bundle puts it on the page. */
+type MermaidGlobal = { mermaid: { parse(text: string): Promise<{ diagramType: string }> } };
+
 function workshopDoc(): ResultsDocument {
   const doc = resultsDoc(PROFILES.flatMap((p) => [run(p, 'baseline'), run(p, 'outage')]).sort((a, b) => (a.scenario === b.scenario ? 0 : a.scenario === 'baseline' ? -1 : 1)));
   return {
@@ -115,6 +139,7 @@ function workshopDoc(): ResultsDocument {
     scenarios: [...(doc.scenarios ?? []), { id: 'outage', title: 'Payments outage', description: 'Payments answers nothing from 1 s to 2 s.' }],
     capacity: capacity(PROFILES.map((p) => capacityRun(p.pattern, p.capacity, p.p99 * 3, ['system', 0.97]))),
     equalLoad: equalLoad(RATE, { pattern: 'saga-orchestration', capacity: 841 }),
+    traces: tracesSection({ journeys: JOURNEYS }),
   };
 }
 
@@ -139,7 +164,11 @@ describe.skipIf(!present)(present ? 'report.html in chromium' : `report.html in 
     });
     page.on('pageerror', (e) => consoleErrors.push(e.message));
     page.on('request', (r) => requests.push(r.url()));
+    // Offline: whatever is not the file itself is refused (and still recorded above).
+    await page.route((url) => !/^(file|data|about):/.test(url.href), (route) => route.abort());
     await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    // mermaid draws on load, asynchronously: wait until every diagram holds an svg (a drawing or mermaid's error).
+    await page.waitForFunction("[...document.querySelectorAll('pre.mermaid')].every((pre) => pre.querySelector('svg') !== null)");
   });
 
   afterAll(async () => {
@@ -156,6 +185,62 @@ describe.skipIf(!present)(present ? 'report.html in chromium' : `report.html in 
       expect(m.marks, m.id).toBeGreaterThan(0);
       expect(m.drawn, m.id).toBeGreaterThan(0);
     }
+  });
+
+  it('draws every order journey: an svg per pattern with its services as participants and its spans as messages, no mermaid error', async () => {
+    const drawn = await page.$$eval('figure.journey', (figures) =>
+      figures.map((f) => ({
+        id: f.id,
+        svgs: f.querySelectorAll('pre.mermaid svg').length,
+        // Left to right (mermaid writes the actors into the svg in reverse).
+        actors: [
+          ...new Set(
+            [...f.querySelectorAll('svg text.actor')]
+              .sort((a, b) => Number(a.getAttribute('x')) - Number(b.getAttribute('x')))
+              .map((t) => t.textContent?.trim() ?? ''),
+          ),
+        ],
+        messages: [...f.querySelectorAll('svg text.messageText')].map((t) => t.textContent?.trim() ?? ''),
+        notes: f.querySelectorAll('svg text.noteText').length,
+        text: f.textContent ?? '',
+      })),
+    );
+    const patterns = [...new Set(JOURNEYS.map((j) => j.pattern))];
+    expect(drawn.map((d) => d.id)).toEqual(patterns.map((p) => `journey-${p}`));
+    for (const [i, pattern] of patterns.entries()) {
+      const mine = JOURNEYS.filter((j) => j.pattern === pattern);
+      const d = drawn[i];
+      expect(d?.svgs, pattern).toBe(1);
+      expect(d?.actors, pattern).toEqual([...new Set(mine.flatMap(servicesOf))]);
+      expect(d?.messages, pattern).toEqual(messageTexts(mine));
+      expect(d?.notes, pattern).toBe(mine.length);
+      expect(d?.text, pattern).not.toMatch(/Syntax error|Parse error/i);
+    }
+  });
+
+  it("passes every diagram `trace --format mermaid` prints through mermaid's own parser, and its parser refuses a broken one", async () => {
+    const odd = tracedJourney('rest', 'declined', [
+      ['client', 'orders', 'POST /orders;x#y: z', '`a` <b> "c" {d} [e] %% f'],
+      ['orders', 'payments', 'end', 'loop alt opt'],
+    ]);
+    const sources = fenced(renderJourneyMermaid([...JOURNEYS, odd]));
+    expect(sources).toHaveLength(3);
+    const parse = (texts: string[]) =>
+      page.evaluate(
+        (all) =>
+          Promise.all(
+            all.map((t) =>
+              (globalThis as unknown as MermaidGlobal).mermaid.parse(t).then(
+                (r) => r.diagramType,
+                (e: unknown) => `error: ${e instanceof Error ? e.message : String(e)}`,
+              ),
+            ),
+          ),
+        texts,
+      );
+    expect(await parse(sources)).toEqual(['sequence', 'sequence', 'sequence']);
+    const [broken] = await parse(['sequenceDiagram\n  client->>: no receiver']);
+    expect(broken).toMatch(/^error: Parse error/);
   });
 
   it('logs no error and fetches nothing from the network', () => {

@@ -39,3 +39,9 @@ export function fmtSeconds(ms: number | null | undefined): string {
   if (s >= 1) return `${s.toFixed(1)} s`;
   return `${s.toFixed(2)} s`;
 }
+
+/** A signed change in percent, one decimal: +10.0%, -3.2%. */
+export function fmtSignedPercent(pct: number | null | undefined): string {
+  if (pct === null || pct === undefined || !Number.isFinite(pct)) return '—';
+  return `${pct >= 0 ? '+' : ''}${fmtNum(pct, 1)}%`;
+}

@@ -6,7 +6,9 @@ import { percentileText, recoveryText } from './columns.js';
 import { fmtInt, fmtMs, fmtNum, fmtPercent } from './format.js';
 import { capacityCaption, capacityRows, loadLine } from './load.js';
 import { renderMarkdown } from './markdown.js';
+import { MERMAID_INIT, mermaidBundle } from './mermaid-bundle.js';
 import { invariantVerdict, summarize, type SummaryRow } from './summary.js';
+import { journeyDiagrams, journeysNote, otlpLine, TRACING_COST_HEADER, TRACING_COST_NUMERIC, tracingCostRows, type TracesView } from './traces.js';
 import { verdicts } from './verdicts.js';
 import { why } from './why.js';
 
@@ -39,7 +41,9 @@ details{margin:1.5rem 0;border:1px solid #d0d7de;border-radius:6px;padding:.4rem
 .full{max-width:100%;overflow-x:auto}.full table{display:block;max-width:100%;overflow-x:auto}.full pre{overflow-x:auto;background:#f6f8fa;padding:.6rem;font-size:.8rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:1rem}
 article.card{border:1px solid #d0d7de;border-radius:8px;padding:.8rem 1rem;min-width:0}article.card ul{margin:.2rem 0;padding-left:1.2rem}
-.pc{display:grid;grid-template-columns:1fr 1fr;gap:.6rem}code{font-size:.9em;background:#f6f8fa;padding:0 .25em;border-radius:3px}`;
+.pc{display:grid;grid-template-columns:1fr 1fr;gap:.6rem}
+figure.journey{margin:0 0 1rem;padding:.6rem;border:1px solid #d0d7de;border-radius:6px;min-width:0;overflow-x:auto}figure.journey figcaption{font-weight:600;margin-bottom:.3rem}
+pre.mermaid{margin:0;background:#fff;font-size:.8rem}pre.mermaid svg{display:block;margin:0 auto}code{font-size:.9em;background:#f6f8fa;padding:0 .25em;border-radius:3px}`;
 
 /** One compact table column: a header and a cell, already text; numbers align right. */
 interface CompactColumn {
@@ -126,6 +130,37 @@ const detail = new Marked({
   },
 });
 
+/**
+ * Order journeys: the note, a sequence diagram per pattern (Mermaid source in
+ * `<pre class="mermaid">`, drawn by the inlined bundle; the source stays readable without
+ * it), the tracing-cost table and the OTLP line. Empty without traces.
+ */
+function journeysSection(traces: TracesView | undefined): string {
+  if (!traces) return '';
+  const note = journeysNote(traces);
+  const figures = journeyDiagrams(traces).map(
+    (d) => `<figure class="journey" id="journey-${esc(d.pattern)}"><figcaption>${esc(d.pattern)}</figcaption><pre class="mermaid">${esc(d.source)}</pre></figure>`,
+  );
+  const otlp = otlpLine(traces);
+  const parts = [note ? `<p class="meta">${esc(note)}</p>` : '', ...figures, tracingCostTable(traces), otlp ? `<p>${esc(otlp)}</p>` : ''];
+  return `<section id="journeys"><h2>Order journeys</h2>\n${parts.filter((p) => p !== '').join('\n')}\n</section>`;
+}
+
+function tracingCostTable(traces: TracesView): string {
+  const rows = tracingCostRows(traces);
+  if (rows.length === 0) return '';
+  const cls = (i: number) => (TRACING_COST_NUMERIC[i] ? ' class="num"' : '');
+  const head = TRACING_COST_HEADER.map((h, i) => `<th${cls(i)}>${esc(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((cell, i) => `<td${cls(i)}>${esc(cell)}</td>`).join('')}</tr>`).join('\n');
+  return `<div class="table"><table class="compact"><caption>Tracing cost: traced against untraced orders of the same window</caption><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+}
+
+/** Mermaid's bundle and its start-up, only when there is a diagram to draw. */
+function mermaidScripts(traces: TracesView | undefined): string {
+  if (!traces || traces.journeys.length === 0) return '';
+  return `<script>${mermaidBundle()}</script>\n<script>${MERMAID_INIT}</script>`;
+}
+
 function patternCards(doc: ResultsDocument): string {
   const cards = doc.patterns ?? [];
   if (cards.length === 0) return '';
@@ -142,9 +177,11 @@ function patternCards(doc: ResultsDocument): string {
 /**
  * The report for a projector as one self-contained HTML page: header, a verdict per
  * pattern, why the figures differ, the charts (inline SVG, as given), compact tables, the
- * full markdown report collapsed, and the pattern cards. No script, no stylesheet, font or
- * image is loaded: it renders offline. Every text from the document is escaped; `charts`
- * are trusted SVG from renderCharts().
+ * traced order journeys (when the document has traces), the full markdown report
+ * collapsed, and the pattern cards. Nothing is loaded — no stylesheet, font, image or
+ * script file: it renders offline; the one script, mermaid's bundle inlined to draw the
+ * journeys, is there only when there are journeys. Every text from the document is
+ * escaped; `charts` are trusted SVG from renderCharts().
  */
 export function renderHtml(doc: ResultsDocument, charts: readonly Chart[] = []): string {
   const rows = summarize(doc);
@@ -170,8 +207,10 @@ export function renderHtml(doc: ResultsDocument, charts: readonly Chart[] = []):
           .join('\n')}\n</div></section>`
       : '',
     rows.length > 0 || doc.capacity ? `<section id="tables"><h2>Key figures</h2>\n${tables(doc, rows)}\n</section>` : '',
-    `<details id="full"><summary>Full detail: every table, observation and definition</summary><div class="full">\n${detail.parse(renderMarkdown(doc)) as string}\n</div></details>`,
+    journeysSection(doc.traces),
+    `<details id="full"><summary>Full detail: every table, observation and definition</summary><div class="full">\n${detail.parse(renderMarkdown(doc, { journeys: false })) as string}\n</div></details>`,
     patternCards(doc),
+    mermaidScripts(doc.traces),
   ];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(`${title} (${doc.startedAt})`)}</title><style>${STYLE}</style></head>

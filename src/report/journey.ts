@@ -23,6 +23,8 @@ export interface JourneyView {
   readonly outcome: string;
   readonly orderId: string;
   readonly traceId: string;
+  /** The thread placement the services ran under (results.json's journeys say; `trace` always runs same-thread). */
+  readonly placement?: string;
   readonly spans: readonly JourneySpanView[];
   readonly state: 'completed' | 'errored';
   readonly result?: { readonly status: string; readonly reason?: string };
@@ -76,35 +78,51 @@ function depths(spans: readonly JourneySpanView[]): Map<string, number> {
 
 /** Mermaid participant ids: letters, digits and underscores. */
 const participant = (service: string) => service.replace(/[^A-Za-z0-9_]/g, '_');
-/** Message text without what Mermaid reads as syntax (`;` ends a statement, `#` starts an entity, `:` is fine). */
-const text = (s: string) => s.replace(/[;#\n]/g, ' ');
+/**
+ * Message text without what Mermaid reads as syntax (`;` ends a statement, `#` starts an
+ * entity, `:` is fine) or what would end the markdown fence around it (a backtick).
+ */
+const text = (s: string) => s.replace(/[;#`\n]/g, ' ');
+
+/** Distinct patterns of `journeys`, in order of first appearance. */
+export function patternsOf(journeys: readonly JourneyView[]): string[] {
+  return [...new Set(journeys.map((j) => j.pattern))];
+}
 
 /**
- * One Mermaid `sequenceDiagram` per pattern, in a ```mermaid fence: the services (and the
- * broker) as participants, each span as a message from its parent's service to its own.
+ * One pattern's Mermaid `sequenceDiagram` (the source, no fence): the services (and the
+ * broker) as participants in order of first appearance, then each of its journeys after a
+ * note naming the order and how it ended, each span a message from its parent's service to
+ * its own, in span order. The confirmed and the compensated order share the diagram: at
+ * most ~14 messages each (saga-choreography), and side by side in one picture the reader
+ * sees where the compensated order leaves the confirmed one's path (the refund).
  */
-export function renderJourneyMermaid(journeys: readonly JourneyView[]): string {
-  const patterns = [...new Set(journeys.map((j) => j.pattern))];
-  const blocks = [`%% ${PLACEMENT_NOTE}`];
-  for (const pattern of patterns) {
-    const mine = journeys.filter((j) => j.pattern === pattern);
-    const services = [...new Set(mine.flatMap(servicesOf))];
-    const lines = ['```mermaid', 'sequenceDiagram', `  %% ${pattern}`];
-    for (const s of services) lines.push(`  participant ${participant(s)}`);
-    for (const j of mine) {
-      const first = j.spans[0]?.service ?? services[0] ?? 'client';
-      lines.push(`  Note over ${participant(first)}: ${text(`${j.outcome} · ${j.orderId} → ${ended(j)}`)}`);
-      const byId = new Map(j.spans.map((s) => [s.spanId, s]));
-      for (const s of j.spans) {
-        const parent = s.parentSpanId === undefined ? undefined : byId.get(s.parentSpanId);
-        if (!parent) continue; // the root: the client's own
-        const label = s.message && !s.operation.includes(s.message) ? `${s.operation} ${s.message}` : s.operation;
-        lines.push(`  ${participant(parent.service)}->>${participant(s.service)}: ${text(`${label} (+${s.startMs.toFixed(1)} ms)`)}`);
-      }
-    }
-    lines.push('```');
-    blocks.push(lines.join('\n'));
+export function renderPatternMermaid(pattern: string, journeys: readonly JourneyView[]): string {
+  const mine = journeys.filter((j) => j.pattern === pattern);
+  const services = [...new Set(mine.flatMap(servicesOf))];
+  const lines = ['sequenceDiagram', `  %% ${pattern}`];
+  for (const s of services) lines.push(`  participant ${participant(s)}`);
+  for (const j of mine) lines.push(...journeyLines(j, services[0] ?? 'client'));
+  return lines.join('\n');
+}
+
+/** A journey's note and messages; the root span (the client's own) has no sender and draws none. */
+function journeyLines(j: JourneyView, fallback: string): string[] {
+  const first = j.spans[0]?.service ?? fallback;
+  const lines = [`  Note over ${participant(first)}: ${text(`${j.outcome} · ${j.orderId} → ${ended(j)}`)}`];
+  const byId = new Map(j.spans.map((s) => [s.spanId, s]));
+  for (const s of j.spans) {
+    const parent = s.parentSpanId === undefined ? undefined : byId.get(s.parentSpanId);
+    if (!parent) continue;
+    const label = s.message && !s.operation.includes(s.message) ? `${s.operation} ${s.message}` : s.operation;
+    lines.push(`  ${participant(parent.service)}->>${participant(s.service)}: ${text(`${label} (+${s.startMs.toFixed(1)} ms)`)}`);
   }
+  return lines;
+}
+
+/** One Mermaid `sequenceDiagram` per pattern (renderPatternMermaid), each in a ```mermaid fence, under the placement note. */
+export function renderJourneyMermaid(journeys: readonly JourneyView[]): string {
+  const blocks = [`%% ${PLACEMENT_NOTE}`, ...patternsOf(journeys).map((p) => `\`\`\`mermaid\n${renderPatternMermaid(p, journeys)}\n\`\`\``)];
   return `${blocks.join('\n\n')}\n`;
 }
 

@@ -11,6 +11,7 @@ import { why } from './why.js';
 import { invariantVerdict, summarize, type SummaryRow } from './summary.js';
 import { isSweepOnly, kneeStep, renderSweepMarkdown } from './sweep.js';
 import { thresholdMarkdown } from './thresholds.js';
+import { journeyDiagrams, journeysNote, otlpLine, TRACING_COST_HEADER, TRACING_COST_NUMERIC, tracingCostRows, type TracesView } from './traces.js';
 
 function table(columns: readonly Column[], rows: readonly SummaryRow[]): string {
   // Pipes inside cells would split them.
@@ -24,6 +25,8 @@ function table(columns: readonly Column[], rows: readonly SummaryRow[]): string 
 export interface MarkdownOptions {
   /** Charts written beside the report: each shown as `![title](file)`, `file` relative to the report. None: no Charts section. */
   readonly charts?: readonly { readonly id: string; readonly title: string; readonly file: string }[];
+  /** The Order journeys section (when the document has traces); default true. The HTML page draws its own. */
+  readonly journeys?: boolean;
 }
 
 /**
@@ -57,6 +60,7 @@ export function renderMarkdown(doc: ResultsDocument, options: MarkdownOptions = 
   if (charts.length > 0) out.push('## Charts', '', ...charts.flatMap((chart) => [`![${chart.title.replace(/[[\]]/g, '\\$&')}](${chart.file})`, '']));
   if (isSweepOnly(doc)) out.push(renderSweepMarkdown(doc));
   else out.push(...runSections(doc, rows));
+  if (doc.traces && options.journeys !== false) out.push(...tracesMarkdown(doc.traces));
 
   const cards = doc.patterns ?? [];
   const resilient = cards.filter((p) => p.resilient).map((p) => p.id);
@@ -147,6 +151,26 @@ function runSections(doc: ResultsDocument, rows: readonly SummaryRow[]): string[
 
   const errored = rows.flatMap((r) => r.errors.map((err) => `- **${r.pattern}** / ${r.scenario}, trial ${err.trial}: \`${err.code}\` ${err.message}`));
   if (errored.length > 0) out.push('## Errored runs', '', ...errored, '');
+  return out;
+}
+
+/**
+ * Order journeys: where they were traced, one ```mermaid sequenceDiagram per pattern
+ * (GitHub draws it), then what tracing cost in the measured runs and where the spans went.
+ */
+function tracesMarkdown(traces: TracesView): string[] {
+  const out = ['## Order journeys', ''];
+  const note = journeysNote(traces);
+  if (note) out.push(note, '');
+  for (const d of journeyDiagrams(traces)) out.push(`### ${d.pattern}`, '', '```mermaid', d.source, '```', '');
+  const rows = tracingCostRows(traces);
+  if (rows.length > 0) {
+    const esc = (s: string) => s.replace(/\|/g, '\\|');
+    const align = TRACING_COST_NUMERIC.map((n) => (n ? 'r' : 'l'));
+    out.push('### Tracing cost', '', 'Per measured run with `--trace-sample`: its traced orders against the untraced orders of the same window.', '', markdownTable([[...TRACING_COST_HEADER], ...rows.map((r) => r.map(esc))], { align }), '');
+  }
+  const otlp = otlpLine(traces);
+  if (otlp) out.push(otlp, '');
   return out;
 }
 
