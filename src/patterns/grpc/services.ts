@@ -121,13 +121,21 @@ export function toOrder(req: PlaceOrderRequest): OrderRequest {
 }
 
 /** Answer a unary call from `body`; a thrown InvalidArgument becomes INVALID_ARGUMENT. */
-export function handle<Req, Res>(meter: WireMeter, body: (req: Req) => Res | Promise<Res>, errors?: ErrorRate) {
+/** What serializes a method's request: its definition (`proto.PaymentService.Charge`), for a traced call's bytes. */
+export interface Serializer<Req> {
+  requestSerialize(req: Req): Buffer;
+}
+
+export function handle<Req, Res>(meter: WireMeter, body: (req: Req) => Res | Promise<Res>, errors?: ErrorRate, method?: Serializer<Req>) {
   const serveCall = answer(meter, body, errors);
   return (call: ServerUnaryCall<Req, Res>, reply: sendUnaryData<Res>) => {
     // Traced only when the caller sent a traceparent (tracing off: one metadata lookup).
     const parent = traceContextOf(call.metadata);
-    const method = parent && tracedMethod(call.getPath());
-    const opened = parent && method && openSpan(`${method.service}: ${method.operation}`, method, parent);
+    if (!parent) return serveCall(call, reply);
+    const traced = tracedMethod(call.getPath());
+    // The request message's bytes, serialized again: paid only by traced calls.
+    const attrs = method ? { ...traced, bytes: method.requestSerialize(call.request).length } : traced;
+    const opened = openSpan(`${traced.service}: ${traced.operation}`, attrs, parent);
     if (!opened) return serveCall(call, reply);
     context.with(opened.ctx, () =>
       serveCall(call, (err, value) => {
@@ -262,17 +270,17 @@ function serviceComponent(served: Served, errors: ErrorRate, snapshot: GrpcServi
 export async function startParticipant(init: Extract<GrpcServiceInit, { service: 'inventory' | 'payments' | 'notifications' }>, meter: WireMeter, errors?: ErrorRate) {
   const proto = loadOrderProto();
   const { settings } = init;
-  const handleWith = <Req, Res>(body: (req: Req) => Res | Promise<Res>) => handle(meter, body, errors);
+  const handleWith = <Req, Res>(method: Serializer<Req>, body: (req: Req) => Res | Promise<Res>) => handle(meter, body, errors, method);
   if (init.service === 'inventory') {
     const inventory = new InventoryService(init.world.stock);
     const served = await serve(settings, meter, (server) =>
       server.addService(proto.InventoryService, {
-        Reserve: handleWith((req: { orderId: string; items: OrderItemMsg[] }): Empty => {
+        Reserve: handleWith(proto.InventoryService.Reserve, (req: { orderId: string; items: OrderItemMsg[] }): Empty => {
           const result = inventory.reserve(requireText(req.orderId, 'order_id'), toItems(req.items));
           if (!result.ok) throw grpcError(status.FAILED_PRECONDITION, result.reason);
           return {};
         }),
-        Release: handleWith((req: { orderId: string }): Empty => {
+        Release: handleWith(proto.InventoryService.Release, (req: { orderId: string }): Empty => {
           inventory.release(requireText(req.orderId, 'order_id'));
           return {};
         }),
@@ -284,12 +292,12 @@ export async function startParticipant(init: Extract<GrpcServiceInit, { service:
     const payments = new PaymentsService(init.world.balances);
     const served = await serve(settings, meter, (server) =>
       server.addService(proto.PaymentService, {
-        Charge: handleWith((req: { orderId: string; customerId: string; amountCents: number }): Empty => {
+        Charge: handleWith(proto.PaymentService.Charge, (req: { orderId: string; customerId: string; amountCents: number }): Empty => {
           const result = payments.charge(requireText(req.orderId, 'order_id'), requireText(req.customerId, 'customer_id'), req.amountCents);
           if (!result.ok) throw grpcError(status.FAILED_PRECONDITION, result.reason);
           return {};
         }),
-        Refund: handleWith((req: { orderId: string }): Empty => {
+        Refund: handleWith(proto.PaymentService.Refund, (req: { orderId: string }): Empty => {
           payments.refund(requireText(req.orderId, 'order_id'));
           return {};
         }),
@@ -300,7 +308,7 @@ export async function startParticipant(init: Extract<GrpcServiceInit, { service:
   const notifications = new NotificationsService();
   const served = await serve(settings, meter, (server) =>
     server.addService(proto.NotificationService, {
-      Notify: handleWith((req: { orderId: string; status: string }): Empty => {
+      Notify: handleWith(proto.NotificationService.Notify, (req: { orderId: string; status: string }): Empty => {
         if (req.status !== 'CONFIRMED' && req.status !== 'CANCELLED') throw new InvalidArgument('status must be CONFIRMED or CANCELLED');
         notifications.notify(requireText(req.orderId, 'order_id'), req.status);
         return {};
@@ -346,7 +354,7 @@ async function startOrders(init: Extract<GrpcServiceInit, { service: 'orders' }>
     const onHopError = (hop: string, err: unknown) => count(`${hop}:${statusName(err)}`);
     const served = await serve(init.settings, meter, (server) =>
       server.addService(proto.OrderService, {
-        PlaceOrder: handle(meter, async (req: PlaceOrderRequest): Promise<OrderUpdate> => toUpdate(await runOrderWorkflow(orders, ports, toOrder(req), onHopError)), errors),
+        PlaceOrder: handle(meter, async (req: PlaceOrderRequest): Promise<OrderUpdate> => toUpdate(await runOrderWorkflow(orders, ports, toOrder(req), onHopError)), errors, proto.OrderService.PlaceOrder),
         StreamOrderUpdates: streamOrderUpdates(orders, meter),
       } satisfies UntypedServiceImplementation),
     );

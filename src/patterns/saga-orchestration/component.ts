@@ -58,7 +58,9 @@ export const startOrchestrator: ComponentFactory<OrchestratorInit, OrchestratorA
       SubmitOrder: (call: ServerWritableStream<PlaceOrderRequest, OrderUpdate>) => {
         const run = () => submit(call, orders, orchestrator, placed, env.meter.countMessages.bind(env.meter));
         const parent = traceContextOf(call.metadata);
-        void (parent ? withSpan('orchestrator: SubmitOrder', { service: 'orchestrator', operation: 'SubmitOrder' }, run, parent) : run());
+        if (!parent) return void run();
+        const bytes = proto.OrderService.SubmitOrder.requestSerialize(call.request).length; // traced calls only
+        void withSpan('orchestrator: SubmitOrder', { service: 'orchestrator', operation: 'SubmitOrder', bytes }, run, parent);
       },
       StreamOrderUpdates: streamOrderUpdates(orders, env.meter),
     } satisfies UntypedServiceImplementation),
