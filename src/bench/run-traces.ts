@@ -82,13 +82,18 @@ export class RunTracer {
   }
 
   /**
-   * Start recording and place JOURNEY_ORDERS orders at once, each under a root span, and
-   * wait for their answers. Their spans are read at `finishJourneys`, after the warm-up:
-   * best-effort work (notifications) has ended by then, with no wait of its own.
+   * Start recording and place JOURNEY_ORDERS orders at once, each under a root span; the
+   * warm-up runs beside them (they cost the run no time of their own). Their answers and
+   * spans are read at `finishJourneys`, after the warm-up: best-effort work (notifications)
+   * has ended by then, with no wait of its own.
    */
-  async placeJourneyOrders(target: RunningPattern, nextOrder: () => OrderRequest, log: PlacedLog, pool: ThreadPool): Promise<Placed[]> {
+  async placeJourneyOrders(target: RunningPattern, nextOrder: () => OrderRequest, log: PlacedLog, pool: ThreadPool): Promise<{ readonly answers: Promise<Placed[]> }> {
     await this.start(pool);
     const orders = Array.from({ length: JOURNEY_ORDERS }, nextOrder);
+    return { answers: this.placeAll(target, orders, log) };
+  }
+
+  private placeAll(target: RunningPattern, orders: readonly OrderRequest[], log: PlacedLog): Promise<Placed[]> {
     return Promise.all(
       orders.map(async (order): Promise<Placed> => {
         const index = log.add(order);
@@ -108,8 +113,9 @@ export class RunTracer {
   }
 
   /** Read the journey orders' spans and keep one confirmed and one compensated journey; recording stops unless the run samples. */
-  async finishJourneys(pattern: string, placement: string, placed: readonly Placed[], pool: ThreadPool): Promise<void> {
+  async finishJourneys(pattern: string, placement: string, pending: { readonly answers: Promise<Placed[]> }, pool: ThreadPool): Promise<void> {
     this.journeyed.add(pattern);
+    const placed = await pending.answers;
     const { spans, dropped } = this.sample > 0 ? await pool.tracing('take') : await this.stop(pool);
     this.keepRecords(spans, dropped);
     const confirmed = placed.find((p) => p.result?.status === 'CONFIRMED');

@@ -6,7 +6,7 @@
  */
 import { TraceFlags, type HrTime, type SpanContext } from '@opentelemetry/api';
 import { ExportResultCode, hrTimeDuration, type ExportResult } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import type { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { InvalidOptionError } from '../errors.js';
@@ -85,7 +85,9 @@ function exportBatch(exporter: OTLPTraceExporter, spans: ReadableSpan[]): Promis
 
 /** Send `records` to `url`. Never throws: a failed delivery is reported in the result. */
 export async function exportSpans(url: string, records: readonly SpanRecord[], timeoutMs = OTLP_TIMEOUT_MS): Promise<OtlpDelivery> {
-  const exporter = new OTLPTraceExporter({ url, timeoutMillis: timeoutMs });
+  // Loaded when there is something to send: every other command starts without it.
+  const { OTLPTraceExporter: Exporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+  const exporter = new Exporter({ url, timeoutMillis: timeoutMs });
   let exported = 0;
   let error: string | undefined;
   try {
