@@ -106,6 +106,18 @@ describe('pattern-bench trace', () => {
     expect(io.stdout()).toContain('placement same-thread');
   }, 60_000);
 
+  it('--scenario outage places the order inside the fault: the charge never lands, the order is cancelled and the refund is tried', async () => {
+    const io = capture();
+    expect(await main(['trace', '--patterns', 'rest', '--outcome', 'confirmed', '--scenario', 'outage', '--format', 'json'], io)).toBe(0);
+    const { journeys } = JSON.parse(io.stdout()) as { journeys: TracedJourney[] };
+    const [j] = journeys;
+    expect(j?.result).toEqual({ status: 'CANCELLED', reason: 'downstream_error' });
+    const ops = (j?.spans ?? []).map((s) => `${s.service} ${s.operation}`);
+    expect(ops).not.toContain('payments POST /charges'); // payments was down: no charge reached it
+    expect(ops).toContain('payments DELETE /charges'); // compensation: the refund lands once it is back
+    expect(io.stderr()).toContain("each order placed inside outage's fault");
+  }, 60_000);
+
   it('refuses a bad --outcome with exit 2 and one line', async () => {
     const io = capture();
     expect(await main(['trace', '--outcome', 'lost'], io)).toBe(2);
