@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { OrderFailedError } from '../../errors.js';
-import { injectTrace } from '../../tracing/index.js';
+import { traceContext } from '../../tracing/undici.js';
 import type { Address } from '../../net/address.js';
 import { isTerminal, type OrderOutcome, type OrderRequest } from '../../workflow/types.js';
 import { MAX_WAIT_MS } from './query-server.js';
@@ -24,14 +24,14 @@ export interface CqrsClientSettings {
   readonly timeoutMs: number;
 }
 
-function pool(address: Address, settings: CqrsClientSettings): Pool {
+function pool(address: Address, settings: CqrsClientSettings): Dispatcher {
   return new Pool(`http://${address.host}:${address.port}`, {
     connections: settings.connections,
     pipelining: 1,
     connect: { timeout: settings.connectTimeoutMs, noDelay: true },
     headersTimeout: settings.timeoutMs + 1000,
     bodyTimeout: settings.timeoutMs + 1000,
-  });
+  }).compose(traceContext);
 }
 
 /** The client of the CQRS pattern: undici pools to the command handler and to the read model, keep-alive, noDelay. */
@@ -40,7 +40,7 @@ export function createCqrsClient(commands: Address, queries: Address, settings: 
   const queryPool = pool(queries, settings);
 
   const accept = async (order: OrderRequest): Promise<number> => {
-    const { statusCode, body } = await commandPool.request({ method: 'POST', path: '/orders', headers: injectTrace({ 'content-type': 'application/json' }), body: JSON.stringify(order) });
+    const { statusCode, body } = await commandPool.request({ method: 'POST', path: '/orders', headers: { 'content-type': 'application/json' }, body: JSON.stringify(order) });
     if (statusCode !== 202 && statusCode !== 200) throw new OrderFailedError(order.orderId, `HTTP_${statusCode}`, await body.text());
     await body.dump();
     return performance.now();

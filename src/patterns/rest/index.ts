@@ -1,5 +1,4 @@
 import { OrderFailedError } from '../../errors.js';
-import { injectTrace } from '../../tracing/index.js';
 import type { ComponentModule } from '../../placement/component.js';
 import type { OrderOutcome, OrderRequest } from '../../workflow/types.js';
 import { startSynchronous } from '../synchronous.js';
@@ -31,7 +30,7 @@ export function createRestClient(address: Address, settings: RestSettings = REST
       const { statusCode, body } = await pool.request({
         method: 'POST',
         path: '/orders',
-        headers: injectTrace({ 'content-type': 'application/json' }),
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify(order),
       });
       if (statusCode === 201 || statusCode === 200) return (await body.json()) as OrderOutcome;

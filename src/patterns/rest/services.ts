@@ -1,13 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { Address } from '../../net/address.js';
 import type { ComponentEnv, ComponentFactory, RunningComponent } from '../../placement/component.js';
 import { WARM_UP_CALLS, warmUp } from '../../placement/warmup.js';
 import { seededRandom } from '../../random.js';
 import { RESILIENCE_POLICIES, withResilience, type ResiliencePolicy } from '../../resilience/policies.js';
 import { context } from '@opentelemetry/api';
-import { endSpan, extractTrace, injectTrace, openSpan } from '../../tracing/index.js';
+import { endSpan, extractTrace, openSpan } from '../../tracing/index.js';
+import { traceContext } from '../../tracing/undici.js';
 import type { WireMeter } from '../../wire/meter.js';
 import { InventoryService } from '../../workflow/inventory.js';
 import { NotificationsService } from '../../workflow/notifications.js';
@@ -71,15 +72,17 @@ export class HttpStatusError extends Error {
   }
 }
 
-/** An undici pool to one service, with the pattern's timeouts. */
-export function createPool(address: Address, settings: RestSettings, timeoutMs: number): Pool {
+const JSON_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json' };
+
+/** An undici pool to one service, with the pattern's timeouts; a traced order's requests carry its traceparent (the interceptor). */
+export function createPool(address: Address, settings: RestSettings, timeoutMs: number): Dispatcher {
   return new Pool(`http://${address.host}:${address.port}`, {
     connections: settings.poolConnections,
     pipelining: 1,
     connect: { timeout: settings.connectTimeoutMs, noDelay: true },
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
-  });
+  }).compose(traceContext);
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, id: string | undefined) => Promise<void> | void;
@@ -300,7 +303,7 @@ async function startOrders(init: Extract<RestServiceInit, { service: 'orders' }>
   try {
     const ports = withResilience(restPorts(pools), RESILIENCE_POLICIES[init.resilience], seededRandom(init.seed), (hop, event) => count(`${hop}:${event}`));
     // Requests the downstream services refuse (400) before any effect: they warm the code paths.
-    const warmed: [Pool, string][] = [[pools.inventory, '/reservations'], [pools.payments, '/charges'], [pools.notifications, '/notifications']];
+    const warmed: [Dispatcher, string][] = [[pools.inventory, '/reservations'], [pools.payments, '/charges'], [pools.notifications, '/notifications']];
     await Promise.all(warmed.map(([p, path]) => warmUp(WARM_UP_CALLS, 10, async () => expectStatus(await call(p, 'POST', path, {}), 400, `POST ${path}`))));
     const onHopError = (hop: string, err: unknown) => count(`${hop}:${errorKind(err)}`);
     const max = settings.maxBodyBytes;
@@ -330,9 +333,8 @@ async function startOrders(init: Extract<RestServiceInit, { service: 'orders' }>
   }
 }
 
-async function call(p: Pool, method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<number> {
-  // A traceparent rides along only while a traced order is being worked on.
-  const headers = injectTrace<Record<string, string>>(body === undefined ? undefined : { 'content-type': 'application/json' });
+async function call(p: Dispatcher, method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<number> {
+  const headers = body === undefined ? undefined : JSON_HEADERS;
   const { statusCode, body: stream } = await p.request({
     method,
     path,
@@ -348,7 +350,7 @@ function expectStatus(status: number, ok: number, what: string): void {
 }
 
 /** The workflow's hops as REST calls: business refusals (409, 402) become results, anything unexpected throws. */
-function restPorts(pools: { readonly inventory: Pool; readonly payments: Pool; readonly notifications: Pool }): WorkflowPorts {
+function restPorts(pools: { readonly inventory: Dispatcher; readonly payments: Dispatcher; readonly notifications: Dispatcher }): WorkflowPorts {
   return {
     charge: async ({ orderId, customerId, amountCents }): Promise<ChargeResult> => {
       const status = await call(pools.payments, 'POST', '/charges', { orderId, customerId, amountCents });
