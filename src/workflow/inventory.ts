@@ -1,3 +1,4 @@
+import { epochMs, type Clock } from './clock.js';
 import type { OrderItem, ReserveResult } from './types.js';
 
 /** One reservation as the inventory records it. `released` once compensated. */
@@ -5,6 +6,10 @@ export interface ReservationRecord {
   readonly orderId: string;
   readonly items: readonly OrderItem[];
   readonly state: 'held' | 'released' | 'rejected';
+  /** When the stock was reserved (or the reserve rejected), epoch ms; absent where not recorded. */
+  readonly at?: number;
+  /** When a held reservation was released, epoch ms. */
+  readonly releasedAt?: number;
 }
 
 /** Everything the invariant checker needs to know about stock. Plain data (structured-clone safe). */
@@ -16,7 +21,8 @@ export interface InventorySnapshot {
   readonly duplicates: number;
 }
 
-type MutableRecord = { orderId: string; items: readonly OrderItem[]; state: ReservationRecord['state'] };
+/** `at` and `releasedAt`, epoch ms: two numbers per reservation (the journey's timestamps are bounded by the state itself). */
+type MutableRecord = { orderId: string; items: readonly OrderItem[]; state: ReservationRecord['state']; at: number; releasedAt?: number };
 
 /**
  * Stock and reservations. Every effect is keyed by `orderId`: a repeated reserve or
@@ -30,7 +36,10 @@ export class InventoryService {
   private readonly reservations = new Map<string, MutableRecord>();
   private duplicates = 0;
 
-  constructor(initialStock: Readonly<Record<string, number>>) {
+  constructor(
+    initialStock: Readonly<Record<string, number>>,
+    private readonly clock: Clock = epochMs,
+  ) {
     this.initial = { ...initialStock };
     for (const [sku, qty] of Object.entries(initialStock)) this.available.set(sku, qty);
   }
@@ -47,12 +56,12 @@ export class InventoryService {
     }
     for (const item of items) {
       if ((this.available.get(item.sku) ?? 0) < item.qty) {
-        this.reservations.set(orderId, { orderId, items, state: 'rejected' });
+        this.reservations.set(orderId, { orderId, items, state: 'rejected', at: this.clock ? this.clock() : 0 });
         return { ok: false, reason: 'out_of_stock' };
       }
     }
     for (const item of items) this.available.set(item.sku, (this.available.get(item.sku) ?? 0) - item.qty);
-    this.reservations.set(orderId, { orderId, items, state: 'held' });
+    this.reservations.set(orderId, { orderId, items, state: 'held', at: this.clock ? this.clock() : 0 });
     return { ok: true };
   }
 
@@ -60,7 +69,7 @@ export class InventoryService {
   release(orderId: string): boolean {
     const existing = this.reservations.get(orderId);
     if (!existing) {
-      this.reservations.set(orderId, { orderId, items: [], state: 'released' });
+      this.reservations.set(orderId, { orderId, items: [], state: 'released', at: 0 });
       return false;
     }
     if (existing.state !== 'held') {
@@ -69,6 +78,7 @@ export class InventoryService {
     }
     for (const item of existing.items) this.available.set(item.sku, (this.available.get(item.sku) ?? 0) + item.qty);
     existing.state = 'released';
+    existing.releasedAt = this.clock ? this.clock() : 0;
     return true;
   }
 
@@ -78,7 +88,11 @@ export class InventoryService {
       available: Object.fromEntries(this.available),
       reservations: [...this.reservations.values()]
         .filter((r) => r.items.length > 0)
-        .map((r) => ({ orderId: r.orderId, items: r.items, state: r.state })),
+        .map((r) =>
+          r.releasedAt === undefined
+            ? { orderId: r.orderId, items: r.items, state: r.state, at: r.at }
+            : { orderId: r.orderId, items: r.items, state: r.state, at: r.at, releasedAt: r.releasedAt },
+        ),
       duplicates: this.duplicates,
     };
   }

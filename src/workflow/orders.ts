@@ -1,3 +1,4 @@
+import { epochMs, type Clock } from './clock.js';
 import { ORDER_STATUSES, isTerminal } from './types.js';
 import type { CancelReason, OrderOutcome, OrderRequest, OrderStatus, TerminalStatus } from './types.js';
 
@@ -7,14 +8,30 @@ export interface OrderRecord {
   readonly reason?: CancelReason;
 }
 
+/** One status the order reached, and when, epoch ms. */
+export interface OrderTransition {
+  readonly status: OrderStatus;
+  readonly at: number;
+}
+
+/** An order in a snapshot: its record and, where the pattern records it, the statuses it went through. */
+export interface OrderSnapshotRecord extends OrderRecord {
+  /** In order; at most one entry per status (status only moves forward), so ≤ 5. */
+  readonly history?: readonly OrderTransition[];
+}
+
 export interface OrdersSnapshot {
-  readonly orders: readonly OrderRecord[];
+  readonly orders: readonly OrderSnapshotRecord[];
   readonly duplicates: number;
 }
 
 export type OrderListener = (record: OrderRecord) => void;
 
-type Mutable = { orderId: string; status: OrderStatus; reason?: CancelReason };
+/**
+ * `trail`: each status reached and when, flat (rank, epoch ms, rank, epoch ms…) — at most
+ * five pairs per order, so it is bounded by the state itself. Absent without a clock.
+ */
+type Mutable = { orderId: string; status: OrderStatus; reason?: CancelReason; trail: number[] | undefined };
 
 const RANK: ReadonlyMap<OrderStatus, number> = new Map(ORDER_STATUSES.map((s, i) => [s, i]));
 
@@ -29,20 +46,23 @@ export class OrdersService {
   private readonly listeners = new Map<string, Set<OrderListener>>();
   private duplicates = 0;
 
+  constructor(private readonly clock: Clock = epochMs) {}
+
   /** Record a new order as PENDING. Returns false (and changes nothing) if it exists. */
   create(order: OrderRequest): boolean {
     if (this.orders.has(order.orderId)) {
       this.duplicates++;
       return false;
     }
-    const record: Mutable = { orderId: order.orderId, status: 'PENDING' };
+    const record: Mutable = { orderId: order.orderId, status: 'PENDING', trail: this.clock ? [0, this.clock()] : undefined };
     this.orders.set(order.orderId, record);
     this.emit(record);
     return true;
   }
 
   get(orderId: string): OrderRecord | undefined {
-    return this.orders.get(orderId);
+    const record = this.orders.get(orderId);
+    return record ? view(record) : undefined;
   }
 
   /** Move an order forward. Returns false if the move is stale (already there or past it). */
@@ -52,7 +72,7 @@ export class OrdersService {
       this.duplicates++;
       return false;
     }
-    record.status = status;
+    this.move(record, status);
     this.emit(record);
     return true;
   }
@@ -61,14 +81,14 @@ export class OrdersService {
   finish(orderId: string, status: TerminalStatus, reason?: CancelReason): boolean {
     let record = this.orders.get(orderId);
     if (!record) {
-      record = { orderId, status: 'PENDING' };
+      record = { orderId, status: 'PENDING', trail: this.clock ? [] : undefined };
       this.orders.set(orderId, record);
     }
     if (isTerminal(record.status)) {
       this.duplicates++;
       return false;
     }
-    record.status = status;
+    this.move(record, status);
     if (status === 'CANCELLED') record.reason = reason;
     this.emit(record);
     return true;
@@ -114,17 +134,31 @@ export class OrdersService {
 
   snapshot(): OrdersSnapshot {
     return {
-      orders: [...this.orders.values()].map((r) =>
-        r.reason ? { orderId: r.orderId, status: r.status, reason: r.reason } : { orderId: r.orderId, status: r.status },
-      ),
+      orders: [...this.orders.values()].map((r) => (r.trail ? { ...view(r), history: historyOf(r.trail) } : view(r))),
       duplicates: this.duplicates,
     };
+  }
+
+  private move(record: Mutable, status: OrderStatus): void {
+    record.status = status;
+    if (this.clock && record.trail) record.trail.push(RANK.get(status) ?? 0, this.clock());
   }
 
   private emit(record: Mutable): void {
     const set = this.listeners.get(record.orderId);
     if (!set) return;
-    const copy: OrderRecord = { ...record };
+    const copy = view(record);
     for (const listener of [...set]) listener(copy);
   }
+}
+
+/** The record without its trail: what callers and listeners see (and what a GET serialises). */
+function view(r: Mutable): OrderRecord {
+  return r.reason ? { orderId: r.orderId, status: r.status, reason: r.reason } : { orderId: r.orderId, status: r.status };
+}
+
+function historyOf(trail: readonly number[]): OrderTransition[] {
+  const out: OrderTransition[] = [];
+  for (let i = 0; i + 1 < trail.length; i += 2) out.push({ status: ORDER_STATUSES[trail[i] as number] ?? 'PENDING', at: trail[i + 1] as number });
+  return out;
 }

@@ -1,3 +1,4 @@
+import { epochMs, type Clock } from './clock.js';
 import type { ChargeResult } from './types.js';
 
 /** One movement of money. The net charge of an order is its charges minus its refunds. */
@@ -6,6 +7,8 @@ export interface LedgerEntry {
   readonly customerId: string;
   readonly kind: 'charge' | 'refund';
   readonly amountCents: number;
+  /** When the money moved, epoch ms (`epochMs()`); absent where a pattern's snapshot does not record it. */
+  readonly at?: number;
 }
 
 /** Everything the invariant checker needs to know about money. Plain data. */
@@ -13,10 +16,13 @@ export interface PaymentsSnapshot {
   readonly ledger: readonly LedgerEntry[];
   /** Orders whose charge was declined (no money moved). */
   readonly declined: readonly string[];
+  /** When each charge of `declined` was declined (same index), epoch ms; absent where not recorded. */
+  readonly declinedAt?: readonly number[];
   readonly duplicates: number;
 }
 
-type ChargeState = { state: 'charged' | 'refunded' | 'declined' | 'tombstone'; customerId: string; amountCents: number };
+/** `at`: when the charge was made or declined, epoch ms (one number per order: the journey's timestamps are bounded by the state itself). */
+type ChargeState = { state: 'charged' | 'refunded' | 'declined' | 'tombstone'; customerId: string; amountCents: number; at: number };
 
 /**
  * Customer balances and a payment ledger. Every effect is keyed by `orderId`: a repeated
@@ -29,7 +35,10 @@ export class PaymentsService {
   private readonly ledger: LedgerEntry[] = [];
   private duplicates = 0;
 
-  constructor(initialBalances: Readonly<Record<string, number>>) {
+  constructor(
+    initialBalances: Readonly<Record<string, number>>,
+    private readonly clock: Clock = epochMs,
+  ) {
     for (const [customer, cents] of Object.entries(initialBalances)) this.balances.set(customer, cents);
   }
 
@@ -43,12 +52,13 @@ export class PaymentsService {
     }
     const balance = this.balances.get(customerId) ?? 0;
     if (balance < amountCents) {
-      this.charges.set(orderId, { state: 'declined', customerId, amountCents });
+      this.charges.set(orderId, { state: 'declined', customerId, amountCents, at: this.clock ? this.clock() : 0 });
       return { ok: false, reason: 'payment_declined' };
     }
     this.balances.set(customerId, balance - amountCents);
-    this.charges.set(orderId, { state: 'charged', customerId, amountCents });
-    this.ledger.push({ orderId, customerId, kind: 'charge', amountCents });
+    const at = this.clock ? this.clock() : 0;
+    this.charges.set(orderId, { state: 'charged', customerId, amountCents, at });
+    this.ledger.push({ orderId, customerId, kind: 'charge', amountCents, at });
     return { ok: true };
   }
 
@@ -56,7 +66,7 @@ export class PaymentsService {
   refund(orderId: string): boolean {
     const existing = this.charges.get(orderId);
     if (!existing) {
-      this.charges.set(orderId, { state: 'tombstone', customerId: '', amountCents: 0 });
+      this.charges.set(orderId, { state: 'tombstone', customerId: '', amountCents: 0, at: 0 });
       return false;
     }
     if (existing.state !== 'charged') {
@@ -65,13 +75,18 @@ export class PaymentsService {
     }
     existing.state = 'refunded';
     this.balances.set(existing.customerId, (this.balances.get(existing.customerId) ?? 0) + existing.amountCents);
-    this.ledger.push({ orderId, customerId: existing.customerId, kind: 'refund', amountCents: existing.amountCents });
+    this.ledger.push({ orderId, customerId: existing.customerId, kind: 'refund', amountCents: existing.amountCents, at: this.clock ? this.clock() : 0 });
     return true;
   }
 
   snapshot(): PaymentsSnapshot {
     const declined: string[] = [];
-    for (const [orderId, c] of this.charges) if (c.state === 'declined') declined.push(orderId);
-    return { ledger: [...this.ledger], declined, duplicates: this.duplicates };
+    const declinedAt: number[] = [];
+    for (const [orderId, c] of this.charges) {
+      if (c.state !== 'declined') continue;
+      declined.push(orderId);
+      declinedAt.push(c.at);
+    }
+    return { ledger: [...this.ledger], declined, declinedAt, duplicates: this.duplicates };
   }
 }
