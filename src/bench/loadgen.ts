@@ -195,6 +195,7 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
   else offered = await runOpenLoop(ctx, shape.rate, shape.maxInFlight);
   // What is still in flight has timed out: recorded at this deadline, a lower bound.
   recorder.expire(now());
+  log.expire();
   const windowCost = cost.finish();
   if (progress) clearInterval(progress);
   stop.dispose();

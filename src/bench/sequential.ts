@@ -40,8 +40,9 @@ export async function measureSequential(
   bench.add('placeOrder', async () => {
     const order = nextOrder();
     const index = log.add(order);
-    await target.placeOrder(order);
+    const outcome = await target.placeOrder(order);
     log.accept(index);
+    log.settle(index, outcome);
   });
   try {
     await bench.run();

@@ -42,10 +42,12 @@ export class Launcher {
         this.settle(outcome.reason === 'downstream_error');
         if (this.recorder.isClosed) return;
         this.log.accept(index);
+        this.log.settle(index, outcome);
         this.recorder.record(flight, { kind: 'outcome', outcome }, this.now());
       },
       (error: unknown) => {
         this.settle(true);
+        if (!this.recorder.isClosed) this.log.fail(index, error);
         this.recorder.record(flight, { kind: 'error', error }, this.now());
       },
     );
