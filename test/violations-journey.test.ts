@@ -21,12 +21,12 @@ const order = (orderId: string): OrderRequest => ({ orderId, customerId: 'c1', i
 function leakedChargeRun() {
   const clock = manualClock();
   const services = createServices({ stock: { a: 10 }, balances: { c1: 10_000 } }, clock.now);
-  const log = new PlacedLog(clock.now);
+  const log = new PlacedLog(0);
   clock.at(0);
-  const i1 = log.add(order('o1'));
+  const i1 = log.add(order('o1'), clock.now());
   services.orders.create(order('o1'));
   clock.at(1);
-  const i2 = log.add(order('o2'));
+  const i2 = log.add(order('o2'), clock.now());
   services.orders.create(order('o2'));
   clock.at(3);
   services.payments.charge('o2', 'c1', 500);
@@ -39,12 +39,12 @@ function leakedChargeRun() {
   services.notifications.notify('o2', 'CONFIRMED');
   clock.at(8);
   log.accept(i2);
-  log.settle(i2, { orderId: 'o2', status: 'CONFIRMED' });
+  log.settle(i2, { orderId: 'o2', status: 'CONFIRMED' }, clock.now());
   clock.at(12);
   services.payments.charge('o1', 'c1', 500);
   services.orders.advance('o1', 'CHARGED');
   clock.at(30);
-  log.fail(i1, Object.assign(new Error('14 UNAVAILABLE: down'), { code: 'UNAVAILABLE' }));
+  log.fail(i1, Object.assign(new Error('14 UNAVAILABLE: down'), { code: 'UNAVAILABLE' }), clock.now());
   clock.at(2010);
   services.orders.finish('o1', 'CANCELLED', 'downstream_error');
   return { log, snapshot: snapshotServices(services) };
@@ -85,9 +85,9 @@ describe('journeys of broken invariants', () => {
   it('shows a declined charge, a release and an order with no answer by the drain deadline', () => {
     const clock = manualClock();
     const services = createServices({ stock: { a: 10 }, balances: { c1: 100 } }, clock.now);
-    const log = new PlacedLog(clock.now);
+    const log = new PlacedLog(0);
     clock.at(0);
-    log.add(order('o3'));
+    log.add(order('o3'), clock.now());
     clock.at(2);
     services.inventory.reserve('o3', order('o3').items);
     clock.at(4);
@@ -95,7 +95,7 @@ describe('journeys of broken invariants', () => {
     clock.at(6);
     services.inventory.release('o3');
     clock.at(50);
-    log.expire();
+    log.expire(clock.now());
     const journey = buildJourneys(['o3'], log.records(['o3']), snapshotServices(services)).get('o3');
     expect(journey?.map((e) => [e.ms, e.service, e.event, e.what])).toEqual([
       [0, 'client', 'placed', 'placed'],

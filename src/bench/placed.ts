@@ -1,5 +1,4 @@
 import { describeError } from '../errors.js';
-import { epochMs } from '../workflow/clock.js';
 import type { CancelReason, OrderOutcome, OrderRequest, TerminalStatus } from '../workflow/types.js';
 
 /** What the invariant checker needs of a placed order. */
@@ -60,15 +59,19 @@ export class PlacedLog {
   /** Orders before this index have been through a drain deadline (`expire`). */
   private expired = 0;
 
-  /** `clock`: epoch ms, like the services' (see `epochMs`). */
-  constructor(private readonly clock: () => number = epochMs) {}
+  /**
+   * Times come from the load generator's clock (`performance.now()`, ms), which it reads
+   * anyway — no clock read of the log's own on the hot path; `origin` turns them into epoch
+   * ms, the services' clock (`epochMs`), in `records()`.
+   */
+  constructor(private readonly origin: number = performance.timeOrigin) {}
 
-  /** Record an order; returns its index for `accept` and `end`. */
-  add(order: OrderRequest): number {
+  /** Record an order placed at `at` (the generator's clock); returns its index for `accept`, `settle` and `fail`. */
+  add(order: OrderRequest, at: number): number {
     const index = this.ids.push(order.orderId) - 1;
     this.amounts.push(order.amountCents);
     if (index >= this.accepted.length) this.grow();
-    this.placedAt[index] = this.clock();
+    this.placedAt[index] = at;
     return index;
   }
 
@@ -77,23 +80,22 @@ export class PlacedLog {
     this.accepted[index] = 1;
   }
 
-  /** The client learnt the order's outcome (`acceptedAt`, if any, is the main thread's `performance.now()`). */
-  settle(index: number, outcome: OrderOutcome): void {
+  /** The client learnt the order's outcome at `at` (`acceptedAt`, if any, is on the same clock). */
+  settle(index: number, outcome: OrderOutcome, at: number): void {
     this.ends[index] = endCode(outcome);
-    this.endedAt[index] = this.clock();
-    if (outcome.acceptedAt !== undefined) this.acceptedAt[index] = performance.timeOrigin + outcome.acceptedAt;
+    this.endedAt[index] = at;
+    if (outcome.acceptedAt !== undefined) this.acceptedAt[index] = outcome.acceptedAt;
   }
 
-  /** The client's call failed. */
-  fail(index: number, error: unknown): void {
+  /** The client's call failed at `at`. */
+  fail(index: number, error: unknown, at: number): void {
     this.ends[index] = ERROR_CODE;
-    this.endedAt[index] = this.clock();
+    this.endedAt[index] = at;
     this.errors.set(index, describeError(error).code);
   }
 
-  /** The drain deadline passed now: every order placed since the last deadline that has no end yet timed out. */
-  expire(): void {
-    const at = this.clock();
+  /** The drain deadline passed at `at`: every order placed since the last deadline that has no end yet timed out. */
+  expire(at: number): void {
     for (let i = this.expired; i < this.ids.length; i++) {
       if (this.ends[i] !== 0) continue;
       this.ends[i] = TIMEOUT_CODE;
@@ -129,7 +131,7 @@ export class PlacedLog {
 
   private record(i: number, orderId: string): ClientRecord {
     const code = this.ends[i] ?? 0;
-    const at = this.endedAt[i] ?? 0;
+    const at = this.origin + (this.endedAt[i] ?? 0);
     const outcome = END_CODES[code];
     const end: ClientEnd =
       code === ERROR_CODE
@@ -139,8 +141,8 @@ export class PlacedLog {
           : outcome
           ? { kind: 'outcome', ...outcome, at }
           : { kind: 'none' };
-    const acceptedAt = this.acceptedAt[i] ?? 0;
-    return { orderId, placedAt: this.placedAt[i] ?? 0, ...(acceptedAt > 0 ? { acceptedAt } : {}), end };
+    const accepted = this.acceptedAt[i] ?? 0;
+    return { orderId, placedAt: this.origin + (this.placedAt[i] ?? 0), ...(accepted > 0 ? { acceptedAt: this.origin + accepted } : {}), end };
   }
 
   private grow(): void {

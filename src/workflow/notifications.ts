@@ -1,4 +1,4 @@
-import { epochMs, type Clock } from './clock.js';
+import { epochMs, TimeColumn, type Clock } from './clock.js';
 import type { TerminalStatus } from './types.js';
 
 /** One notification sent: for which order, which status, when (epoch ms). */
@@ -17,23 +17,31 @@ export interface NotificationsSnapshot {
 
 /** Sends one notification per order (best effort: a lost one never changes the order). */
 export class NotificationsService {
-  /** A record per order, or only its status without a clock. */
-  private readonly sent = new Map<string, NotificationRecord | TerminalStatus>();
+  private readonly sent = new Map<string, TerminalStatus>();
+  /** When each (in `sent`'s order) was sent: one number each, so bounded by the state itself. */
+  private readonly sentAt: TimeColumn;
   private duplicates = 0;
 
-  constructor(private readonly clock: Clock = epochMs) {}
+  constructor(clock: Clock = epochMs) {
+    this.sentAt = new TimeColumn(clock);
+  }
 
   notify(orderId: string, status: TerminalStatus): void {
     if (this.sent.has(orderId)) {
       this.duplicates++;
       return;
     }
-    this.sent.set(orderId, this.clock ? { orderId, status, at: this.clock() } : status);
+    this.sent.set(orderId, status);
+    this.sentAt.stamp();
   }
 
   snapshot(): NotificationsSnapshot {
     const log: NotificationRecord[] = [];
-    for (const value of this.sent.values()) if (typeof value !== 'string') log.push(value);
+    let i = 0;
+    for (const [orderId, status] of this.sent) {
+      const at = this.sentAt.at(i++);
+      if (at !== undefined) log.push({ orderId, status, at });
+    }
     return { sent: this.sent.size, duplicates: this.duplicates, log };
   }
 }

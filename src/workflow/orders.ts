@@ -1,4 +1,4 @@
-import { epochMs, type Clock } from './clock.js';
+import { epochMs, TimeColumn, type Clock } from './clock.js';
 import { ORDER_STATUSES, isTerminal } from './types.js';
 import type { CancelReason, OrderOutcome, OrderRequest, OrderStatus, TerminalStatus } from './types.js';
 
@@ -27,13 +27,12 @@ export interface OrdersSnapshot {
 
 export type OrderListener = (record: OrderRecord) => void;
 
-/**
- * `trail`: each status reached and when, flat (rank, epoch ms, rank, epoch ms…) — at most
- * five pairs per order, so it is bounded by the state itself. Absent without a clock.
- */
-type Mutable = { orderId: string; status: OrderStatus; reason?: CancelReason; trail: number[] | undefined };
+/** `seq`: its place in `orders`' order, which its moves name. */
+type Mutable = { orderId: string; status: OrderStatus; reason?: CancelReason; seq: number };
 
 const RANK: ReadonlyMap<OrderStatus, number> = new Map(ORDER_STATUSES.map((s, i) => [s, i]));
+/** The same ranks as a plain object: a property read on the hot path instead of a map lookup. */
+const STATUS_RANK = Object.fromEntries(RANK) as Readonly<Record<OrderStatus, number>>;
 
 /**
  * The orders service: the state of every order. Status only moves forward
@@ -45,8 +44,16 @@ export class OrdersService {
   private readonly orders = new Map<string, Mutable>();
   private readonly listeners = new Map<string, Set<OrderListener>>();
   private duplicates = 0;
+  /**
+   * Every status an order reached (`seq * 8 + rank`: small integers) and when: at most five
+   * per order, so bounded by the state itself. Empty without a clock.
+   */
+  private readonly moves: number[] = [];
+  private readonly movedAt: TimeColumn;
 
-  constructor(private readonly clock: Clock = epochMs) {}
+  constructor(private readonly clock: Clock = epochMs) {
+    this.movedAt = new TimeColumn(clock);
+  }
 
   /** Record a new order as PENDING. Returns false (and changes nothing) if it exists. */
   create(order: OrderRequest): boolean {
@@ -54,8 +61,9 @@ export class OrdersService {
       this.duplicates++;
       return false;
     }
-    const record: Mutable = { orderId: order.orderId, status: 'PENDING', trail: this.clock ? [0, this.clock()] : undefined };
+    const record: Mutable = { orderId: order.orderId, status: 'PENDING', seq: this.orders.size };
     this.orders.set(order.orderId, record);
+    this.moved(record);
     this.emit(record);
     return true;
   }
@@ -81,7 +89,7 @@ export class OrdersService {
   finish(orderId: string, status: TerminalStatus, reason?: CancelReason): boolean {
     let record = this.orders.get(orderId);
     if (!record) {
-      record = { orderId, status: 'PENDING', trail: this.clock ? [] : undefined };
+      record = { orderId, status: 'PENDING', seq: this.orders.size };
       this.orders.set(orderId, record);
     }
     if (isTerminal(record.status)) {
@@ -134,14 +142,31 @@ export class OrdersService {
 
   snapshot(): OrdersSnapshot {
     return {
-      orders: [...this.orders.values()].map((r) => (r.trail ? { ...view(r), history: historyOf(r.trail) } : view(r))),
+      orders: this.withHistory(),
       duplicates: this.duplicates,
     };
   }
 
   private move(record: Mutable, status: OrderStatus): void {
     record.status = status;
-    if (this.clock && record.trail) record.trail.push(RANK.get(status) ?? 0, this.clock());
+    this.moved(record);
+  }
+
+  private moved(record: Mutable): void {
+    if (!this.clock) return;
+    this.moves.push(record.seq * 8 + STATUS_RANK[record.status]);
+    this.movedAt.stamp();
+  }
+
+  /** Every order's record and, with a clock, the statuses it went through. */
+  private withHistory(): OrderSnapshotRecord[] {
+    const records = [...this.orders.values()];
+    if (!this.clock) return records.map(view);
+    const histories: OrderTransition[][] = records.map(() => []);
+    this.moves.forEach((move, i) => {
+      histories[Math.floor(move / 8)]?.push({ status: ORDER_STATUSES[move % 8] ?? 'PENDING', at: this.movedAt.at(i) ?? 0 });
+    });
+    return records.map((r) => ({ ...view(r), history: histories[r.seq] ?? [] }));
   }
 
   private emit(record: Mutable): void {
@@ -152,13 +177,8 @@ export class OrdersService {
   }
 }
 
-/** The record without its trail: what callers and listeners see (and what a GET serialises). */
+/** The record without its bookkeeping: what callers and listeners see (and what a GET serialises). */
 function view(r: Mutable): OrderRecord {
   return r.reason ? { orderId: r.orderId, status: r.status, reason: r.reason } : { orderId: r.orderId, status: r.status };
 }
 
-function historyOf(trail: readonly number[]): OrderTransition[] {
-  const out: OrderTransition[] = [];
-  for (let i = 0; i + 1 < trail.length; i += 2) out.push({ status: ORDER_STATUSES[trail[i] as number] ?? 'PENDING', at: trail[i + 1] as number });
-  return out;
-}

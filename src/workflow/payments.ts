@@ -1,4 +1,4 @@
-import { epochMs, type Clock } from './clock.js';
+import { epochMs, TimeColumn, type Clock } from './clock.js';
 import type { ChargeResult } from './types.js';
 
 /** One movement of money. The net charge of an order is its charges minus its refunds. */
@@ -21,8 +21,7 @@ export interface PaymentsSnapshot {
   readonly duplicates: number;
 }
 
-/** `at`: when the charge was made or declined, epoch ms (one number per order: the journey's timestamps are bounded by the state itself). */
-type ChargeState = { state: 'charged' | 'refunded' | 'declined' | 'tombstone'; customerId: string; amountCents: number; at: number };
+type ChargeState = { state: 'charged' | 'refunded' | 'declined' | 'tombstone'; customerId: string; amountCents: number };
 
 /**
  * Customer balances and a payment ledger. Every effect is keyed by `orderId`: a repeated
@@ -33,12 +32,17 @@ export class PaymentsService {
   private readonly balances = new Map<string, number>();
   private readonly charges = new Map<string, ChargeState>();
   private readonly ledger: LedgerEntry[] = [];
+  /**
+   * When each charge (in `charges`' order: made, declined or tombstone) and each ledger
+   * entry happened: one number each, so bounded by the state itself.
+   */
+  private readonly chargedAt: TimeColumn;
+  private readonly ledgerAt: TimeColumn;
   private duplicates = 0;
 
-  constructor(
-    initialBalances: Readonly<Record<string, number>>,
-    private readonly clock: Clock = epochMs,
-  ) {
+  constructor(initialBalances: Readonly<Record<string, number>>, clock: Clock = epochMs) {
+    this.chargedAt = new TimeColumn(clock);
+    this.ledgerAt = new TimeColumn(clock);
     for (const [customer, cents] of Object.entries(initialBalances)) this.balances.set(customer, cents);
   }
 
@@ -52,13 +56,15 @@ export class PaymentsService {
     }
     const balance = this.balances.get(customerId) ?? 0;
     if (balance < amountCents) {
-      this.charges.set(orderId, { state: 'declined', customerId, amountCents, at: this.clock ? this.clock() : 0 });
+      this.charges.set(orderId, { state: 'declined', customerId, amountCents });
+      this.chargedAt.stamp();
       return { ok: false, reason: 'payment_declined' };
     }
     this.balances.set(customerId, balance - amountCents);
-    const at = this.clock ? this.clock() : 0;
-    this.charges.set(orderId, { state: 'charged', customerId, amountCents, at });
-    this.ledger.push({ orderId, customerId, kind: 'charge', amountCents, at });
+    this.charges.set(orderId, { state: 'charged', customerId, amountCents });
+    this.chargedAt.stamp();
+    this.ledger.push({ orderId, customerId, kind: 'charge', amountCents });
+    this.ledgerAt.stamp();
     return { ok: true };
   }
 
@@ -66,7 +72,8 @@ export class PaymentsService {
   refund(orderId: string): boolean {
     const existing = this.charges.get(orderId);
     if (!existing) {
-      this.charges.set(orderId, { state: 'tombstone', customerId: '', amountCents: 0, at: 0 });
+      this.charges.set(orderId, { state: 'tombstone', customerId: '', amountCents: 0 });
+      this.chargedAt.stamp(true);
       return false;
     }
     if (existing.state !== 'charged') {
@@ -75,18 +82,26 @@ export class PaymentsService {
     }
     existing.state = 'refunded';
     this.balances.set(existing.customerId, (this.balances.get(existing.customerId) ?? 0) + existing.amountCents);
-    this.ledger.push({ orderId, customerId: existing.customerId, kind: 'refund', amountCents: existing.amountCents, at: this.clock ? this.clock() : 0 });
+    this.ledger.push({ orderId, customerId: existing.customerId, kind: 'refund', amountCents: existing.amountCents });
+    this.ledgerAt.stamp();
     return true;
   }
 
   snapshot(): PaymentsSnapshot {
     const declined: string[] = [];
     const declinedAt: number[] = [];
+    let i = 0;
     for (const [orderId, c] of this.charges) {
-      if (c.state !== 'declined') continue;
-      declined.push(orderId);
-      declinedAt.push(c.at);
+      if (c.state === 'declined') {
+        declined.push(orderId);
+        declinedAt.push(this.chargedAt.at(i) ?? 0);
+      }
+      i++;
     }
-    return { ledger: [...this.ledger], declined, declinedAt, duplicates: this.duplicates };
+    const ledger = this.ledger.map((e, j) => {
+      const at = this.ledgerAt.at(j);
+      return at === undefined ? e : { ...e, at };
+    });
+    return { ledger, declined, declinedAt, duplicates: this.duplicates };
   }
 }
