@@ -1,11 +1,16 @@
+// Read once per thread: looking up the global and its timeOrigin cost a fifth of the clock read.
+const PERF = performance;
+const ORIGIN = PERF.timeOrigin;
+
 /**
  * Now, in ms since the epoch, fractional: `performance.timeOrigin + performance.now()`.
  * Comparable across worker threads (each has its own `timeOrigin`, on the same epoch),
  * which is what lets a journey put the client's and every service's effects on one line.
  */
 export function epochMs(): number {
-  return performance.timeOrigin + performance.now();
+  return ORIGIN + PERF.now();
 }
+
 
 /**
  * Where the services read the time of each effect they record (the journeys of broken
