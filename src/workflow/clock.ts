@@ -11,11 +11,10 @@ export function epochMs(): number {
   return ORIGIN + PERF.now();
 }
 
-
 /**
  * Where the services read the time of each effect they record (the journeys of broken
- * invariants). `null` records no time: every `at` is 0 and orders keep no history — only
- * `bench/journal-cost.ts` uses it, to measure what recording costs.
+ * invariants). `null` records no time (the snapshot has no `at`, no history, no
+ * notifications log) — only `bench/journal-cost.ts` uses it, to measure what recording costs.
  */
 export type Clock = (() => number) | null;
 
