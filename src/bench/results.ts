@@ -363,7 +363,7 @@ export interface JourneyEvent {
   readonly ms: number;
   readonly service: JourneyService;
   readonly event: JourneyEventKind;
-  /** Human text: `charge 1,234 cents`, `CANCELLED (downstream_error)`, `error UNAVAILABLE`. */
+  /** Human text: `charge 1234 cents`, `CANCELLED (downstream_error)`, `error UNAVAILABLE`. */
   readonly what: string;
   /** `status` and `answered`: the status; `notified`: the status notified. */
   readonly status?: string;
