@@ -194,7 +194,9 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
   if (shape.kind === 'closed') await runClosedLoop(ctx, shape.concurrency);
   else offered = await runOpenLoop(ctx, shape.rate, shape.maxInFlight);
   // What is still in flight has timed out: recorded at this deadline, a lower bound.
-  recorder.expire(now());
+  const deadline = now();
+  recorder.expire(deadline);
+  log.expire(deadline);
   const windowCost = cost.finish();
   if (progress) clearInterval(progress);
   stop.dispose();

@@ -89,6 +89,8 @@ export interface CompletedRun extends RunKey {
   /** Every thread of the run over the window: the generator's and each of the system's. */
   readonly threads: readonly ThreadCost[];
   readonly invariants: InvariantReport;
+  /** Only when an invariant broke: per broken invariant, its first offenders and their journeys. */
+  readonly violations?: readonly Violation[];
   /** Patterns that queue work: peak queue depth and ms to drain after the load. */
   readonly backlog: Backlog | null;
   /** Failures on the pattern's internal hops, by `hop:kind` (retried or compensated). */
@@ -335,4 +337,47 @@ export function writeFileAtomic(path: string, content: string): void {
     rmSync(temp, { force: true });
     throw err;
   }
+}
+
+/** Who did something in an order's journey. */
+export type JourneyService = 'client' | 'orders' | 'payments' | 'inventory' | 'notifications';
+
+/** What happened: the client's view (placed, accepted, answered, errored, no answer) or an effect a service recorded. */
+export type JourneyEventKind =
+  | 'placed'
+  | 'accepted'
+  | 'answered'
+  | 'errored'
+  | 'no-answer'
+  | 'status'
+  | 'charged'
+  | 'declined'
+  | 'refunded'
+  | 'reserved'
+  | 'rejected'
+  | 'released'
+  | 'notified';
+
+/** One step of an order's journey, ms from its placement (from its first effect for an order never placed). */
+export interface JourneyEvent {
+  readonly ms: number;
+  readonly service: JourneyService;
+  readonly event: JourneyEventKind;
+  /** Human text: `charge 1234 cents`, `CANCELLED (downstream_error)`, `error UNAVAILABLE`. */
+  readonly what: string;
+  /** `status` and `answered`: the status; `notified`: the status notified. */
+  readonly status?: string;
+  readonly reason?: string;
+  /** `errored`: the error's code. */
+  readonly code?: string;
+  readonly amountCents?: number;
+}
+
+/** One broken invariant of a run: its count and its first offenders (at most 3) with their journeys. */
+export interface Violation {
+  readonly invariant: string;
+  readonly count: number;
+  readonly orders: readonly { readonly orderId: string; readonly journey: readonly JourneyEvent[] }[];
+  /** `oversold` and `stockNotConserved` break per SKU: the SKUs, and no order. */
+  readonly skus?: readonly string[];
 }

@@ -96,7 +96,7 @@ export class RunTracer {
   private placeAll(target: RunningPattern, orders: readonly OrderRequest[], log: PlacedLog): Promise<Placed[]> {
     return Promise.all(
       orders.map(async (order): Promise<Placed> => {
-        const index = log.add(order);
+        const index = log.add(order, performance.now());
         let traceId = '';
         try {
           const result = await withRootSpan(`client: place ${order.orderId}`, { service: 'client', operation: 'place order' }, () => {
@@ -104,8 +104,10 @@ export class RunTracer {
             return target.placeOrder(order);
           });
           log.accept(index);
+          log.settle(index, result, performance.now());
           return { order, traceId, result, error: undefined };
         } catch (err) {
+          log.fail(index, err, performance.now());
           return { order, traceId, result: undefined, error: describeError(err) };
         }
       }),

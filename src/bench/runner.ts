@@ -7,7 +7,7 @@ import { isProjectionStatsReporter } from '../patterns/event-sourcing/stats.js';
 import { PATTERNS } from '../patterns/registry.js';
 import { isThreadReporter, isBacklogReporter, isCompensationReporter, isSagaStats, isDrainable, isHopErrorCounter, isWireMetered, type Pattern } from '../patterns/types.js';
 import { ThreadPool } from '../placement/pool.js';
-import { checkInvariants } from '../workflow/invariants.js';
+import { checkInvariants, countsOf } from '../workflow/invariants.js';
 import { shapeOf, type LoadModel, type RunConfig } from './config.js';
 import { chooseEqualLoad } from './equal-load.js';
 import { runLoad, type LoadProgress, type LoadResult, type LoadShape } from './loadgen.js';
@@ -27,6 +27,7 @@ import { startRun, type StartedRun } from './start.js';
 import { failureFigures } from './failure.js';
 import { measureSequential } from './sequential.js';
 import { PlacedLog } from './placed.js';
+import { explainViolations, offendingOrders } from './violations.js';
 import { warmFor, warmUntilSettled, type SettleOptions } from './warmup.js';
 import { RunTracer } from './run-traces.js';
 import { seededRandom } from '../random.js';
@@ -312,7 +313,8 @@ export class Runner extends EventEmitter<RunnerEvents> {
     const wire = isWireMetered(target) ? await target.wireStats() : null;
     const hopErrors = isHopErrorCounter(target) ? { ...(await target.hopErrors()) } : null;
     const snapshot = await target.snapshot();
-    const invariants = checkInvariants({ placed: placed.orders(), accepted: placed.acceptedIds(), snapshot });
+    const checked = checkInvariants({ placed: placed.orders(), accepted: placed.acceptedIds(), snapshot });
+    const violations = checked.offenders ? explainViolations(checked, placed.records(offendingOrders(checked)), snapshot) : [];
     const saga = isSagaStats(target) ? await target.sagaStats() : null;
     const threads = probe.results();
     return {
@@ -337,7 +339,8 @@ export class Runner extends EventEmitter<RunnerEvents> {
       },
       threads,
       warmup: measured.warmup,
-      invariants,
+      invariants: countsOf(checked),
+      ...(violations.length > 0 ? { violations } : {}),
       backlog: measured.backlog,
       hopErrors,
       hops: network ? network.stats() : null,

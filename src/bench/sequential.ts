@@ -39,9 +39,10 @@ export async function measureSequential(
   });
   bench.add('placeOrder', async () => {
     const order = nextOrder();
-    const index = log.add(order);
-    await target.placeOrder(order);
+    const index = log.add(order, performance.now());
+    const outcome = await target.placeOrder(order);
     log.accept(index);
+    log.settle(index, outcome, performance.now());
   });
   try {
     await bench.run();

@@ -4,7 +4,7 @@ import { AbortedError, describeError, UnknownNameError } from '../errors.js';
 import { PATTERNS } from '../patterns/registry.js';
 import { isDrainable, type Pattern, type RunningPattern } from '../patterns/types.js';
 import { ThreadPool } from '../placement/pool.js';
-import { checkInvariants } from '../workflow/invariants.js';
+import { checkInvariants, countsOf } from '../workflow/invariants.js';
 import type { OrderGenerator } from '../workflow/generator.js';
 import type { RunConfig } from './config.js';
 import { runLoad, type LoadResult } from './loadgen.js';
@@ -123,7 +123,7 @@ export class Sweeper extends EventEmitter<SweepEvents> {
       const stoppedBy = await this.step(id, running, started.generator, log, probe, steps, signal);
       if (isDrainable(running)) await running.drain(this.config.drainTimeoutMs);
       const snapshot = await running.snapshot();
-      const invariants = checkInvariants({ placed: log.orders(), accepted: log.acceptedIds(), snapshot });
+      const invariants = countsOf(checkInvariants({ placed: log.orders(), accepted: log.acceptedIds(), snapshot }));
       curve = { pattern: id, state: 'completed', probe, steps, knee: kneeOf(steps), stoppedBy, invariants };
     } catch (err) {
       const aborted = err instanceof AbortedError || signal?.aborted === true;

@@ -12,7 +12,6 @@ import type { SpanRecord, TakenSpans } from '../tracing/recorder.js';
 import { mergeWorlds, OrderGenerator } from '../workflow/generator.js';
 import type { OrderRequest } from '../workflow/types.js';
 import { faultWindow, needsFaultNetwork, ScenarioPlayer } from './player.js';
-import type { PlacedLog } from './placed.js';
 import type { TracedJourney, TracedSpan } from './results.js';
 
 /** The kinds of order `trace` can place: paid and reserved, refused by payments, or short of stock (which refunds). */
@@ -33,8 +32,6 @@ const QUIET_MS = 50;
 /** `trace --scenario`: the scenario's steps are played over a window this long, and the order placed just inside its fault. ms. */
 const SCENARIO_WINDOW_MS = 4_000;
 const INTO_FAULT_MS = 20;
-/** `run`: orders tried at most to find one confirmed and one compensated to trace. */
-const RUN_TRACE_ATTEMPTS = 12;
 
 /** One traced order and the spans it produced, as recorded (for `--otlp`). */
 export interface TracedOrder {
@@ -176,31 +173,6 @@ async function quiet(source: SpanSource): Promise<SpanRecord[]> {
     await sleep(QUIET_MS);
   }
   return all;
-}
-
-/**
- * `run`: on a started system (as placed for the run, its pool recording), trace orders from
- * `nextOrder` one at a time until one confirmed and one compensated have been seen (at
- * most RUN_TRACE_ATTEMPTS). Every order is logged in `log`, for the invariant checker.
- */
-export async function traceRunOrders(pattern: string, placement: string, running: RunningPattern, nextOrder: () => OrderRequest, log: PlacedLog, pool: ThreadPool): Promise<TracedOrder[]> {
-  const kept: TracedOrder[] = [];
-  const want = new Set(['confirmed', 'compensated']);
-  const source = () => pool.tracing('take');
-  await pool.tracing('start');
-  try {
-    for (let i = 0; i < RUN_TRACE_ATTEMPTS && want.size > 0; i++) {
-      const order = nextOrder();
-      const index = log.add(order);
-      const traced = await traceOrder(pattern, placement, order, running, source);
-      if (traced.journey.state === 'completed') log.accept(index);
-      const kind = traced.journey.result?.status === 'CONFIRMED' ? 'confirmed' : 'compensated';
-      if (want.delete(kind)) kept.push(traced);
-    }
-    return kept;
-  } finally {
-    await pool.tracing('stop');
-  }
 }
 
 /** The spans as data, in start order, with times from the earliest (the root). */

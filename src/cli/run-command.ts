@@ -79,6 +79,7 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   if (config.outDir) {
     const folder = writeResultsFolder(config.outDir, timestampName(new Date(doc.startedAt)), await reportFiles(doc));
     io.err(`results written to ${folder}/: results.json, report.md, report.html and the charts\n`);
+    if (doc.runs.some((r) => r.state === 'completed' && r.violations)) io.err(`invariants broke: see report.md (Broken invariants explained) for the orders' journeys\n`);
   }
   io.out(flags.json ? `${JSON.stringify(doc, null, 2)}\n` : `${renderTables(doc, { wide: flags.wide === true })}\n`);
   if (doc.state === 'aborted') return EXIT.interrupted;

@@ -10,6 +10,7 @@ import { MERMAID_INIT, mermaidBundle } from './mermaid-bundle.js';
 import { invariantVerdict, summarize, type SummaryRow } from './summary.js';
 import { journeyDiagrams, journeysNote, otlpLine, TRACING_COST_HEADER, TRACING_COST_NUMERIC, tracingCostRows, type TracesView } from './traces.js';
 import { verdicts } from './verdicts.js';
+import { linkBroken, violationLinks, violationsHtml } from './violations.js';
 import { why } from './why.js';
 
 /** `<`, `>`, `&` and both quotes as entities: every piece of text from the document goes through this. */
@@ -77,10 +78,10 @@ const FAILURE: readonly CompactColumn[] = [
   { header: 'invariants', num: false, cell: (r) => (r.errors.length > 0 && !r.invariants ? `ERRORED: ${r.errors[0]?.code}` : invariantVerdict(r.invariants)) },
 ];
 
-function compactTable(caption: string, columns: readonly CompactColumn[], rows: readonly SummaryRow[]): string {
+function compactTable(caption: string, columns: readonly CompactColumn[], rows: readonly SummaryRow[], links: ReadonlyMap<string, string> = new Map()): string {
   const cls = (c: CompactColumn) => (c.num ? ' class="num"' : '');
   const head = columns.map((c) => `<th${cls(c)}>${esc(c.header)}</th>`).join('');
-  const body = rows.map((r) => `<tr>${columns.map((c) => `<td${cls(c)}>${esc(c.cell(r))}</td>`).join('')}</tr>`).join('\n');
+  const body = rows.map((r) => `<tr>${columns.map((c) => `<td${cls(c)}>${linkBroken(esc(c.cell(r)), r, links)}</td>`).join('')}</tr>`).join('\n');
   return `<div class="table"><table class="compact"><caption>${esc(caption)}</caption><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
@@ -105,9 +106,9 @@ function tables(doc: ResultsDocument, rows: readonly SummaryRow[]): string {
   for (const scenario of [...new Set(rows.map((r) => r.scenario))]) {
     const group = rows.filter((r) => r.scenario === scenario);
     const title = doc.scenarios?.find((s) => s.id === scenario)?.title ?? scenario;
-    out.push(compactTable(`${title}: throughput, latency and cost`, PERFORMANCE, group));
+    out.push(compactTable(`${title}: throughput, latency and cost`, PERFORMANCE, group, violationLinks(doc)));
     const faulted = group.filter((r) => r.failure);
-    if (faulted.length > 0) out.push(compactTable(`${title}: failure behaviour`, FAILURE, faulted));
+    if (faulted.length > 0) out.push(compactTable(`${title}: failure behaviour`, FAILURE, faulted, violationLinks(doc)));
   }
   return out.filter((s) => s !== '').join('\n');
 }
@@ -208,6 +209,7 @@ export function renderHtml(doc: ResultsDocument, charts: readonly Chart[] = []):
       : '',
     rows.length > 0 || doc.capacity ? `<section id="tables"><h2>Key figures</h2>\n${tables(doc, rows)}\n</section>` : '',
     journeysSection(doc.traces),
+    violationsHtml(doc, esc),
     `<details id="full"><summary>Full detail: every table, observation and definition</summary><div class="full">\n${detail.parse(renderMarkdown(doc, { journeys: false })) as string}\n</div></details>`,
     patternCards(doc),
     mermaidScripts(doc.traces),

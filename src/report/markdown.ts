@@ -12,6 +12,7 @@ import { invariantVerdict, summarize, type SummaryRow } from './summary.js';
 import { isSweepOnly, kneeStep, renderSweepMarkdown } from './sweep.js';
 import { thresholdMarkdown } from './thresholds.js';
 import { journeyDiagrams, journeysNote, otlpLine, TRACING_COST_HEADER, TRACING_COST_NUMERIC, tracingCostRows, type TracesView } from './traces.js';
+import { violationsMarkdown } from './violations.js';
 
 function table(columns: readonly Column[], rows: readonly SummaryRow[]): string {
   // Pipes inside cells would split them.
@@ -151,6 +152,7 @@ function runSections(doc: ResultsDocument, rows: readonly SummaryRow[]): string[
 
   const errored = rows.flatMap((r) => r.errors.map((err) => `- **${r.pattern}** / ${r.scenario}, trial ${err.trial}: \`${err.code}\` ${err.message}`));
   if (errored.length > 0) out.push('## Errored runs', '', ...errored, '');
+  out.push(...violationsMarkdown(doc));
   return out;
 }
 

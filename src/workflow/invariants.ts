@@ -41,6 +41,53 @@ export interface InvariantReport {
   readonly duplicatesAbsorbed: number;
 }
 
+/** The invariants that can break (every count of the report but `duplicatesAbsorbed`). */
+export type InvariantName = Exclude<keyof InvariantReport, 'ok' | 'duplicatesAbsorbed'>;
+
+// A Record, so that a count added to InvariantReport fails to compile until it is listed here (in the report's order).
+const INVARIANT_KEYS: Readonly<Record<InvariantName, true>> = {
+  stuck: true,
+  lost: true,
+  doubleCharged: true,
+  leakedCharges: true,
+  missingEffects: true,
+  oversold: true,
+  stockNotConserved: true,
+  leakedReservations: true,
+  unexpectedEffects: true,
+};
+const INVARIANT_NAMES = Object.keys(INVARIANT_KEYS) as InvariantName[];
+
+/**
+ * Per broken invariant, its first offenders (at most `MAX_OFFENDERS`): order ids in
+ * placement order (for an effect of an order never placed: in snapshot order), SKUs for
+ * `oversold` and `stockNotConserved`.
+ */
+export type Offenders = Readonly<Partial<Record<InvariantName, readonly string[]>>>;
+
+/** The checker's answer: the report and, only when something broke, who broke it. */
+export type CheckedInvariants = InvariantReport & { readonly offenders?: Offenders };
+
+/** How many offenders the report names per broken invariant. */
+export const MAX_OFFENDERS = 3;
+
+/** Counts an invariant's breaches and keeps its first offenders. */
+class Tally {
+  readonly counts = new Map<InvariantName, number>();
+  readonly first = new Map<InvariantName, string[]>();
+
+  add(name: InvariantName, id: string): void {
+    this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
+    const ids = this.first.get(name) ?? [];
+    if (ids.length === 0) this.first.set(name, ids);
+    if (ids.length < MAX_OFFENDERS && !ids.includes(id)) ids.push(id);
+  }
+
+  count(name: InvariantName): number {
+    return this.counts.get(name) ?? 0;
+  }
+}
+
 interface Effects {
   state: OrderRecord | undefined;
   /** Net charges (charges minus refunds) and net cents. */
@@ -51,7 +98,7 @@ interface Effects {
 }
 
 /** Check the invariants over a drained system. Pure: same input, same report. */
-export function checkInvariants({ placed, accepted, snapshot }: InvariantInput): InvariantReport {
+export function checkInvariants({ placed, accepted, snapshot }: InvariantInput): CheckedInvariants {
   // One entry per placed order (a hundred thousand of them in a default run): its state and its effects.
   const byOrder = new Map<string, Effects>();
   for (const order of placed) byOrder.set(order.orderId, { state: undefined, charges: 0, cents: 0, holds: 0 });
@@ -60,11 +107,28 @@ export function checkInvariants({ placed, accepted, snapshot }: InvariantInput):
     if (e) e.state = o;
   }
 
-  let unexpectedEffects = 0;
+  const tally = new Tally();
+  const heldQty = collectEffects(snapshot, byOrder, tally);
+  judgeOrders(placed, accepted, byOrder, tally);
+  judgeStock(snapshot, heldQty, tally);
+
+  const duplicatesAbsorbed =
+    snapshot.orders.duplicates +
+    snapshot.inventory.duplicates +
+    snapshot.payments.duplicates +
+    snapshot.notifications.duplicates;
+  const counts = Object.fromEntries(INVARIANT_NAMES.map((n) => [n, tally.count(n)])) as Record<InvariantName, number>;
+  const ok = INVARIANT_NAMES.every((n) => counts[n] === 0);
+  const report: InvariantReport = { ok, ...counts, duplicatesAbsorbed };
+  return ok ? report : { ...report, offenders: Object.fromEntries(tally.first) };
+}
+
+/** Fold reservations and the ledger into each order's effects; an effect for an order never placed is unexpected. Returns the held quantity per SKU. */
+function collectEffects(snapshot: SystemSnapshot, byOrder: Map<string, Effects>, tally: Tally): Map<string, number> {
   const heldQty = new Map<string, number>();
   for (const r of snapshot.inventory.reservations) {
     const e = byOrder.get(r.orderId);
-    if (!e) unexpectedEffects++;
+    if (!e) tally.add('unexpectedEffects', r.orderId);
     if (r.state !== 'held') continue;
     if (e) e.holds++;
     for (const item of r.items) heldQty.set(item.sku, (heldQty.get(item.sku) ?? 0) + item.qty);
@@ -72,70 +136,55 @@ export function checkInvariants({ placed, accepted, snapshot }: InvariantInput):
   for (const entry of snapshot.payments.ledger) {
     const e = byOrder.get(entry.orderId);
     if (!e) {
-      unexpectedEffects++;
+      tally.add('unexpectedEffects', entry.orderId);
       continue;
     }
     const sign = entry.kind === 'charge' ? 1 : -1;
     e.charges += sign;
     e.cents += sign * entry.amountCents;
   }
+  return heldQty;
+}
 
-  let stuck = 0;
-  let lost = 0;
-  let doubleCharged = 0;
-  let leakedCharges = 0;
-  let missingEffects = 0;
-  let leakedReservations = 0;
+/** Every placed order, in placement order: terminal, known, and with exactly the effects its state calls for. */
+function judgeOrders(placed: InvariantInput['placed'], accepted: ReadonlySet<string>, byOrder: Map<string, Effects>, tally: Tally): void {
   for (const order of placed) {
-    const { state, charges, cents, holds } = byOrder.get(order.orderId) as Effects;
-    if (charges > 1 || cents > order.amountCents) doubleCharged++;
+    const id = order.orderId;
+    const { state, charges, cents, holds } = byOrder.get(id) as Effects;
+    if (charges > 1 || cents > order.amountCents) tally.add('doubleCharged', id);
     if (!state) {
-      if (accepted.has(order.orderId)) lost++;
+      if (accepted.has(id)) tally.add('lost', id);
       // Never recorded (the client's request failed before the system saw it): it must have no effect.
-      if (charges > 0) leakedCharges++;
-      if (holds > 0) leakedReservations++;
+      if (charges > 0) tally.add('leakedCharges', id);
+      if (holds > 0) tally.add('leakedReservations', id);
       continue;
     }
     if (!isTerminal(state.status)) {
-      stuck++; // its effects are still in flight: not judged
+      tally.add('stuck', id); // its effects are still in flight: not judged
       continue;
     }
     if (state.status === 'CONFIRMED') {
-      if (charges < 1 || holds < 1) missingEffects++;
-      if (holds > 1) leakedReservations++;
+      if (charges < 1 || holds < 1) tally.add('missingEffects', id);
+      if (holds > 1) tally.add('leakedReservations', id);
     } else {
-      if (charges > 0) leakedCharges++;
-      if (holds > 0) leakedReservations++;
+      if (charges > 0) tally.add('leakedCharges', id);
+      if (holds > 0) tally.add('leakedReservations', id);
     }
   }
+}
 
-  let oversold = 0;
-  let stockNotConserved = 0;
+/** Per SKU: never below zero, and initial = available + held. */
+function judgeStock(snapshot: SystemSnapshot, heldQty: ReadonlyMap<string, number>, tally: Tally): void {
   const { initial, available } = snapshot.inventory;
   for (const sku of new Set([...Object.keys(initial), ...Object.keys(available)])) {
     const now = available[sku] ?? 0;
-    if (now < 0) oversold++;
-    if ((initial[sku] ?? 0) !== now + (heldQty.get(sku) ?? 0)) stockNotConserved++;
+    if (now < 0) tally.add('oversold', sku);
+    if ((initial[sku] ?? 0) !== now + (heldQty.get(sku) ?? 0)) tally.add('stockNotConserved', sku);
   }
+}
 
-  const duplicatesAbsorbed =
-    snapshot.orders.duplicates +
-    snapshot.inventory.duplicates +
-    snapshot.payments.duplicates +
-    snapshot.notifications.duplicates;
-  const broken =
-    stuck + lost + doubleCharged + leakedCharges + missingEffects + oversold + stockNotConserved + leakedReservations + unexpectedEffects;
-  return {
-    ok: broken === 0,
-    stuck,
-    lost,
-    doubleCharged,
-    leakedCharges,
-    missingEffects,
-    oversold,
-    stockNotConserved,
-    leakedReservations,
-    unexpectedEffects,
-    duplicatesAbsorbed,
-  };
+/** The counts alone, as results.json keeps them (the offenders travel apart, with their journeys). */
+export function countsOf(checked: CheckedInvariants): InvariantReport {
+  const { offenders: _offenders, ...report } = checked;
+  return report;
 }

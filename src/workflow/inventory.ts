@@ -1,3 +1,4 @@
+import { epochMs, TimeColumn, type Clock } from './clock.js';
 import type { OrderItem, ReserveResult } from './types.js';
 
 /** One reservation as the inventory records it. `released` once compensated. */
@@ -5,6 +6,10 @@ export interface ReservationRecord {
   readonly orderId: string;
   readonly items: readonly OrderItem[];
   readonly state: 'held' | 'released' | 'rejected';
+  /** When the stock was reserved (or the reserve rejected), epoch ms; absent where not recorded. */
+  readonly at?: number;
+  /** When a held reservation was released, epoch ms. */
+  readonly releasedAt?: number;
 }
 
 /** Everything the invariant checker needs to know about stock. Plain data (structured-clone safe). */
@@ -16,7 +21,8 @@ export interface InventorySnapshot {
   readonly duplicates: number;
 }
 
-type MutableRecord = { orderId: string; items: readonly OrderItem[]; state: ReservationRecord['state'] };
+/** `seq`: its place in `reservations`' order, where its times are. */
+type MutableRecord = { orderId: string; items: readonly OrderItem[]; state: ReservationRecord['state']; seq: number };
 
 /**
  * Stock and reservations. Every effect is keyed by `orderId`: a repeated reserve or
@@ -28,9 +34,14 @@ export class InventoryService {
   private readonly initial: Record<string, number>;
   private readonly available = new Map<string, number>();
   private readonly reservations = new Map<string, MutableRecord>();
+  /** When each reservation (by `seq`) was made or rejected, and released: two numbers each, so bounded by the state itself. */
+  private readonly reservedAt: TimeColumn;
+  private readonly releasedAt: TimeColumn;
   private duplicates = 0;
 
-  constructor(initialStock: Readonly<Record<string, number>>) {
+  constructor(initialStock: Readonly<Record<string, number>>, clock: Clock = epochMs) {
+    this.reservedAt = new TimeColumn(clock);
+    this.releasedAt = new TimeColumn(clock);
     this.initial = { ...initialStock };
     for (const [sku, qty] of Object.entries(initialStock)) this.available.set(sku, qty);
   }
@@ -47,12 +58,12 @@ export class InventoryService {
     }
     for (const item of items) {
       if ((this.available.get(item.sku) ?? 0) < item.qty) {
-        this.reservations.set(orderId, { orderId, items, state: 'rejected' });
+        this.add({ orderId, items, state: 'rejected', seq: this.reservations.size });
         return { ok: false, reason: 'out_of_stock' };
       }
     }
     for (const item of items) this.available.set(item.sku, (this.available.get(item.sku) ?? 0) - item.qty);
-    this.reservations.set(orderId, { orderId, items, state: 'held' });
+    this.add({ orderId, items, state: 'held', seq: this.reservations.size });
     return { ok: true };
   }
 
@@ -60,7 +71,7 @@ export class InventoryService {
   release(orderId: string): boolean {
     const existing = this.reservations.get(orderId);
     if (!existing) {
-      this.reservations.set(orderId, { orderId, items: [], state: 'released' });
+      this.add({ orderId, items: [], state: 'released', seq: this.reservations.size });
       return false;
     }
     if (existing.state !== 'held') {
@@ -69,6 +80,7 @@ export class InventoryService {
     }
     for (const item of existing.items) this.available.set(item.sku, (this.available.get(item.sku) ?? 0) + item.qty);
     existing.state = 'released';
+    this.releasedAt.stampAt(existing.seq);
     return true;
   }
 
@@ -78,8 +90,20 @@ export class InventoryService {
       available: Object.fromEntries(this.available),
       reservations: [...this.reservations.values()]
         .filter((r) => r.items.length > 0)
-        .map((r) => ({ orderId: r.orderId, items: r.items, state: r.state })),
+        .map((r) => this.recordOf(r)),
       duplicates: this.duplicates,
     };
+  }
+
+  private add(record: MutableRecord): void {
+    this.reservations.set(record.orderId, record);
+    this.reservedAt.stamp(record.items.length === 0);
+    this.releasedAt.stamp(true);
+  }
+
+  private recordOf(r: MutableRecord): ReservationRecord {
+    const at = this.reservedAt.at(r.seq);
+    const releasedAt = this.releasedAt.at(r.seq);
+    return { orderId: r.orderId, items: r.items, state: r.state, ...(at === undefined ? {} : { at }), ...(releasedAt === undefined ? {} : { releasedAt }) };
   }
 }

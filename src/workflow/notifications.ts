@@ -1,14 +1,30 @@
+import { epochMs, TimeColumn, type Clock } from './clock.js';
 import type { TerminalStatus } from './types.js';
+
+/** One notification sent: for which order, which status, when (epoch ms). */
+export interface NotificationRecord {
+  readonly orderId: string;
+  readonly status: TerminalStatus;
+  readonly at: number;
+}
 
 export interface NotificationsSnapshot {
   readonly sent: number;
   readonly duplicates: number;
+  /** Every notification sent, where the pattern records them (one per order: bounded by the state itself). */
+  readonly log?: readonly NotificationRecord[];
 }
 
 /** Sends one notification per order (best effort: a lost one never changes the order). */
 export class NotificationsService {
   private readonly sent = new Map<string, TerminalStatus>();
+  /** When each (in `sent`'s order) was sent: one number each, so bounded by the state itself. */
+  private readonly sentAt: TimeColumn;
   private duplicates = 0;
+
+  constructor(clock: Clock = epochMs) {
+    this.sentAt = new TimeColumn(clock);
+  }
 
   notify(orderId: string, status: TerminalStatus): void {
     if (this.sent.has(orderId)) {
@@ -16,9 +32,16 @@ export class NotificationsService {
       return;
     }
     this.sent.set(orderId, status);
+    this.sentAt.stamp();
   }
 
   snapshot(): NotificationsSnapshot {
-    return { sent: this.sent.size, duplicates: this.duplicates };
+    const log: NotificationRecord[] = [];
+    let i = 0;
+    for (const [orderId, status] of this.sent) {
+      const at = this.sentAt.at(i++);
+      if (at !== undefined) log.push({ orderId, status, at });
+    }
+    return { sent: this.sent.size, duplicates: this.duplicates, log };
   }
 }

@@ -1,3 +1,4 @@
+import { epochMs, TimeColumn, type Clock } from './clock.js';
 import { ORDER_STATUSES, isTerminal } from './types.js';
 import type { CancelReason, OrderOutcome, OrderRequest, OrderStatus, TerminalStatus } from './types.js';
 
@@ -7,16 +8,31 @@ export interface OrderRecord {
   readonly reason?: CancelReason;
 }
 
+/** One status the order reached, and when, epoch ms. */
+export interface OrderTransition {
+  readonly status: OrderStatus;
+  readonly at: number;
+}
+
+/** An order in a snapshot: its record and, where the pattern records it, the statuses it went through. */
+export interface OrderSnapshotRecord extends OrderRecord {
+  /** In order; at most one entry per status (status only moves forward), so ≤ 5. */
+  readonly history?: readonly OrderTransition[];
+}
+
 export interface OrdersSnapshot {
-  readonly orders: readonly OrderRecord[];
+  readonly orders: readonly OrderSnapshotRecord[];
   readonly duplicates: number;
 }
 
 export type OrderListener = (record: OrderRecord) => void;
 
-type Mutable = { orderId: string; status: OrderStatus; reason?: CancelReason };
+/** `seq`: its place in `orders`' order, which its moves name. */
+type Mutable = { orderId: string; status: OrderStatus; reason?: CancelReason; seq: number };
 
 const RANK: ReadonlyMap<OrderStatus, number> = new Map(ORDER_STATUSES.map((s, i) => [s, i]));
+/** The same ranks as a plain object: a property read on the hot path instead of a map lookup. */
+const STATUS_RANK = Object.fromEntries(RANK) as Readonly<Record<OrderStatus, number>>;
 
 /**
  * The orders service: the state of every order. Status only moves forward
@@ -28,6 +44,16 @@ export class OrdersService {
   private readonly orders = new Map<string, Mutable>();
   private readonly listeners = new Map<string, Set<OrderListener>>();
   private duplicates = 0;
+  /**
+   * Every status an order reached (`seq * 8 + rank`: small integers) and when: at most five
+   * per order, so bounded by the state itself. Empty without a clock.
+   */
+  private readonly moves: number[] = [];
+  private readonly movedAt: TimeColumn;
+
+  constructor(private readonly clock: Clock = epochMs) {
+    this.movedAt = new TimeColumn(clock);
+  }
 
   /** Record a new order as PENDING. Returns false (and changes nothing) if it exists. */
   create(order: OrderRequest): boolean {
@@ -35,14 +61,16 @@ export class OrdersService {
       this.duplicates++;
       return false;
     }
-    const record: Mutable = { orderId: order.orderId, status: 'PENDING' };
+    const record: Mutable = { orderId: order.orderId, status: 'PENDING', seq: this.orders.size };
     this.orders.set(order.orderId, record);
+    this.moved(record);
     this.emit(record);
     return true;
   }
 
   get(orderId: string): OrderRecord | undefined {
-    return this.orders.get(orderId);
+    const record = this.orders.get(orderId);
+    return record ? view(record) : undefined;
   }
 
   /** Move an order forward. Returns false if the move is stale (already there or past it). */
@@ -52,7 +80,7 @@ export class OrdersService {
       this.duplicates++;
       return false;
     }
-    record.status = status;
+    this.move(record, status);
     this.emit(record);
     return true;
   }
@@ -61,14 +89,14 @@ export class OrdersService {
   finish(orderId: string, status: TerminalStatus, reason?: CancelReason): boolean {
     let record = this.orders.get(orderId);
     if (!record) {
-      record = { orderId, status: 'PENDING' };
+      record = { orderId, status: 'PENDING', seq: this.orders.size };
       this.orders.set(orderId, record);
     }
     if (isTerminal(record.status)) {
       this.duplicates++;
       return false;
     }
-    record.status = status;
+    this.move(record, status);
     if (status === 'CANCELLED') record.reason = reason;
     this.emit(record);
     return true;
@@ -114,17 +142,43 @@ export class OrdersService {
 
   snapshot(): OrdersSnapshot {
     return {
-      orders: [...this.orders.values()].map((r) =>
-        r.reason ? { orderId: r.orderId, status: r.status, reason: r.reason } : { orderId: r.orderId, status: r.status },
-      ),
+      orders: this.withHistory(),
       duplicates: this.duplicates,
     };
+  }
+
+  private move(record: Mutable, status: OrderStatus): void {
+    record.status = status;
+    this.moved(record);
+  }
+
+  private moved(record: Mutable): void {
+    if (!this.clock) return;
+    this.moves.push(record.seq * 8 + STATUS_RANK[record.status]);
+    this.movedAt.stamp();
+  }
+
+  /** Every order's record and, with a clock, the statuses it went through. */
+  private withHistory(): OrderSnapshotRecord[] {
+    const records = [...this.orders.values()];
+    if (!this.clock) return records.map(view);
+    const histories: OrderTransition[][] = records.map(() => []);
+    this.moves.forEach((move, i) => {
+      histories[Math.floor(move / 8)]?.push({ status: ORDER_STATUSES[move % 8] ?? 'PENDING', at: this.movedAt.at(i) ?? 0 });
+    });
+    return records.map((r) => ({ ...view(r), history: histories[r.seq] ?? [] }));
   }
 
   private emit(record: Mutable): void {
     const set = this.listeners.get(record.orderId);
     if (!set) return;
-    const copy: OrderRecord = { ...record };
+    const copy = view(record);
     for (const listener of [...set]) listener(copy);
   }
 }
+
+/** The record without its bookkeeping: what callers and listeners see (and what a GET serialises). */
+function view(r: Mutable): OrderRecord {
+  return r.reason ? { orderId: r.orderId, status: r.status, reason: r.reason } : { orderId: r.orderId, status: r.status };
+}
+

@@ -1,3 +1,4 @@
+import { epochMs, TimeColumn, type Clock } from './clock.js';
 import type { ChargeResult } from './types.js';
 
 /** One movement of money. The net charge of an order is its charges minus its refunds. */
@@ -6,6 +7,8 @@ export interface LedgerEntry {
   readonly customerId: string;
   readonly kind: 'charge' | 'refund';
   readonly amountCents: number;
+  /** When the money moved, epoch ms (`epochMs()`); absent where a pattern's snapshot does not record it. */
+  readonly at?: number;
 }
 
 /** Everything the invariant checker needs to know about money. Plain data. */
@@ -13,6 +16,8 @@ export interface PaymentsSnapshot {
   readonly ledger: readonly LedgerEntry[];
   /** Orders whose charge was declined (no money moved). */
   readonly declined: readonly string[];
+  /** When each charge of `declined` was declined (same index), epoch ms; absent where not recorded. */
+  readonly declinedAt?: readonly number[];
   readonly duplicates: number;
 }
 
@@ -27,9 +32,17 @@ export class PaymentsService {
   private readonly balances = new Map<string, number>();
   private readonly charges = new Map<string, ChargeState>();
   private readonly ledger: LedgerEntry[] = [];
+  /**
+   * When each charge (in `charges`' order: made, declined or tombstone) and each ledger
+   * entry happened: one number each, so bounded by the state itself.
+   */
+  private readonly chargedAt: TimeColumn;
+  private readonly ledgerAt: TimeColumn;
   private duplicates = 0;
 
-  constructor(initialBalances: Readonly<Record<string, number>>) {
+  constructor(initialBalances: Readonly<Record<string, number>>, clock: Clock = epochMs) {
+    this.chargedAt = new TimeColumn(clock);
+    this.ledgerAt = new TimeColumn(clock);
     for (const [customer, cents] of Object.entries(initialBalances)) this.balances.set(customer, cents);
   }
 
@@ -44,11 +57,14 @@ export class PaymentsService {
     const balance = this.balances.get(customerId) ?? 0;
     if (balance < amountCents) {
       this.charges.set(orderId, { state: 'declined', customerId, amountCents });
+      this.chargedAt.stamp();
       return { ok: false, reason: 'payment_declined' };
     }
     this.balances.set(customerId, balance - amountCents);
     this.charges.set(orderId, { state: 'charged', customerId, amountCents });
+    this.chargedAt.stamp();
     this.ledger.push({ orderId, customerId, kind: 'charge', amountCents });
+    this.ledgerAt.stamp();
     return { ok: true };
   }
 
@@ -57,6 +73,7 @@ export class PaymentsService {
     const existing = this.charges.get(orderId);
     if (!existing) {
       this.charges.set(orderId, { state: 'tombstone', customerId: '', amountCents: 0 });
+      this.chargedAt.stamp(true);
       return false;
     }
     if (existing.state !== 'charged') {
@@ -66,12 +83,25 @@ export class PaymentsService {
     existing.state = 'refunded';
     this.balances.set(existing.customerId, (this.balances.get(existing.customerId) ?? 0) + existing.amountCents);
     this.ledger.push({ orderId, customerId: existing.customerId, kind: 'refund', amountCents: existing.amountCents });
+    this.ledgerAt.stamp();
     return true;
   }
 
   snapshot(): PaymentsSnapshot {
     const declined: string[] = [];
-    for (const [orderId, c] of this.charges) if (c.state === 'declined') declined.push(orderId);
-    return { ledger: [...this.ledger], declined, duplicates: this.duplicates };
+    const declinedAt: number[] = [];
+    let i = 0;
+    for (const [orderId, c] of this.charges) {
+      if (c.state === 'declined') {
+        declined.push(orderId);
+        declinedAt.push(this.chargedAt.at(i) ?? 0);
+      }
+      i++;
+    }
+    const ledger = this.ledger.map((e, j) => {
+      const at = this.ledgerAt.at(j);
+      return at === undefined ? e : { ...e, at };
+    });
+    return { ledger, declined, declinedAt, duplicates: this.duplicates };
   }
 }

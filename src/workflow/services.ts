@@ -1,3 +1,4 @@
+import { epochMs, type Clock } from './clock.js';
 import { InventoryService, type InventorySnapshot } from './inventory.js';
 import { NotificationsService, type NotificationsSnapshot } from './notifications.js';
 import { OrdersService, type OrdersSnapshot } from './orders.js';
@@ -28,12 +29,13 @@ export interface SystemSnapshot {
   readonly notifications: NotificationsSnapshot;
 }
 
-export function createServices(world: World): WorkflowServices {
+/** `clock`: when each effect happened, for the journeys (see `Clock`). */
+export function createServices(world: World, clock: Clock = epochMs): WorkflowServices {
   return {
-    orders: new OrdersService(),
-    inventory: new InventoryService(world.stock),
-    payments: new PaymentsService(world.balances),
-    notifications: new NotificationsService(),
+    orders: new OrdersService(clock),
+    inventory: new InventoryService(world.stock, clock),
+    payments: new PaymentsService(world.balances, clock),
+    notifications: new NotificationsService(clock),
   };
 }
 

@@ -28,7 +28,7 @@ export class Launcher {
   /** Start one order. `intended` is when it should have started, `sent` when it did (the clock's ms). */
   launch(intended: number, sent: number): Promise<void> {
     const order = this.nextOrder();
-    const index = this.log.add(order);
+    const index = this.log.add(order, sent);
     const flight = this.recorder.start(intended, this.fromIntended ? intended : sent);
     this.inFlight++;
     let answer: Promise<OrderOutcome>;
@@ -41,12 +41,16 @@ export class Launcher {
       (outcome) => {
         this.settle(outcome.reason === 'downstream_error');
         if (this.recorder.isClosed) return;
+        const done = this.now();
         this.log.accept(index);
-        this.recorder.record(flight, { kind: 'outcome', outcome }, this.now());
+        this.log.settle(index, outcome, done);
+        this.recorder.record(flight, { kind: 'outcome', outcome }, done);
       },
       (error: unknown) => {
         this.settle(true);
-        this.recorder.record(flight, { kind: 'error', error }, this.now());
+        const done = this.now();
+        if (!this.recorder.isClosed) this.log.fail(index, error, done);
+        this.recorder.record(flight, { kind: 'error', error }, done);
       },
     );
   }

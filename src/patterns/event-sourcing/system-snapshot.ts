@@ -1,7 +1,7 @@
 import { readAllEvents, type EventStore, type RecordedEvent } from '../../event-store/index.js';
 import type { InventorySnapshot, ReservationRecord } from '../../workflow/inventory.js';
 import type { NotificationsSnapshot } from '../../workflow/notifications.js';
-import type { OrderRecord } from '../../workflow/orders.js';
+import type { OrderSnapshotRecord, OrderTransition } from '../../workflow/orders.js';
 import type { LedgerEntry } from '../../workflow/payments.js';
 import type { SystemSnapshot, World } from '../../workflow/services.js';
 import type { OrderItem } from '../../workflow/types.js';
@@ -29,6 +29,11 @@ export class SystemFold {
   private readonly everHeld = new Map<string, Map<string, number>>();
   private readonly ledger: LedgerEntry[] = [];
   private readonly declined: string[] = [];
+  private readonly declinedAt: number[] = [];
+  /** Per order: the statuses it reached and when the store recorded them; when it first reserved, last released. */
+  private readonly history = new Map<string, OrderTransition[]>();
+  private readonly reservedAt = new Map<string, number>();
+  private readonly releasedAt = new Map<string, number>();
 
   constructor(private readonly world: World) {
     for (const [sku, qty] of Object.entries(world.stock)) this.available.set(sku, qty);
@@ -39,7 +44,14 @@ export class SystemFold {
     if (event.stream.startsWith(ACCOUNT_STREAM_PREFIX)) return this.applyAccount(event.stream.slice(ACCOUNT_STREAM_PREFIX.length), event);
     const orderId = (event.data as { orderId?: unknown }).orderId;
     if (typeof orderId !== 'string') return;
-    this.orders.set(orderId, applyOrderEvent(this.orders.get(orderId) ?? null, event));
+    const before = this.orders.get(orderId) ?? null;
+    const after = applyOrderEvent(before, event);
+    this.orders.set(orderId, after);
+    if (after !== null && after.status !== before?.status) {
+      const trail = this.history.get(orderId) ?? [];
+      this.history.set(orderId, trail);
+      trail.push({ status: after.status, at: event.recordedAt });
+    }
   }
 
   private applyStock(sku: string, event: RecordedEvent): void {
@@ -50,20 +62,26 @@ export class SystemFold {
     const lines = this.held.get(orderId) ?? new Map<string, number>();
     this.held.set(orderId, lines);
     if (sign < 0) {
+      if (!this.reservedAt.has(orderId)) this.reservedAt.set(orderId, event.recordedAt);
       lines.set(sku, (lines.get(sku) ?? 0) + qty);
       const ever = this.everHeld.get(orderId) ?? new Map<string, number>();
       this.everHeld.set(orderId, ever);
       ever.set(sku, qty);
     } else {
+      this.releasedAt.set(orderId, event.recordedAt);
       lines.set(sku, (lines.get(sku) ?? 0) - qty);
     }
   }
 
   private applyAccount(customerId: string, event: RecordedEvent): void {
     const { orderId, amountCents } = dataOf<AccountData>(event);
-    if (event.type === ACCOUNT_EVENTS.charged) this.ledger.push({ orderId, customerId, kind: 'charge', amountCents });
-    else if (event.type === ACCOUNT_EVENTS.refunded) this.ledger.push({ orderId, customerId, kind: 'refund', amountCents });
-    else if (event.type === ACCOUNT_EVENTS.declined) this.declined.push(orderId);
+    const at = event.recordedAt;
+    if (event.type === ACCOUNT_EVENTS.charged) this.ledger.push({ orderId, customerId, kind: 'charge', amountCents, at });
+    else if (event.type === ACCOUNT_EVENTS.refunded) this.ledger.push({ orderId, customerId, kind: 'refund', amountCents, at });
+    else if (event.type === ACCOUNT_EVENTS.declined) {
+      this.declined.push(orderId);
+      this.declinedAt.push(at);
+    }
   }
 
   /**
@@ -72,19 +90,22 @@ export class SystemFold {
    * `released` once nothing is held.
    */
   snapshot(duplicates: DuplicateCounts, notifications: NotificationsSnapshot): SystemSnapshot {
-    const orders: OrderRecord[] = [];
+    const orders: OrderSnapshotRecord[] = [];
     for (const [orderId, state] of this.orders) {
       if (state === null) continue;
-      orders.push(state.reason === undefined ? { orderId, status: state.status } : { orderId, status: state.status, reason: state.reason });
+      const history = this.history.get(orderId) ?? [];
+      orders.push(state.reason === undefined ? { orderId, status: state.status, history } : { orderId, status: state.status, reason: state.reason, history });
     }
     const reservations: ReservationRecord[] = [];
     for (const [orderId, ever] of this.everHeld) {
       const holding: OrderItem[] = [];
       for (const [sku, qty] of this.held.get(orderId) ?? []) if (qty !== 0) holding.push({ sku, qty });
+      const at = this.reservedAt.get(orderId) ?? 0;
+      const releasedAt = this.releasedAt.get(orderId);
       reservations.push(
         holding.length > 0
-          ? { orderId, items: holding, state: 'held' }
-          : { orderId, items: [...ever].map(([sku, qty]) => ({ sku, qty })), state: 'released' },
+          ? { orderId, items: holding, state: 'held', at }
+          : { orderId, items: [...ever].map(([sku, qty]) => ({ sku, qty })), state: 'released', at, ...(releasedAt === undefined ? {} : { releasedAt }) },
       );
     }
     const inventory: InventorySnapshot = {
@@ -96,7 +117,7 @@ export class SystemFold {
     return {
       orders: { orders, duplicates: duplicates.orders },
       inventory,
-      payments: { ledger: [...this.ledger], declined: [...this.declined], duplicates: duplicates.payments },
+      payments: { ledger: [...this.ledger], declined: [...this.declined], declinedAt: [...this.declinedAt], duplicates: duplicates.payments },
       notifications,
     };
   }
