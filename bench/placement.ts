@@ -19,7 +19,7 @@ import { medianWithCi } from '../src/bench/stats.js';
 
 const median = (xs: readonly number[]): number => medianWithCi(xs)?.median ?? 0;
 import { DEFAULT_PLACEMENT, PLACEMENTS, type Placement } from '../src/placement/types.js';
-import { PATTERNS } from '../src/patterns/registry.js';
+import { DEFAULT_PATTERNS } from '../src/patterns/registry.js';
 
 interface Options {
   rounds: number;
@@ -28,7 +28,7 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { rounds: 2, durationS: 2, patterns: PATTERNS.map((p) => p.id) };
+  const options: Options = { rounds: 2, durationS: 2, patterns: [...DEFAULT_PATTERNS] };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1] ?? ''];
     const n = Number(value);

@@ -8,7 +8,7 @@ import { writeFileAtomic } from './bench/results.js';
 import { runBrokerCommand } from './broker/command.js';
 import { InvalidOptionError, PatternBenchError, UnknownNameError } from './errors.js';
 import { DEFAULT_SCENARIOS, SCENARIOS } from './faults/scenarios/registry.js';
-import { PATTERNS } from './patterns/registry.js';
+import { DEFAULT_PATTERNS, PATTERNS } from './patterns/registry.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderHtml } from './report/html.js';
 import { planCharts, renderCharts } from './report/charts/index.js';
@@ -20,10 +20,13 @@ import { traceCommand, type TraceFlags } from './cli/trace-command.js';
 
 export type { CliIo } from './cli/io.js';
 
+/** --patterns' help: the default set, then every known pattern (`list` describes them). */
+const PATTERNS_HELP = `comma-separated patterns (default: ${DEFAULT_PATTERNS.join(',')}; known: ${PATTERNS.map((p) => p.id).join(',')})`;
+
 /** The options `run` and `sweep` share. */
 function commonOptions(command: Command): Command {
   return command
-    .option('--patterns <list>', `comma-separated patterns (default: all: ${PATTERNS.map((p) => p.id).join(',')})`)
+    .option('--patterns <list>', PATTERNS_HELP)
     .option('--warmup <seconds>', 'least warm-up before each run; it goes on until throughput settles, up to 3 s (default 0.5; 0.3 with --quick, up to 0.6 s)')
     .option('--seed <n>', 'seed of every random choice (default 42)')
     .option('--broker <embedded|amqp://…>', 'message broker for the queue and choreography patterns (default embedded)')
@@ -77,7 +80,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   program
     .command('trace')
     .description('place one traced order per pattern (default: one confirmed, one out of stock, which refunds) and print its journey: every span with service, operation, ms and bytes')
-    .option('--patterns <list>', `comma-separated patterns (default: all: ${PATTERNS.map((p) => p.id).join(',')})`)
+    .option('--patterns <list>', PATTERNS_HELP)
     .option('--outcome <confirmed|declined|out-of-stock>', 'the one kind of order to trace (default: confirmed and out-of-stock)')
     .option('--format <text|mermaid|json>', 'a table per order, a Mermaid sequenceDiagram per pattern, or the spans as JSON (default text)')
     .option('--seed <n>', 'seed of the orders (default 42)')
@@ -89,8 +92,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .command('list')
     .description('list the patterns and scenarios')
     .action(() => {
-      const lines = ['Patterns:'];
-      for (const p of PATTERNS) lines.push(`  ${p.id.padEnd(20)} ${p.summary}`);
+      // `*`: in the default set (run when --patterns is not given); the others only when named.
+      const lines = ['Patterns (* = run by default; the others only when --patterns names them):'];
+      for (const p of PATTERNS) lines.push(`${DEFAULT_PATTERNS.includes(p.id) ? '*' : ' '} ${p.id.padEnd(20)} ${p.summary}`);
       lines.push('', 'Scenarios:');
       for (const s of SCENARIOS) lines.push(`  ${s.id.padEnd(20)} ${s.description}`);
       io.out(`${lines.join('\n')}\n`);

@@ -7,7 +7,7 @@ export { Runner, runBenchmark, type RunnerEvents, type RunPhase } from './bench/
 export { runLoad, type LoadShape, type LoadOptions, type LoadResult, type LoadTarget } from './bench/loadgen.js';
 export type { ResultsDocument, RunResult, CompletedRun, ErroredRun, AbortedRun, Environment } from './bench/results.js';
 export type { LatencySummary } from './metrics/histogram.js';
-export { PATTERNS, getPattern } from './patterns/registry.js';
+export { PATTERNS, DEFAULT_PATTERNS, getPattern } from './patterns/registry.js';
 export type { Pattern, PatternContext, RunningPattern, TransportInfo, TradeOffs, WireMetered, Drainable } from './patterns/types.js';
 export { checkInvariants, type InvariantReport, type InvariantInput } from './workflow/invariants.js';
 export { OrderGenerator, type GeneratorOptions } from './workflow/generator.js';

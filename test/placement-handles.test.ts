@@ -10,11 +10,10 @@ const source = (path: string) => new URL(`../src/${path}`, import.meta.url).href
 // any server, socket, pool, channel, stream, timer or worker left open would keep it alive.
 const script = `
 import { PATTERNS } from ${JSON.stringify(source('patterns/registry.ts'))};
-import { grpcStreamPattern } from ${JSON.stringify(source('patterns/grpc/index.ts'))};
 import { OrderGenerator } from ${JSON.stringify(source('workflow/generator.ts'))};
 import { seededRandom } from ${JSON.stringify(source('random.ts'))};
 import { DIRECT_NETWORK } from ${JSON.stringify(source('patterns/types.ts'))};
-const patterns = Object.fromEntries([...PATTERNS, grpcStreamPattern].map((p) => [p.id, p]));
+const patterns = Object.fromEntries(PATTERNS.map((p) => [p.id, p]));
 for (const arg of process.argv.slice(-1)[0].split(',')) {
   const [id, placement] = arg.split(':');
   const generator = new OrderGenerator(seededRandom(1));

@@ -17,6 +17,7 @@ const COMPONENTS: Readonly<Record<string, readonly string[]>> = {
   direct: ['monolith'],
   rest: ['inventory', 'payments', 'notifications', 'orders'],
   grpc: ['inventory', 'payments', 'notifications', 'orders'],
+  'grpc-stream': ['inventory', 'payments', 'notifications', 'orders'],
   queue: ['broker', 'orders', 'inventory', 'payments', 'notifications'],
   'saga-choreography': ['broker', 'orders', 'inventory', 'payments', 'notifications'],
   'event-sourcing': ['store', 'orders', 'payments', 'inventory', 'notifications', 'projection'],

@@ -2,7 +2,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConflictingOptionsError, InvalidOptionError, OutputNotWritableError, UnknownNameError } from '../errors.js';
 import { DEFAULT_SCENARIOS, SCENARIOS } from '../faults/scenarios/registry.js';
-import { PATTERNS } from '../patterns/registry.js';
+import { DEFAULT_PATTERNS, PATTERNS } from '../patterns/registry.js';
 import { DEFAULT_PLACEMENT, isPlacement, PLACEMENTS, type Placement } from '../placement/types.js';
 import { otlpEndpoint } from '../tracing/otlp.js';
 import type { LoadShape } from './loadgen.js';
@@ -143,7 +143,7 @@ export function resolveSweepConfig(input: SweepOptionsInput = {}): RunConfig {
 /** Validate user input once and fill in the defaults. Throws a catalogued error naming the option. */
 export function resolveRunConfig(input: RunOptionsInput = {}): RunConfig {
   const quick = input.quick ?? false;
-  const patterns = names('--patterns', input.patterns, PATTERNS.map((p) => p.id), PATTERNS.map((p) => p.id));
+  const patterns = names('--patterns', input.patterns, PATTERNS.map((p) => p.id), DEFAULT_PATTERNS);
   // A quick look is the steady state only, unless scenarios are asked for.
   const scenarios = names('--scenarios', input.scenarios, SCENARIOS.map((s) => s.id), quick ? ['baseline'] : DEFAULT_SCENARIOS);
   const durationS = num('--duration', input.duration, { min: 0, exclusiveMin: true, max: 86_400, what: 'a number of seconds > 0' }) ??

@@ -133,6 +133,8 @@ export interface PatternCard {
   readonly resilient: boolean;
   /** Its own retry policy under the run's `--resilience`, in words (the orchestrator's). */
   readonly ownPolicy?: readonly string[];
+  /** Not in the default set (run only when `--patterns` names it): why, in words. Absent: in the default set. */
+  readonly optIn?: string;
 }
 
 export interface ScenarioCard {

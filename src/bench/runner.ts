@@ -372,7 +372,9 @@ export function patternCards(config: RunConfig, patterns: readonly Pattern[]): P
     const p = patterns.find((x) => x.id === id);
     if (!p) return [];
     const ownPolicy = p.describeResilience?.(config.resilience);
-    return [{ id: p.id, title: p.title, summary: p.summary, tradeOffs: p.tradeOffs, resilient: p.resilient === true, ...(ownPolicy ? { ownPolicy } : {}) }];
+    return [
+      { id: p.id, title: p.title, summary: p.summary, tradeOffs: p.tradeOffs, resilient: p.resilient === true, ...(ownPolicy ? { ownPolicy } : {}), ...(p.optIn ? { optIn: p.optIn } : {}) },
+    ];
   });
 }
 

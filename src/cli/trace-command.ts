@@ -3,7 +3,7 @@ import { DEFAULT_TRACE_OUTCOMES, TRACE_OUTCOMES, traceJourneys, type TraceOutcom
 import { InvalidOptionError, UnknownNameError } from '../errors.js';
 import { SCENARIOS } from '../faults/scenarios/registry.js';
 import type { Scenario } from '../faults/scenarios/types.js';
-import { PATTERNS } from '../patterns/registry.js';
+import { DEFAULT_PATTERNS, PATTERNS } from '../patterns/registry.js';
 import { exportSpans, otlpEndpoint, type OtlpDelivery } from '../tracing/otlp.js';
 import { renderJourneyJson, renderJourneyMermaid, renderJourneyText } from '../report/journey.js';
 import { EXIT, type CliIo } from './io.js';
@@ -25,7 +25,7 @@ export const TRACE_FORMATS = ['text', 'mermaid', 'json'] as const;
  * order errored (its journey is printed all the same).
  */
 export async function traceCommand(flags: TraceFlags, io: CliIo): Promise<number> {
-  const ids = names('--patterns', flags.patterns, PATTERNS.map((p) => p.id), PATTERNS.map((p) => p.id));
+  const ids = names('--patterns', flags.patterns, PATTERNS.map((p) => p.id), DEFAULT_PATTERNS);
   const outcomes: readonly TraceOutcome[] = flags.outcome === undefined ? DEFAULT_TRACE_OUTCOMES : [known('--outcome', flags.outcome, TRACE_OUTCOMES)];
   const format = known('--format', flags.format ?? 'text', TRACE_FORMATS);
   const seed = flags.seed === undefined ? DEFAULTS.seed : Number(flags.seed);

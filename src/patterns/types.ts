@@ -82,6 +82,11 @@ export interface Pattern {
   readonly resilient?: boolean;
   /** A pattern with a retry policy of its own (the orchestrator's): what `--resilience <name>` means for it, in words. */
   describeResilience?(name: 'none' | 'default'): string[];
+  /**
+   * Not in the default set: run only when `--patterns` names it. Why, in words (the pattern
+   * card and the report show it; `list` marks the default set). Absent: in the default set.
+   */
+  readonly optIn?: string;
   /** External services this pattern talks to when the run names one (checked before the run). */
   readonly uses?: readonly ('broker' | 'event-store')[];
   start(ctx: PatternContext): Promise<RunningPattern>;

@@ -86,6 +86,7 @@ export function renderMarkdown(doc: ResultsDocument, options: MarkdownOptions = 
   for (const pattern of cards) {
     const id = pattern.id;
     out.push(`### ${pattern.title} (\`${pattern.id}\`)`, '', pattern.summary, '');
+    if (pattern.optIn) out.push(`*${pattern.optIn}*`, '');
     const measured = rows.filter((r) => r.pattern === id);
     const curve = doc.sweep?.curves.find((x) => x.pattern === id);
     if (curve) {

@@ -374,6 +374,9 @@ export function streamOrderUpdates(orders: OrdersService, meter: WireMeter) {
       call.emit('error', grpcError(status.INVALID_ARGUMENT, 'order_id must not be empty'));
       return;
     }
+    // A traced stream is one span, open until the terminal update is written or the client cancels.
+    const parent = traceContextOf(call.metadata);
+    const opened = parent ? openSpan('orders: StreamOrderUpdates', tracedMethod(call.getPath()), parent) : undefined;
     // Status only moves forward: send each state once, the current one first, and end after the terminal one.
     let sent = -1;
     const send = (record: OrderRecord) => {
@@ -384,11 +387,15 @@ export function streamOrderUpdates(orders: OrdersService, meter: WireMeter) {
       call.write(toUpdate(record));
       if (isTerminal(record.status)) {
         stop();
+        if (opened) endSpan(opened.span);
         call.end();
       }
     };
     const stop = orders.watch(orderId, send);
-    call.on('cancelled', stop);
+    call.on('cancelled', () => {
+      stop();
+      if (opened && opened.span.isRecording()) endSpan(opened.span, new Error('the client cancelled the stream'));
+    });
     const current = orders.get(orderId);
     if (current) send(current);
   };
