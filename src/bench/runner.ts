@@ -8,7 +8,7 @@ import { PATTERNS } from '../patterns/registry.js';
 import { isThreadReporter, isBacklogReporter, isCompensationReporter, isSagaStats, isDrainable, isHopErrorCounter, isWireMetered, type Pattern } from '../patterns/types.js';
 import { ThreadPool } from '../placement/pool.js';
 import { checkInvariants, countsOf } from '../workflow/invariants.js';
-import { shapeOf, type LoadModel, type RunConfig } from './config.js';
+import { DEFAULTS, shapeOf, type LoadModel, type RunConfig } from './config.js';
 import { chooseEqualLoad } from './equal-load.js';
 import { runLoad, type LoadProgress, type LoadResult, type LoadShape } from './loadgen.js';
 import {
@@ -33,11 +33,8 @@ import { RunTracer } from './run-traces.js';
 import { seededRandom } from '../random.js';
 import { busiestSystemThread, ThreadProbe, type ThreadCost } from './threads.js';
 
-/**
- * Load before the window opens, after the warm-up, ms: the warm-up's last slice has drained
- * its orders, and the pipeline fills again before anything is recorded.
- */
-const RAMP_MS = 100;
+/** Load before the window opens, after the warm-up, ms (DEFAULTS.rampMs): the warm-up's last slice has drained its orders. */
+const rampMs = (config: RunConfig): number => (config.quick ? DEFAULTS.quick.rampMs : DEFAULTS.rampMs);
 
 export type RunPhase = 'starting' | 'warmup' | 'load' | 'sequential' | 'drain' | 'check' | 'stopping';
 
@@ -216,7 +213,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
     try {
       phase('starting');
       started = await startRun(pattern, this.config, ref.trial, needsFaultNetwork(spec.scenario), this.pool());
-      player = new ScenarioPlayer(spec.scenario, started.running, started.network, RAMP_MS, spec.durationMs);
+      player = new ScenarioPlayer(spec.scenario, started.running, started.network, rampMs(this.config), spec.durationMs);
       result = await this.drive(key, started, player, spec, phase, ref, signal);
     } catch (err) {
       result = err instanceof AbortedError || signal?.aborted ? { ...key, state: 'aborted' } : { ...key, state: 'errored', error: describeError(err) };
@@ -267,7 +264,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
       windowProbe: probe,
       log,
       shape: spec.shape,
-      warmupMs: RAMP_MS,
+      warmupMs: rampMs(config),
       durationMs: spec.durationMs,
       drainTimeoutMs: config.drainTimeoutMs,
       nextOrder: () => generator.next(),
