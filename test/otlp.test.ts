@@ -136,10 +136,12 @@ describe('run --trace-sample --otlp', () => {
     const traces = doc.traces;
     expect(traces?.sample).toBe(0.5);
     // The journeys: traced before measuring, on the run's own placement, across threads.
-    expect(traces?.journeys.map((j) => [j.pattern, j.placement, j.state])).toEqual([
-      ['rest', 'shared', 'completed'],
-      ['rest', 'shared', 'completed'],
+    expect(traces?.journeys.map((j) => [j.pattern, j.outcome, j.placement, j.result?.status])).toEqual([
+      ['rest', 'confirmed', 'shared', 'CONFIRMED'],
+      ['rest', 'out-of-stock', 'shared', 'CANCELLED'],
     ]);
+    // The compensated journey shows the compensation: the refund reached payments.
+    expect(traces?.journeys[1]?.spans.map((s) => `${s.service} ${s.operation}`)).toContain('payments DELETE /charges');
     for (const j of traces?.journeys ?? []) expect(new Set(j.spans.map((s) => s.service)).size).toBeGreaterThanOrEqual(3);
     // 300 orders/s for 1 s (and its ramp), half of them traced: far from 0 and from all.
     const [overhead, ...more] = traces?.overhead ?? [];

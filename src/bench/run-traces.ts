@@ -20,12 +20,6 @@ import type { PlacedLog } from './placed.js';
 import type { TracedJourney, TraceOverhead, TracesSection } from './results.js';
 import { journeySpans, outcomeKind } from './trace.js';
 
-/**
- * Orders placed at once, traced, at the start of a pattern's first warm-up: enough that one
- * confirmed and one compensated are among them with the default shares (10% out of stock,
- * 10% declined: none compensated in 16 happens 3 times in 100).
- */
-export const JOURNEY_ORDERS = 16;
 /** Spans kept for `--otlp` at most; more are counted, not kept. */
 const OTLP_SPAN_CAP = 200_000;
 
@@ -82,14 +76,13 @@ export class RunTracer {
   }
 
   /**
-   * Start recording and place JOURNEY_ORDERS orders at once, each under a root span; the
-   * warm-up runs beside them (they cost the run no time of their own). Their answers and
-   * spans are read at `finishJourneys`, after the warm-up: best-effort work (notifications)
-   * has ended by then, with no wait of its own.
+   * Start recording and place `orders` (StartedRun.journeyOrders: one confirmed, one
+   * compensated), each under a root span; the warm-up runs beside them (they cost the run no
+   * time of their own). Their answers and spans are read at `finishJourneys`, after the
+   * warm-up: best-effort work (notifications) has ended by then, with no wait of its own.
    */
-  async placeJourneyOrders(target: RunningPattern, nextOrder: () => OrderRequest, log: PlacedLog, pool: ThreadPool): Promise<{ readonly answers: Promise<Placed[]> }> {
+  async placeJourneyOrders(target: RunningPattern, orders: readonly OrderRequest[], log: PlacedLog, pool: ThreadPool): Promise<{ readonly answers: Promise<Placed[]> }> {
     await this.start(pool);
-    const orders = Array.from({ length: JOURNEY_ORDERS }, nextOrder);
     return { answers: this.placeAll(target, orders, log) };
   }
 
@@ -114,15 +107,13 @@ export class RunTracer {
     );
   }
 
-  /** Read the journey orders' spans and keep one confirmed and one compensated journey; recording stops unless the run samples. */
+  /** Read the journey orders' spans and keep each one's journey; recording stops unless the run samples. */
   async finishJourneys(pattern: string, placement: string, pending: { readonly answers: Promise<Placed[]> }, pool: ThreadPool): Promise<void> {
     this.journeyed.add(pattern);
     const placed = await pending.answers;
     const { spans, dropped } = this.sample > 0 ? await pool.tracing('take') : await this.stop(pool);
     this.keepRecords(spans, dropped);
-    const confirmed = placed.find((p) => p.result?.status === 'CONFIRMED');
-    const compensated = placed.find((p) => p.result !== undefined && p.result.status !== 'CONFIRMED');
-    for (const p of [confirmed, compensated]) if (p) this.journeys.push(journeyOf(pattern, placement, p, spans));
+    for (const p of placed) this.journeys.push(journeyOf(pattern, placement, p, spans));
   }
 
   /** The measured load's target: the pattern itself, or with R > 0 a sampling wrapper (recording on). */

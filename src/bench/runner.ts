@@ -250,7 +250,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
     phase('warmup');
     const warm = () => warmGenerator.next();
     // A pattern's first measured run traces a few orders for the report, as the run placed it, beside its warm-up.
-    const journeys = ref.stage === 'load' && this.tracer.wantsJourneys(ref.pattern) ? await this.tracer.placeJourneyOrders(target, warm, log, this.pool()) : null;
+    const journeys = ref.stage === 'load' && this.tracer.wantsJourneys(ref.pattern) ? await this.tracer.placeJourneyOrders(target, started.journeyOrders(), log, this.pool()) : null;
     const warmup =
       spec.warmup === 'settle'
         ? await warmUntilSettled(target, spec.shape, warm, log, settleOptions(config), signal)

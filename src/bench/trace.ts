@@ -6,17 +6,16 @@ import { FaultNetwork } from '../faults/network.js';
 import type { Scenario } from '../faults/scenarios/types.js';
 import { ThreadPool } from '../placement/pool.js';
 import { DIRECT_NETWORK, isDrainable, type Pattern, type RunningPattern } from '../patterns/types.js';
-import { seededRandom, type Random } from '../random.js';
+import { seededRandom } from '../random.js';
 import { withRootSpan } from '../tracing/index.js';
 import type { SpanRecord, TakenSpans } from '../tracing/recorder.js';
-import { mergeWorlds, OrderGenerator } from '../workflow/generator.js';
+import { mergeWorlds } from '../workflow/generator.js';
+import { generatorFor, type TraceOutcome } from './journey-orders.js';
 import type { OrderRequest } from '../workflow/types.js';
 import { faultWindow, needsFaultNetwork, ScenarioPlayer } from './player.js';
 import type { TracedJourney, TracedSpan } from './results.js';
 
-/** The kinds of order `trace` can place: paid and reserved, refused by payments, or short of stock (which refunds). */
-export const TRACE_OUTCOMES = ['confirmed', 'declined', 'out-of-stock'] as const;
-export type TraceOutcome = (typeof TRACE_OUTCOMES)[number];
+export { TRACE_OUTCOMES, type TraceOutcome } from './journey-orders.js';
 
 /** By default one order that goes through and one that is compensated (out of stock: the charge is refunded). */
 export const DEFAULT_TRACE_OUTCOMES: readonly TraceOutcome[] = ['confirmed', 'out-of-stock'];
@@ -51,18 +50,6 @@ export interface TraceOptions {
   readonly scenario?: Scenario;
   /** Called as each pattern starts (progress on stderr). */
   readonly onPattern?: (pattern: string) => void;
-}
-
-/** An order generator whose every order has `outcome`, on SKUs and customers of its own. */
-function generatorFor(outcome: TraceOutcome, random: Random): OrderGenerator {
-  const options =
-    outcome === 'confirmed'
-      ? { outOfStockShare: 0, declineShare: 0 }
-      : outcome === 'declined'
-        ? { outOfStockShare: 0, declineShare: 1 }
-        : // No stock at all on the scarce SKUs: the reservation fails and the charge is refunded.
-          { outOfStockShare: 1, declineShare: 0, scarceStock: 0 };
-  return new OrderGenerator(random, options, `trace-${outcome}`, outcome);
 }
 
 /**
