@@ -2,6 +2,7 @@ import type { LatencySummary } from '../metrics/histogram.js';
 import type { Random } from '../random.js';
 import type { SystemSnapshot, World } from '../workflow/services.js';
 import type { OrderOutcome, OrderRequest } from '../workflow/types.js';
+import type { OrderRecord } from '../workflow/orders.js';
 
 /** How a pattern's messages travel, as the report names it. */
 export interface TransportInfo {
@@ -70,6 +71,21 @@ export interface RunningPattern {
   snapshot(): Promise<SystemSnapshot>;
   /** Close every socket, server, consumer and timer the pattern opened. */
   stop(): Promise<void>;
+}
+
+/**
+ * The read side (issue #16): list a customer's orders, with their status, over the
+ * pattern's own natural path, from the client's side like `placeOrder`.
+ */
+export interface OrderReader {
+  /** The path in words, for the pattern card (e.g. `GET /customers/:id/orders`). */
+  readonly readPath: string;
+  /** The customer's orders, oldest first; an unknown customer has none. */
+  customerOrders(customerId: string): Promise<readonly OrderRecord[]>;
+}
+
+export function isOrderReader(p: RunningPattern): p is RunningPattern & OrderReader {
+  return typeof (p as Partial<OrderReader>).customerOrders === 'function';
 }
 
 export interface Pattern {

@@ -42,6 +42,8 @@ const STATUS_RANK = Object.fromEntries(RANK) as Readonly<Record<OrderStatus, num
  */
 export class OrdersService {
   private readonly orders = new Map<string, Mutable>();
+  /** Each customer's orders, in the order they were created: the read side's index. */
+  private readonly byCustomer = new Map<string, Mutable[]>();
   private readonly listeners = new Map<string, Set<OrderListener>>();
   private duplicates = 0;
   /**
@@ -63,9 +65,17 @@ export class OrdersService {
     }
     const record: Mutable = { orderId: order.orderId, status: 'PENDING', seq: this.orders.size };
     this.orders.set(order.orderId, record);
+    const mine = this.byCustomer.get(order.customerId);
+    if (mine) mine.push(record);
+    else this.byCustomer.set(order.customerId, [record]);
     this.moved(record);
     this.emit(record);
     return true;
+  }
+
+  /** A customer's orders with their status, oldest first (the source article's "list a customer's orders"). */
+  forCustomer(customerId: string): OrderRecord[] {
+    return (this.byCustomer.get(customerId) ?? []).map(view);
   }
 
   get(orderId: string): OrderRecord | undefined {
