@@ -113,6 +113,19 @@ export class OrderFailedError extends PatternBenchError {
   }
 }
 
+/** A read of the read side (a customer's orders) was refused: `kind` names how (e.g. `HTTP_503`). */
+export class ReadFailedError extends PatternBenchError {
+  override readonly code = 'PB_ERR_READ_FAILED';
+  constructor(
+    readonly customerId: string,
+    readonly kind: string,
+    message: string,
+  ) {
+    super(`reading customer ${customerId}'s orders failed (${kind}): ${message}`);
+    this.name = 'ReadFailedError';
+  }
+}
+
 /** The run was aborted (Ctrl-C or an AbortSignal). */
 export class AbortedError extends PatternBenchError {
   override readonly code = 'PB_ERR_ABORTED';

@@ -7,6 +7,7 @@ import {
   InvalidOptionError,
   InvalidResultsFileError,
   OutputNotWritableError,
+  ReadFailedError,
   ServiceUnreachableError,
   UnknownNameError,
   describeError,
@@ -22,6 +23,7 @@ describe('error catalogue', () => {
       [new InvalidResultsFileError('r.json', 'not JSON'), 'PB_ERR_INVALID_RESULTS_FILE', 2, 'cannot read results file "r.json": not JSON'],
       [new ConfigsDifferError(['durationMs', 'load.kind']), 'PB_ERR_CONFIGS_DIFFER', 2, 'the two results were measured with different configs (durationMs, load.kind); pass --force to compare them anyway'],
       [new ServiceUnreachableError('--broker', 'amqp://h', 'ECONNREFUSED'), 'PB_ERR_SERVICE_UNREACHABLE', 2, 'cannot reach --broker "amqp://h": ECONNREFUSED'],
+      [new ReadFailedError('c-7', 'HTTP_503', 'busy'), 'PB_ERR_READ_FAILED', 1, "reading customer c-7's orders failed (HTTP_503): busy"],
       [new AbortedError(), 'PB_ERR_ABORTED', 130, 'the run was aborted'],
       [new NoCapacityError(['rest: EADDRINUSE']), 'PB_ERR_NO_CAPACITY', 1, 'no pattern completed its capacity run, so there is no equal-load rate (rest: EADDRINUSE); give one with --rate'],
     ] as const;

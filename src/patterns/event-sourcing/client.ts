@@ -1,10 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { Pool, type Dispatcher } from 'undici';
-import { OrderFailedError } from '../../errors.js';
+import { OrderFailedError, ReadFailedError } from '../../errors.js';
 import { traceContext } from '../../tracing/undici.js';
 import type { Address } from '../../net/address.js';
 import { isTerminal, type OrderOutcome, type OrderRequest } from '../../workflow/types.js';
 import { MAX_WAIT_MS } from './query-server.js';
+import type { OrderRecord } from '../../workflow/orders.js';
 import type { OrderView } from './read-model.js';
 
 export interface CqrsClient {
@@ -14,6 +15,8 @@ export interface CqrsClient {
    * 202 (or 200) arrived.
    */
   placeOrder(order: OrderRequest): Promise<OrderOutcome>;
+  /** `GET /customers/<id>/orders` on the query side: the customer's orders as the read model has them so far, oldest first. */
+  customerOrders(customerId: string): Promise<OrderRecord[]>;
   close(): Promise<void>;
 }
 
@@ -57,7 +60,14 @@ export function createCqrsClient(commands: Address, queries: Address, settings: 
     }
   };
 
+  const customerOrders = async (customerId: string): Promise<OrderRecord[]> => {
+    const { statusCode, body } = await queryPool.request({ method: 'GET', path: `/customers/${encodeURIComponent(customerId)}/orders` });
+    if (statusCode !== 200) throw new ReadFailedError(customerId, `HTTP_${statusCode}`, await body.text());
+    return (await body.json()) as OrderRecord[];
+  };
+
   return {
+    customerOrders,
     placeOrder: async (order) => {
       const deadline = performance.now() + settings.timeoutMs;
       const acceptedAt = await accept(order);

@@ -31,6 +31,8 @@ export interface ComponentSettings {
   readonly processorConcurrency: number;
   readonly checkpointEvery: number;
   readonly restartDelayMs: number;
+  /** The projection holds each event this long before applying it, ms (ProjectionOptions.applyDelayMs): a lagging read model for tests. 0 in ES_DEFAULTS. */
+  readonly projectionDelayMs: number;
 }
 
 export function openStore(spec: StoreSpec): Promise<EventStore> {
@@ -175,6 +177,7 @@ export const startProjection: ComponentFactory<ProjectionInit, ProjectionApi> = 
   const projection = new OrdersProjection(store, readModel, {
     checkpointEvery: init.settings.checkpointEvery,
     restartDelayMs: init.settings.restartDelayMs,
+    applyDelayMs: init.settings.projectionDelayMs,
     onError: (kind) => (errors[`projection:${kind}`] = (errors[`projection:${kind}`] ?? 0) + 1),
   });
   let server;

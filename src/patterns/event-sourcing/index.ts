@@ -5,12 +5,13 @@ import { addressOf, type ComponentHandle, type ComponentModule } from '../../pla
 import { PlacedSystem, type ThreadUse } from '../../placement/system.js';
 import { DEFAULT_PLACEMENT } from '../../placement/types.js';
 import type { SystemSnapshot, World } from '../../workflow/services.js';
+import type { OrderRecord } from '../../workflow/orders.js';
 import type { OrderOutcome, OrderRequest } from '../../workflow/types.js';
 import type { WireStats } from '../../wire/meter.js';
 import { placeStore, type PlacedStore } from '../placed-store.js';
 import { mergeCounts } from '../service-api.js';
 import { minus, wireOf } from '../synchronous.js';
-import type { Backlog, BacklogReporter, Crashable, Drainable, ErrorInjectable, HopErrorCounter, Pattern, PatternContext, RunningPattern, ThreadReporter, TransportInfo, WireMetered } from '../types.js';
+import type { Backlog, BacklogReporter, Crashable, Drainable, ErrorInjectable, HopErrorCounter, OrderReader, Pattern, PatternContext, RunningPattern, ThreadReporter, TransportInfo, WireMetered } from '../types.js';
 import { aggregateTypes, type AggregateTypes } from './aggregates.js';
 import { createCqrsClient, type CqrsClient } from './client.js';
 import {
@@ -49,6 +50,7 @@ export const ES_DEFAULTS: EventSourcingSettings = {
   processorConcurrency: 32,
   checkpointEvery: 32,
   restartDelayMs: 0,
+  projectionDelayMs: 0,
   clientConnections: 64,
   connectTimeoutMs: 1000,
   clientTimeoutMs: 10_000,
@@ -57,6 +59,9 @@ export const ES_DEFAULTS: EventSourcingSettings = {
 /** The services that can be crashed on purpose (Crashable). */
 export const ES_SERVICES = ['projection', 'inventory', 'payments', 'notifications'] as const;
 export type EsService = (typeof ES_SERVICES)[number];
+
+/** The read side in words: the query server over the read model, eventually consistent. */
+export const ES_READ_PATH = 'CQRS read model over HTTP: GET /customers/:id/orders (eventually consistent)';
 
 const PROCESSORS: readonly ProcessorService[] = ['payments', 'inventory', 'notifications'];
 const DRAIN_POLL_MS = 10;
@@ -82,8 +87,9 @@ interface Parts {
  * read model and serves it over HTTP; the client's order completes when the read model
  * shows it terminal.
  */
-export class EventSourcingSystem implements RunningPattern, WireMetered, Drainable, Crashable, ErrorInjectable, HopErrorCounter, BacklogReporter, ProjectionStatsReporter, ThreadReporter {
+export class EventSourcingSystem implements RunningPattern, OrderReader, WireMetered, Drainable, Crashable, ErrorInjectable, HopErrorCounter, BacklogReporter, ProjectionStatsReporter, ThreadReporter {
   readonly transport: TransportInfo;
+  readonly readPath = ES_READ_PATH;
   readonly types: AggregateTypes;
   private lastDrainMs: number | null = null;
   private peakBacklog = 0;
@@ -157,6 +163,15 @@ export class EventSourcingSystem implements RunningPattern, WireMetered, Drainab
     } finally {
       this.inFlight--;
     }
+  }
+
+  /**
+   * The customer's orders from the query side, over the client's pool to the read model
+   * (routed through the run's network like every read of the outcome): what the
+   * projection has applied so far, so an order may be missing or behind the log.
+   */
+  customerOrders(customerId: string): Promise<readonly OrderRecord[]> {
+    return this.client.customerOrders(customerId);
   }
 
   /** The system's state, folded from the log (the truth), not from the read model. */

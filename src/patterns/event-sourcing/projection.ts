@@ -11,6 +11,12 @@ export interface ProjectionOptions {
   readonly onDelivered?: () => void;
   /** How long a crashed projection stays down before it restarts, ms. Default 0. */
   readonly restartDelayMs?: number;
+  /**
+   * Holds each event this long before applying it, ms (in log order): a projection that
+   * lags on purpose, so a test can read the read model before it has caught up. Default 0
+   * (applied as it arrives).
+   */
+  readonly applyDelayMs?: number;
 }
 
 /**
@@ -29,6 +35,9 @@ export class OrdersProjection {
   private restarts = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly checkpointEvery: number;
+  private readonly applyDelayMs: number;
+  /** Which subscription is live: a held event of a dead one (crashed, stopped) is dropped, as its unsaved progress is. */
+  private generation = 0;
 
   constructor(
     private readonly store: EventStore,
@@ -39,6 +48,7 @@ export class OrdersProjection {
     this.savedCheckpoint = startAfter;
     this.lastApplied = startAfter;
     this.checkpointEvery = options.checkpointEvery ?? 32;
+    this.applyDelayMs = options.applyDelayMs ?? 0;
   }
 
   /** Position of the last event handled (applied or skipped). */
@@ -57,7 +67,9 @@ export class OrdersProjection {
   }
 
   start(): Subscription {
-    const sub = this.store.subscribe(this.savedCheckpoint, (event) => this.handle(event));
+    const generation = ++this.generation;
+    const deliver = this.applyDelayMs > 0 ? (event: RecordedEvent) => this.handleLater(generation, event) : (event: RecordedEvent) => this.handle(event);
+    const sub = this.store.subscribe(this.savedCheckpoint, deliver);
     this.sub = sub;
     this.lastApplied = this.savedCheckpoint;
     void sub.caughtUp.then(() => this.save(), () => undefined);
@@ -77,6 +89,7 @@ export class OrdersProjection {
   async crash(downMs = this.options.restartDelayMs ?? 0): Promise<void> {
     const sub = this.sub;
     this.sub = undefined;
+    this.generation++;
     await sub?.stop();
     this.restartAfter(downMs);
   }
@@ -92,6 +105,7 @@ export class OrdersProjection {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.generation++;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     await this.sub?.stop();
     this.sub = undefined;
@@ -101,6 +115,13 @@ export class OrdersProjection {
     this.restarts++;
     this.sinceSave = 0;
     this.start();
+  }
+
+  /** Same-duration timers fire in the order they were set, so held events still apply in log order. */
+  private handleLater(generation: number, event: RecordedEvent): void {
+    setTimeout(() => {
+      if (generation === this.generation) this.handle(event);
+    }, this.applyDelayMs);
   }
 
   private handle(event: RecordedEvent): void {

@@ -32,6 +32,8 @@ const STATUS_BY_EVENT: Readonly<Record<string, OrderStatus>> = {
  */
 export class OrdersReadModel {
   private readonly rows = new Map<string, OrderView>();
+  /** Each customer's orderIds in the order their OrderCreated was applied (log order): the read side's index. */
+  private readonly byCustomer = new Map<string, string[]>();
   private duplicates = 0;
 
   constructor(private readonly onTerminal?: TerminalListener) {}
@@ -51,6 +53,7 @@ export class OrdersReadModel {
     if (event.type === ORDER_EVENTS.created) {
       const d = dataOf<OrderCreatedData>(event);
       next = { orderId, customerId: d.customerId, amountCents: d.amountCents, status: 'PENDING', version: event.version, updatedAt: event.recordedAt };
+      this.index(d.customerId, orderId); // a created event seen again is a duplicate above: each order is indexed once
     } else if (row === undefined) {
       return false; // the projection never starts mid-stream: its checkpoint precedes every order's creation
     } else if (event.type === ORDER_EVENTS.cancelled) {
@@ -64,6 +67,18 @@ export class OrdersReadModel {
       this.onTerminal?.(next as OrderView & { status: TerminalStatus });
     }
     return true;
+  }
+
+  private index(customerId: string, orderId: string): void {
+    const mine = this.byCustomer.get(customerId);
+    if (mine) mine.push(orderId);
+    else this.byCustomer.set(customerId, [orderId]);
+  }
+
+  /** A customer's rows as the projection has applied them so far, oldest first; an unknown customer has none. */
+  forCustomer(customerId: string): OrderView[] {
+    const ids = this.byCustomer.get(customerId) ?? [];
+    return ids.map((id) => this.rows.get(id)).filter((row): row is OrderView => row !== undefined);
   }
 
   get(orderId: string): OrderView | undefined {
