@@ -87,6 +87,8 @@ export interface CustomerOrdersClientOptions {
 export class CustomerOrdersClient {
   private readonly waiting = new Map<string, Waiting>();
   private replies: Promise<Channel> | undefined;
+  /** The reply channel once it consumes direct reply-to; every waiting read was sent on it. */
+  private current: Channel | undefined;
   private next = 0;
   private stopped = false;
 
@@ -126,6 +128,7 @@ export class CustomerOrdersClient {
     ch.on('error', () => undefined); // a channel error also closes it: handled there
     ch.on('close', () => this.closed(ch));
     await ch.consume(DIRECT_REPLY_TO, (msg) => this.reply(msg), { noAck: true });
+    this.current = ch;
     return ch;
   }
 
@@ -150,10 +153,11 @@ export class CustomerOrdersClient {
     how(w);
   }
 
+  /** A channel that closes before it consumed fails its openReplies() instead. */
   private closed(ch: Channel): void {
-    void this.replies?.then((current) => {
-      if (current === ch) this.replies = undefined;
-    });
+    if (this.current !== ch) return;
+    this.current = undefined;
+    this.replies = undefined;
     for (const id of [...this.waiting.keys()]) this.settle(id, (w) => w.reject(new ReadChannelClosedError()));
   }
 
@@ -162,6 +166,7 @@ export class CustomerOrdersClient {
     for (const id of [...this.waiting.keys()]) this.settle(id, (w) => w.reject(new ReadChannelClosedError()));
     const replies = this.replies;
     this.replies = undefined;
+    this.current = undefined;
     await replies?.then((ch) => ch.close()).catch(() => undefined);
   }
 }

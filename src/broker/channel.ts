@@ -458,7 +458,7 @@ export class Channel implements ConsumerChannel, ReplyTarget {
     if (queueName === REPLY_TO) return this.consumeReplies(requestedTag, noAck, nowait);
     const q = this.queueFor(queueName);
     const tag = requestedTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url')}` : requestedTag;
-    if (this.consumers.has(tag)) throw new AmqpError(ReplyCode.NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`);
+    if (this.consumers.has(tag) || this.replyConsumer?.tag === tag) throw new AmqpError(ReplyCode.NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`);
     if (q.exclusiveConsumer || (exclusive && q.consumers.length > 0)) {
       throw soft(ReplyCode.ACCESS_REFUSED, `queue '${q.name}' in vhost '/' in exclusive use`);
     }
