@@ -256,6 +256,24 @@ export class AmqpEndpoint {
     }
   }
 
+  /**
+   * Answer a request (request–reply): publish `body` to the default exchange with the
+   * request's reply-to as routing key and its correlation id. Fire and forget, not
+   * persistent: a reply lost with a connection is the requester's timeout. False when
+   * not connected.
+   */
+  reply(replyTo: string, correlationId: string, body: Buffer): boolean {
+    const ch = this.publisher;
+    if (!ch || this.stopped) return false;
+    try {
+      ch.publish('', replyTo, body, { correlationId, contentType: 'application/json' }, () => undefined);
+      return true;
+    } catch (err) {
+      this.options.onError?.('reply', err);
+      return false;
+    }
+  }
+
   /** Messages this endpoint published (retries included) and received. */
   counts(): { published: number; delivered: number } {
     return { published: this.published, delivered: this.delivered };

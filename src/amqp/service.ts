@@ -5,9 +5,11 @@ import type { CrashableApi, ErrorsApi, ServiceApi, SnapshotPart } from '../patte
 import { ErrorRate, TransientServiceError } from '../patterns/transient.js';
 import { InventoryService } from '../workflow/inventory.js';
 import { NotificationsService } from '../workflow/notifications.js';
-import { OrdersService } from '../workflow/orders.js';
+import { OrdersService, type OrderRecord } from '../workflow/orders.js';
 import { PaymentsService } from '../workflow/payments.js';
 import type { World } from '../workflow/services.js';
+import type { WireMeter } from '../wire/meter.js';
+import { CUSTOMER_ORDERS, encodeOrders, parseQuery } from './customer-orders.js';
 import { AmqpEndpoint, EndpointStoppedError, type ConsumerSpec } from './endpoint.js';
 import {
   encodeEvent,
@@ -56,6 +58,8 @@ export function bindingsOf(workflow: EventWorkflow): Record<string, readonly str
     payments: workflow.services.payments.keys,
     notifications: [ORDER_CONFIRMED, ORDER_CANCELLED],
     client: [ORDER_CONFIRMED, ORDER_CANCELLED],
+    // The read side: the orders service answers queries from this queue.
+    [CUSTOMER_ORDERS]: [CUSTOMER_ORDERS],
   };
 }
 
@@ -83,7 +87,8 @@ export const startEventService: ComponentFactory<EventServiceInit, EventServiceA
     env.meter.countMessages(1);
     return ref.endpoint.publish(init.topology.exchange, key, encodeEvent(event));
   };
-  const { dispatch, snapshot } = dispatcher(init, workflow, publish, (failedAt) => compensations.recordMs(epochNow() - failedAt));
+  const served = dispatcher(init, workflow, publish, (failedAt) => compensations.recordMs(epochNow() - failedAt));
+  const { dispatch, snapshot } = served;
   const errors = new ErrorRate(env.random.fork());
   const consumer: ConsumerSpec = {
     queue: queueOf(init.topology, init.service),
@@ -103,7 +108,7 @@ export const startEventService: ComponentFactory<EventServiceInit, EventServiceA
     name: init.service,
     url: init.url,
     topology: (ch) => declareTopology(ch, init.topology),
-    consumers: [consumer],
+    consumers: 'forCustomer' in served ? [consumer, queryConsumer(init, env.meter, served.forCustomer, ref)] : [consumer],
     meter: env.meter,
     onError: (kind, err) => {
       if (err instanceof EndpointStoppedError) return;
@@ -119,6 +124,26 @@ export const startEventService: ComponentFactory<EventServiceInit, EventServiceA
   }
   return component(endpoint, snapshot, hopErrors, compensations, errors);
 };
+
+/**
+ * The orders service's read side: answer each `query.customer-orders` request with the
+ * customer's orders, to the request's reply-to and correlation id. A request without
+ * them has no one to answer: dropped (acked).
+ */
+function queryConsumer(init: EventServiceInit, meter: WireMeter, forCustomer: (customerId: string) => readonly OrderRecord[], ref: { endpoint?: AmqpEndpoint }): ConsumerSpec {
+  return {
+    queue: queueOf(init.topology, CUSTOMER_ORDERS),
+    prefetch: init.prefetch,
+    ack: 'manual',
+    handle: async (msg: ConsumeMessage) => {
+      meter.countMessages(1);
+      const { replyTo, correlationId } = msg.properties as { replyTo?: unknown; correlationId?: unknown };
+      if (typeof replyTo !== 'string' || typeof correlationId !== 'string') return;
+      const body = encodeOrders(forCustomer(parseQuery(msg.content)));
+      if (ref.endpoint?.reply(replyTo, correlationId, body)) meter.countMessages(1);
+    },
+  };
+}
 
 function component(endpoint: AmqpEndpoint, snapshot: () => SnapshotPart, hopErrors: Record<string, number>, compensations: LatencyHistogram, errors: ErrorRate): RunningComponent<EventServiceApi> {
   return {
@@ -192,5 +217,6 @@ function ordersDispatcher(workflow: EventWorkflow, publish: Publish, compensated
       return publish(workflow.startKey, { order: event.order });
     },
     snapshot: () => ({ orders: orders.snapshot() }),
+    forCustomer: (customerId: string) => orders.forCustomer(customerId),
   };
 }

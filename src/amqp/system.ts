@@ -15,16 +15,19 @@ import type {
   Drainable,
   ErrorInjectable,
   HopErrorCounter,
+  OrderReader,
   PatternContext,
   RunningPattern,
   ThreadReporter,
   TransportInfo,
   WireMetered,
 } from '../patterns/types.js';
+import type { OrderRecord } from '../workflow/orders.js';
 import type { SystemSnapshot } from '../workflow/services.js';
 import type { CancelReason, OrderOutcome, OrderRequest, TerminalStatus } from '../workflow/types.js';
 import { WireMeter, type WireStats } from '../wire/meter.js';
 import { startEmbeddedBroker } from './broker-component.js';
+import { CustomerOrdersClient, READ_PATH } from './customer-orders.js';
 import { AmqpEndpoint, EndpointStoppedError } from './endpoint.js';
 import { encodeEvent, parseEvent, PLACE_ORDER, type EventWorkflow, type WorkflowRef } from './events.js';
 import { bindingsOf, startEventService, type EventService, type EventServiceApi, type EventServiceInit } from './service.js';
@@ -63,9 +66,11 @@ let runCounter = 0;
  * observes the order's terminal event.
  */
 export class EventDrivenSystem
-  implements RunningPattern, WireMetered, Drainable, Crashable, ErrorInjectable, BacklogReporter, HopErrorCounter, CompensationReporter, ThreadReporter
+  implements RunningPattern, OrderReader, WireMetered, Drainable, Crashable, ErrorInjectable, BacklogReporter, HopErrorCounter, CompensationReporter, ThreadReporter
 {
   readonly transport: TransportInfo;
+  readonly readPath = READ_PATH;
+  private readonly reader: CustomerOrdersClient;
   private readonly pending = new Map<string, Pending>();
   private readonly clientErrors: Record<string, number> = {};
   private peakDepth = 0;
@@ -91,6 +96,8 @@ export class EventDrivenSystem
       placement: system.placement,
       ...(embedded ? {} : { notes: ['the broker is an external process (--broker): it is not placed, and its CPU is not counted'] }),
     };
+    // The read goes over the client's own connection (placeOrder's), so its hop, faults and meter are placeOrder's too.
+    this.reader = new CustomerOrdersClient({ channel: () => client.channel(), exchange: topology.exchange, meter: clientMeter });
   }
 
   static async start(ctx: PatternContext, workflow: EventWorkflow, ref: WorkflowRef): Promise<EventDrivenSystem> {
@@ -194,6 +201,12 @@ export class EventDrivenSystem
       reject(e);
     };
     this.pending.set(orderId, first);
+  }
+
+  /** The customer's orders, asked of the orders service wherever it runs: a request through the broker, the reply on direct reply-to. */
+  customerOrders(customerId: string): Promise<readonly OrderRecord[]> {
+    if (this.stopped) return Promise.reject(new EndpointStoppedError(this.workflow.name));
+    return this.reader.customerOrders(customerId);
   }
 
   async snapshot(): Promise<SystemSnapshot> {
@@ -326,6 +339,7 @@ export class EventDrivenSystem
       // Best effort: the broker may be gone; an embedded one takes its queues with it.
     }
     this.mgmt = undefined;
+    await this.reader.stop();
     await this.client.stop();
     await this.system.stop();
   }

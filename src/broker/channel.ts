@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { AmqpError } from './amqp-error.js';
 import { CLASS_BASIC, FRAME_BODY, FRAME_HEADER, FRAME_METHOD, M, ReplyCode } from './constants.js';
 import { ChannelConsumer, type ConsumerChannel } from './consumer.js';
+import { REPLY_TO, type ReplyTarget } from './direct-reply-to.js';
 import { type Exchange } from './exchange.js';
 import { type FrameWriter } from './frame-writer.js';
 import { type Message, type QueuedMessage } from './message.js';
-import { expirationOf } from './properties.js';
+import { expirationOf, replyToOf, withReplyTo } from './properties.js';
 import { type Queue } from './queue.js';
 import { Reader } from './reader.js';
 import * as topology from './topology.js';
@@ -50,7 +51,7 @@ function soft(code: number, text: string): AmqpError {
  * prefetch and publisher confirms. Soft errors close the channel (channel.close, then
  * frames are discarded until close-ok); hard errors propagate to the connection.
  */
-export class Channel implements ConsumerChannel {
+export class Channel implements ConsumerChannel, ReplyTarget {
   private state: 'open' | 'closing' | 'closed' = 'open';
   private deliveryTag = 0;
   private readonly unacked = new Map<number, Unacked>();
@@ -73,6 +74,8 @@ export class Channel implements ConsumerChannel {
   private props: Buffer = EMPTY;
   private parts: Buffer[] = [];
   private lastQueue = '';
+  /** Direct reply-to: this channel's consumer of `amq.rabbitmq.reply-to` and the address that names it. */
+  private replyConsumer: { readonly tag: string; readonly address: string } | null = null;
 
   constructor(
     readonly id: number,
@@ -343,7 +346,7 @@ export class Channel implements ConsumerChannel {
   private completePublish(body: Buffer): void {
     const p = this.pub as PendingPublish;
     this.pub = null;
-    const props = this.props;
+    const props = this.replyAddressed(this.props);
     this.props = EMPTY;
     let exchange: Exchange | null = null;
     if (p.exchange !== '') {
@@ -382,6 +385,13 @@ export class Channel implements ConsumerChannel {
         }
       }
     }
+  }
+
+  /** The properties with a direct reply-to (`amq.rabbitmq.reply-to`) replaced by this channel's address. */
+  private replyAddressed(props: Buffer): Buffer {
+    if (replyToOf(props) !== REPLY_TO) return props;
+    if (this.replyConsumer === null) throw soft(ReplyCode.PRECONDITION_FAILED, 'fast reply consumer does not exist');
+    return withReplyTo(props, this.replyConsumer.address);
   }
 
   /** Sends one (possibly multiple) ack covering every confirm decided since the last. */
@@ -445,9 +455,10 @@ export class Channel implements ConsumerChannel {
   }
 
   private consume(queueName: string, requestedTag: string, noAck: boolean, exclusive: boolean, nowait: boolean): void {
+    if (queueName === REPLY_TO) return this.consumeReplies(requestedTag, noAck, nowait);
     const q = this.queueFor(queueName);
     const tag = requestedTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url')}` : requestedTag;
-    if (this.consumers.has(tag)) throw new AmqpError(ReplyCode.NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`);
+    if (this.consumers.has(tag) || this.replyConsumer?.tag === tag) throw new AmqpError(ReplyCode.NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`);
     if (q.exclusiveConsumer || (exclusive && q.consumers.length > 0)) {
       throw soft(ReplyCode.ACCESS_REFUSED, `queue '${q.name}' in vhost '/' in exclusive use`);
     }
@@ -461,7 +472,42 @@ export class Channel implements ConsumerChannel {
     q.addConsumer(c, Date.now());
   }
 
+  /** basic.consume on the pseudo-queue `amq.rabbitmq.reply-to`: one no-ack consumer per channel, as RabbitMQ allows. */
+  private consumeReplies(requestedTag: string, noAck: boolean, nowait: boolean): void {
+    if (!noAck) throw soft(ReplyCode.PRECONDITION_FAILED, 'reply consumer cannot acknowledge');
+    if (this.replyConsumer !== null) throw soft(ReplyCode.PRECONDITION_FAILED, 'reply consumer already set');
+    const tag = requestedTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url')}` : requestedTag;
+    if (this.consumers.has(tag)) throw new AmqpError(ReplyCode.NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`);
+    this.replyConsumer = { tag, address: this.vhost.replies.register(this) };
+    if (!nowait) {
+      this.out.method(this.id, M.basicConsumeOk);
+      this.out.shortstr(tag);
+      this.out.end();
+    }
+  }
+
+  /** A reply to this channel's address: delivered at once, no-ack (it never waits in a queue). */
+  deliverReply(msg: Message): boolean {
+    if (this.state !== 'open' || this.replyConsumer === null) return false;
+    const out = this.out;
+    out.method(this.id, M.basicDeliver);
+    out.shortstr(this.replyConsumer.tag);
+    out.u64(++this.deliveryTag);
+    out.u8(0);
+    out.shortstr(msg.exchange);
+    out.shortstr(msg.routingKey);
+    out.end();
+    out.content(this.id, msg.props, msg.body, this.conn.frameMax);
+    return true;
+  }
+
+  private releaseReplies(): void {
+    if (this.replyConsumer !== null) this.vhost.replies.release(this.replyConsumer.address);
+    this.replyConsumer = null;
+  }
+
   private cancel(tag: string, nowait: boolean): void {
+    if (this.replyConsumer?.tag === tag) this.releaseReplies();
     const c = this.consumers.get(tag);
     if (c !== undefined) {
       this.consumers.delete(tag);
@@ -627,6 +673,7 @@ export class Channel implements ConsumerChannel {
     this.state = 'closed';
     this.pub = null;
     this.parts = [];
+    this.releaseReplies();
     const consumers = [...this.consumers.values()];
     this.consumers.clear();
     this.requeueAll();

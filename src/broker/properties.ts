@@ -6,6 +6,7 @@ import { encodeTable } from './table-encoder.js';
 
 /** Basic-class property flags, most significant bit first (spec class `basic`). */
 const FLAG_HEADERS = 1 << 13;
+const FLAG_REPLY_TO = 1 << 9;
 const FLAG_EXPIRATION = 1 << 8;
 /** Encoding of each property in flag order: s = shortstr, t = table, o = octet, l = longlong. */
 const KINDS = ['s', 's', 't', 'o', 'o', 's', 's', 's', 's', 'l', 's', 's', 's', 's'] as const;
@@ -53,6 +54,23 @@ export function expirationOf(props: Buffer): number | undefined {
   const ttl = Number(text);
   if (ttl < 0) throw new AmqpError(ReplyCode.PRECONDITION_FAILED, `invalid expiration '${text}': {value_negative,${ttl}}`);
   return ttl;
+}
+
+/** The `reply-to` property, or undefined when absent (cheap when the flag is not set). */
+export function replyToOf(props: Buffer): string | undefined {
+  if (props.length < 2 || (props.readUInt16BE(0) & FLAG_REPLY_TO) === 0) return undefined;
+  const f = split(props).fields.find((x) => x.bit === FLAG_REPLY_TO);
+  return f === undefined ? undefined : f.bytes.toString('utf8', 1);
+}
+
+/** Returns a property list whose `reply-to` (which must be present) is `replyTo`. */
+export function withReplyTo(props: Buffer, replyTo: string): Buffer {
+  const { flags, fields } = split(props);
+  const value = Buffer.from(replyTo, 'utf8');
+  const encoded = Buffer.concat([Buffer.from([value.length]), value]);
+  const head = Buffer.alloc(2);
+  head.writeUInt16BE(flags, 0);
+  return Buffer.concat([head, ...fields.map((f) => (f.bit === FLAG_REPLY_TO ? encoded : f.bytes))]);
 }
 
 export function headersOf(props: Buffer): FieldTable {

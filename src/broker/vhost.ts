@@ -1,3 +1,4 @@
+import { ReplyAddresses } from './direct-reply-to.js';
 import { Exchange } from './exchange.js';
 import { type FieldTable, type FieldValue } from './field-table.js';
 import { type Message, type QueuedMessage } from './message.js';
@@ -20,6 +21,8 @@ export class VirtualHost implements QueueHost {
   readonly name = '/';
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
+  /** Direct reply-to: `amq.rabbitmq.reply-to.<token>` → the channel consuming its replies. */
+  readonly replies = new ReplyAddresses();
 
   constructor() {
     for (const [name, type] of [
@@ -38,6 +41,7 @@ export class VirtualHost implements QueueHost {
     let routed = 0;
     let refused = false;
     if (exchange === null) {
+      if (ReplyAddresses.isAddress(msg.routingKey)) return { routed: this.replies.deliver(msg) ? 1 : 0, refused: false };
       const q = this.queues.get(msg.routingKey);
       if (q !== undefined) {
         if (q.enqueue(msg, now)) routed++;
