@@ -28,7 +28,7 @@ import { loadAndCheck, startPattern } from './support/pattern.js';
 import { completedRun, resultsDoc } from './support/results.js';
 
 const READERS: readonly Pattern[] = [directPattern, restPattern, grpcPattern, grpcStreamPattern, sagaOrchestrationPattern];
-const PLACEMENTS = ['same-thread', 'shared'] as const;
+const PLACEMENTS = ['same-thread', 'shared', 'per-service'] as const;
 const LOAD_MS = 300;
 
 /** The proto's CancelReason names. */
