@@ -20,7 +20,7 @@ describe('orders.proto', () => {
 
   it('defines every service method the pattern calls', () => {
     const proto = loadOrderProto();
-    expect(Object.keys(proto.OrderService).sort()).toEqual(['PlaceOrder', 'StreamOrderUpdates', 'SubmitOrder']);
+    expect(Object.keys(proto.OrderService).sort()).toEqual(['GetCustomerOrders', 'PlaceOrder', 'StreamOrderUpdates', 'SubmitOrder']);
     expect(proto.OrderService.StreamOrderUpdates.responseStream).toBe(true);
     expect(Object.keys(proto.InventoryService).sort()).toEqual(['Release', 'Reserve']);
     expect(Object.keys(proto.PaymentService).sort()).toEqual(['Charge', 'Refund']);

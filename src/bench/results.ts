@@ -135,6 +135,8 @@ export interface PatternCard {
   readonly ownPolicy?: readonly string[];
   /** Not in the default set (run only when `--patterns` names it): why, in words. Absent: in the default set. */
   readonly optIn?: string;
+  /** How a read of a customer's orders travels in this pattern, in words (issue #16). */
+  readonly readPath?: string;
 }
 
 export interface ScenarioCard {

@@ -370,7 +370,7 @@ export function patternCards(config: RunConfig, patterns: readonly Pattern[]): P
     if (!p) return [];
     const ownPolicy = p.describeResilience?.(config.resilience);
     return [
-      { id: p.id, title: p.title, summary: p.summary, tradeOffs: p.tradeOffs, resilient: p.resilient === true, ...(ownPolicy ? { ownPolicy } : {}), ...(p.optIn ? { optIn: p.optIn } : {}) },
+      { id: p.id, title: p.title, summary: p.summary, tradeOffs: p.tradeOffs, resilient: p.resilient === true, ...(ownPolicy ? { ownPolicy } : {}), ...(p.optIn ? { optIn: p.optIn } : {}), ...(p.readPath ? { readPath: p.readPath } : {}) },
     ];
   });
 }

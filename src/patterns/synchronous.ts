@@ -4,15 +4,18 @@ import { PlacedSystem, type ThreadUse } from '../placement/system.js';
 import { DEFAULT_PLACEMENT } from '../placement/types.js';
 import { WARM_UP_CALLS, warmUp } from '../placement/warmup.js';
 import type { WireStats } from '../wire/meter.js';
+import type { OrderRecord } from '../workflow/orders.js';
 import type { OrderOutcome, OrderRequest } from '../workflow/types.js';
 import { mergeSnapshots, type CrashableApi, type ErrorsApi, type ServiceApi } from './service-api.js';
-import type { Crashable, ErrorInjectable, HopErrorCounter, PatternContext, RunningPattern, ThreadReporter, WireMetered } from './types.js';
+import type { Crashable, ErrorInjectable, HopErrorCounter, OrderReader, PatternContext, RunningPattern, ThreadReporter, WireMetered } from './types.js';
 
 /** The client a synchronous pattern talks to its orders service with. */
 export interface SynchronousClient {
   placeOrder(order: OrderRequest): Promise<OrderOutcome>;
   /** A call the orders service refuses before any effect (warms the code paths). */
   refused(): Promise<unknown>;
+  /** The read side: the customer's orders as the orders service holds them, oldest first. */
+  customerOrders(customerId: string): Promise<readonly OrderRecord[]>;
   close(): void | Promise<void>;
 }
 
@@ -29,6 +32,8 @@ export interface SynchronousSpec<I> {
   orders(routed: Readonly<Record<DownstreamService, Address>>): I;
   readonly protocol: string;
   readonly encoding: string;
+  /** The read's path in words (OrderReader.readPath). */
+  readonly readPath: string;
   connect(address: Address): SynchronousClient;
 }
 
@@ -40,9 +45,9 @@ const DOWNSTREAM: readonly DownstreamService[] = ['inventory', 'payments', 'noti
 /**
  * Start a synchronous pattern (REST, gRPC): place its four services, each reached only
  * through the run's network (`<prefix>:<service>` hops), connect the client to orders,
- * warm up, and count the wire from there on.
+ * warm up, and count the wire from there on. Reads go over the same client and hop as orders.
  */
-export async function startSynchronous<I>(ctx: PatternContext, spec: SynchronousSpec<I>): Promise<RunningPattern & WireMetered & HopErrorCounter & Crashable & ErrorInjectable & ThreadReporter> {
+export async function startSynchronous<I>(ctx: PatternContext, spec: SynchronousSpec<I>): Promise<RunningPattern & OrderReader & WireMetered & HopErrorCounter & Crashable & ErrorInjectable & ThreadReporter> {
   const placement = ctx.options.placement ?? DEFAULT_PLACEMENT;
   const system = PlacedSystem.open({ placement, network: ctx.network, random: ctx.random.fork(), ...(ctx.threads ? { threads: ctx.threads } : {}) });
   const handles = new Map<string, ComponentHandle<ServiceApi & CrashableApi & ErrorsApi>>();
@@ -73,6 +78,8 @@ export async function startSynchronous<I>(ctx: PatternContext, spec: Synchronous
   return {
     transport: { protocol: spec.protocol, encoding: spec.encoding, broker: null, placement },
     placeOrder: connected.placeOrder,
+    readPath: spec.readPath,
+    customerOrders: connected.customerOrders,
     snapshot: async () => mergeSnapshots(await Promise.all([...handles.values()].map((h) => h.call('snapshot')))),
     wireStats: async () => minus(await wireOf([...handles.values()]), base),
     hopErrors: () => handle('orders').call('hopErrors'),

@@ -103,6 +103,8 @@ export interface Pattern {
    * card and the report show it; `list` marks the default set). Absent: in the default set.
    */
   readonly optIn?: string;
+  /** How a read of a customer's orders travels (OrderReader.readPath), for the pattern card. Absent: no read side yet. */
+  readonly readPath?: string;
   /** External services this pattern talks to when the run names one (checked before the run). */
   readonly uses?: readonly ('broker' | 'event-store')[];
   start(ctx: PatternContext): Promise<RunningPattern>;

@@ -170,6 +170,7 @@ function patternCards(doc: ResultsDocument): string {
     (p) =>
       `<article class="card"><h3>${esc(p.title)} <code>${esc(p.id)}</code></h3><p>${esc(p.summary)}</p>` +
       (p.optIn ? `<p><em>${esc(p.optIn)}</em></p>` : '') +
+      (p.readPath ? `<p><strong>Read path:</strong> ${esc(p.readPath)}</p>` : '') +
       `<div class="pc"><div><h4>Pros</h4>${list(p.tradeOffs.pros)}</div><div><h4>Cons</h4>${list(p.tradeOffs.cons)}</div></div>` +
       `<p><strong>When to use:</strong> ${esc(p.tradeOffs.whenToUse)}</p></article>`,
   );

@@ -87,6 +87,7 @@ export function renderMarkdown(doc: ResultsDocument, options: MarkdownOptions = 
     const id = pattern.id;
     out.push(`### ${pattern.title} (\`${pattern.id}\`)`, '', pattern.summary, '');
     if (pattern.optIn) out.push(`*${pattern.optIn}*`, '');
+    if (pattern.readPath) out.push(`*Read path:* ${pattern.readPath}`, '');
     const measured = rows.filter((r) => r.pattern === id);
     const curve = doc.sweep?.curves.find((x) => x.pattern === id);
     if (curve) {

@@ -1,7 +1,7 @@
 import type { ComponentModule } from '../../placement/component.js';
 import { PlacedSystem } from '../../placement/system.js';
 import { DEFAULT_PLACEMENT } from '../../placement/types.js';
-import type { ErrorInjectable, HopErrorCounter, Pattern, RunningPattern, ThreadReporter, TransportInfo } from '../types.js';
+import type { ErrorInjectable, HopErrorCounter, OrderReader, Pattern, RunningPattern, ThreadReporter, TransportInfo } from '../types.js';
 import { MODULES, startMonolith, type Module, type MonolithApi, type MonolithInit } from './monolith.js';
 
 /** Where a worker finds the monolith (monolith.ts from the sources, monolith.js when built). */
@@ -14,6 +14,9 @@ export const MONOLITH: ComponentModule<MonolithInit, MonolithApi> = {
 /** A monolith module's hop deadline: the same as REST's and gRPC's, ms. */
 const HOP_TIMEOUT_MS = 2000;
 
+/** Direct's read path (OrderReader.readPath): the same boundary as placeOrder. */
+const DIRECT_READ_PATH = "a function call to the orders module's customerOrders (posted to the system thread unless same-thread)";
+
 /** In-process orchestration over plain function calls: the ceiling with no transport. */
 export const directPattern: Pattern = {
   id: 'direct',
@@ -25,7 +28,8 @@ export const directPattern: Pattern = {
     whenToUse: 'A modular monolith: when the services share a team, a release cycle and a database.',
   },
   resilient: true,
-  async start(ctx): Promise<RunningPattern & HopErrorCounter & ErrorInjectable & ThreadReporter> {
+  readPath: DIRECT_READ_PATH,
+  async start(ctx): Promise<RunningPattern & OrderReader & HopErrorCounter & ErrorInjectable & ThreadReporter> {
     const placement = ctx.options.placement ?? DEFAULT_PLACEMENT;
     const system = PlacedSystem.open({ placement, network: ctx.network, random: ctx.random.fork(), ...(ctx.threads ? { threads: ctx.threads } : {}) });
     let monolith;
@@ -44,6 +48,8 @@ export const directPattern: Pattern = {
     return {
       transport: transportOf(placement),
       placeOrder: (order) => handle.call('placeOrder', order),
+      readPath: DIRECT_READ_PATH,
+      customerOrders: (customerId) => handle.call('customerOrders', customerId),
       snapshot: () => handle.call('snapshot'),
       hopErrors: () => handle.call('hopErrors'),
       canInjectErrors: (service) => (MODULES as readonly string[]).includes(service),

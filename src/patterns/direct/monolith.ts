@@ -3,6 +3,7 @@ import type { ComponentApi, ComponentFactory } from '../../placement/component.j
 import { seededRandom } from '../../random.js';
 import { RESILIENCE_POLICIES, withResilience, type Hop, type ResiliencePolicy } from '../../resilience/policies.js';
 import { createServices, snapshotServices, type SystemSnapshot, type World } from '../../workflow/services.js';
+import type { OrderRecord } from '../../workflow/orders.js';
 import type { OrderOutcome, OrderRequest } from '../../workflow/types.js';
 import { directPorts, runOrderWorkflow, type WorkflowPorts } from '../../workflow/workflow.js';
 import { errorKind } from '../rest/services.js';
@@ -22,6 +23,8 @@ export const MODULES: readonly Module[] = ['inventory', 'payments', 'notificatio
 
 export interface MonolithApi extends ServiceApi, ComponentApi {
   placeOrder(order: OrderRequest): Promise<OrderOutcome>;
+  /** The read side: the orders module's list of a customer's orders, oldest first. */
+  customerOrders(customerId: string): OrderRecord[];
   /** The flaky scenario: `module` fails `share` of its calls with a transient error. */
   moduleErrors(module: Module, share: number): void;
   /** The whole system's state: the monolith holds every service. */
@@ -62,6 +65,7 @@ export const startMonolith: ComponentFactory<MonolithInit, MonolithApi> = async 
   return {
     api: {
       placeOrder: (order: OrderRequest) => runOrderWorkflow(services.orders, ports, order, onHopError),
+      customerOrders: (customerId: string) => services.orders.forCustomer(customerId),
       snapshot: () => snapshotServices(services),
       hopErrors: () => ({ ...hopErrors }),
       moduleErrors: (module: Module, share: number) => errors[module].set(share),

@@ -1,12 +1,14 @@
+import type { Client } from '@grpc/grpc-js';
 import { OrderFailedError } from '../../errors.js';
 import type { ComponentModule } from '../../placement/component.js';
+import type { OrderRecord } from '../../workflow/orders.js';
 import type { OrderOutcome, OrderRequest } from '../../workflow/types.js';
 import { startSynchronous } from '../synchronous.js';
 import type { Address, Pattern } from '../types.js';
 import { createClient, serverStream, statusName, unary } from './calls.js';
 import type { OrderUpdate, PlaceOrderRequest } from './messages.js';
 import { loadOrderProto } from './proto.js';
-import { channelOptions, GRPC_DEFAULTS, refused, startGrpcService, toOutcome, type GrpcServiceApi, type GrpcServiceInit, type GrpcSettings } from './services.js';
+import { channelOptions, GRPC_DEFAULTS, refused, startGrpcService, toOutcome, toRecord, type GrpcServiceApi, type GrpcServiceInit, type GrpcSettings } from './services.js';
 
 export { GRPC_DEFAULTS, startGrpcService, type GrpcServiceApi, type GrpcServiceInit, type GrpcSettings } from './services.js';
 
@@ -62,12 +64,23 @@ const STREAM_OPT_IN =
   '(one more call and an update per state), and an eighth default pattern would push `run --quick` past its 20 s budget. ' +
   'Name it in --patterns (e.g. `--patterns grpc,grpc-stream`) to set the stream against the unary call.';
 
+/** grpc's and grpc-stream's read path (OrderReader.readPath). */
+export const GRPC_READ_PATH = "unary GetCustomerOrders RPC (repeated Order), with a deadline, on the client's channel to orders (PlaceOrder's)";
+
+/** GetCustomerOrders over `client`: the customer's orders, oldest first, with the workflow's status and reason names. */
+export async function getCustomerOrders(client: Client, customerId: string, timeoutMs: number): Promise<OrderRecord[]> {
+  const reply = await unary(client, loadOrderProto().OrderService.GetCustomerOrders, { customerId }, timeoutMs);
+  return reply.orders.map(toRecord);
+}
+
 /** The client's side of the client → orders hop. */
 export interface GrpcClient {
   /** Resolves with the terminal outcome; what it waits for is `latency` (see GrpcLatency). */
   placeOrder(order: OrderRequest): Promise<OrderOutcome>;
   /** Send an empty PlaceOrder, which orders refuses (INVALID_ARGUMENT) before any effect: a warm-up call. */
   refused(): Promise<void>;
+  /** GetCustomerOrders (unary, with the client's deadline). */
+  customerOrders(customerId: string): Promise<OrderRecord[]>;
   close(): void;
 }
 
@@ -116,6 +129,7 @@ export function createGrpcClient(address: Address, settings: GrpcSettings = GRPC
   return {
     placeOrder: latency === 'stream' ? placeStreaming : placeUnary,
     refused: () => refused(unary(client, proto.OrderService.PlaceOrder, { orderId: '', customerId: '', items: [], amountCents: 0 }, settings.clientTimeoutMs)),
+    customerOrders: (customerId) => getCustomerOrders(client, customerId, settings.clientTimeoutMs),
     close: () => client.close(),
   };
 }
@@ -128,6 +142,7 @@ export function createGrpcPattern(options: GrpcPatternOptions = {}): Pattern {
   return {
     id: stream ? 'grpc-stream' : 'grpc',
     resilient: true,
+    readPath: GRPC_READ_PATH,
     title: stream ? 'gRPC StreamOrderUpdates (until the stream shows the terminal state)' : 'gRPC (HTTP/2 + protobuf)',
     summary: stream
       ? "The article's server-streaming StreamOrderUpdates on the grpc system: the client opens the stream, sends PlaceOrder; latency until the stream shows the terminal state."
@@ -145,6 +160,7 @@ export function createGrpcPattern(options: GrpcPatternOptions = {}): Pattern {
         orders: (downstream) => ({ service: 'orders', settings, downstream, resilience, seed }),
         protocol: 'HTTP/2 (gRPC)',
         encoding: 'protobuf',
+        readPath: GRPC_READ_PATH,
         connect: (address) => createGrpcClient(address, settings, latency),
       });
     },

@@ -30,6 +30,21 @@ export interface StreamOrderUpdatesRequest {
   orderId: string;
 }
 
+export interface GetCustomerOrdersRequest {
+  customerId: string;
+}
+
+/** The read side's view of one order (the proto's `Order`). */
+export interface OrderMsg {
+  orderId: string;
+  status: OrderStatusName;
+  reason: CancelReasonName;
+}
+
+export interface GetCustomerOrdersResponse {
+  orders: OrderMsg[];
+}
+
 export interface ReserveRequest {
   orderId: string;
   items: OrderItemMsg[];
@@ -57,6 +72,7 @@ export interface OrderServiceDefinition {
   PlaceOrder: MethodDefinition<PlaceOrderRequest, OrderUpdate>;
   StreamOrderUpdates: MethodDefinition<StreamOrderUpdatesRequest, OrderUpdate>;
   SubmitOrder: MethodDefinition<PlaceOrderRequest, OrderUpdate>;
+  GetCustomerOrders: MethodDefinition<GetCustomerOrdersRequest, GetCustomerOrdersResponse>;
 }
 
 export interface InventoryServiceDefinition {

@@ -27,7 +27,7 @@ import { runOrderWorkflow, type WorkflowPorts } from '../../workflow/workflow.js
 import { context } from '@opentelemetry/api';
 import { endSpan, openSpan } from '../../tracing/index.js';
 import { createClient, grpcError, isStatus, statusName, traceContextOf, tracedMethod, unary } from './calls.js';
-import type { CancelReasonName, Empty, OrderItemMsg, OrderUpdate, PlaceOrderRequest } from './messages.js';
+import type { CancelReasonName, Empty, GetCustomerOrdersRequest, GetCustomerOrdersResponse, OrderItemMsg, OrderMsg, OrderUpdate, PlaceOrderRequest } from './messages.js';
 import { loadOrderProto, type OrderProto } from './proto.js';
 import { RESILIENCE_POLICIES, withResilience, type ResiliencePolicy } from '../../resilience/policies.js';
 import { seededRandom } from '../../random.js';
@@ -97,6 +97,13 @@ export function toOutcome(update: OrderUpdate): OrderOutcome {
   if (update.status !== 'CONFIRMED' && update.status !== 'CANCELLED') throw new Error(`not a terminal status: ${update.status}`);
   const reason = (Object.keys(REASONS) as CancelReason[]).find((r) => REASONS[r] === update.reason);
   return reason ? { orderId: update.orderId, status: update.status, reason } : { orderId: update.orderId, status: update.status };
+}
+
+/** An order as the read side's wire carries it back: the workflow's status and reason names. */
+export function toRecord(msg: OrderMsg): OrderRecord {
+  if (msg.status === 'ORDER_STATUS_UNSPECIFIED') throw new Error(`order ${msg.orderId} has no status on the wire`);
+  const reason = (Object.keys(REASONS) as CancelReason[]).find((r) => REASONS[r] === msg.reason);
+  return reason ? { orderId: msg.orderId, status: msg.status, reason } : { orderId: msg.orderId, status: msg.status };
 }
 
 class InvalidArgument extends Error {}
@@ -356,6 +363,7 @@ async function startOrders(init: Extract<GrpcServiceInit, { service: 'orders' }>
       server.addService(proto.OrderService, {
         PlaceOrder: handle(meter, async (req: PlaceOrderRequest): Promise<OrderUpdate> => toUpdate(await runOrderWorkflow(orders, ports, toOrder(req), onHopError)), errors, proto.OrderService.PlaceOrder),
         StreamOrderUpdates: streamOrderUpdates(orders, meter),
+        GetCustomerOrders: serveCustomerOrders(orders, meter, errors),
       } satisfies UntypedServiceImplementation),
     );
     return serviceComponent(served, errors, () => ({ orders: orders.snapshot() }), () => ({ ...hopErrors }), participants.close);
@@ -363,6 +371,17 @@ async function startOrders(init: Extract<GrpcServiceInit, { service: 'orders' }>
     participants.close();
     throw err;
   }
+}
+
+/** GetCustomerOrders over `orders`: the read side, a unary call metered and flaky like the others. */
+export function serveCustomerOrders(orders: OrdersService, meter: WireMeter, errors?: ErrorRate) {
+  const proto = loadOrderProto();
+  return handle(
+    meter,
+    (req: GetCustomerOrdersRequest): GetCustomerOrdersResponse => ({ orders: orders.forCustomer(requireText(req.customerId, 'customer_id')).map(toUpdate) }),
+    errors,
+    proto.OrderService.GetCustomerOrders,
+  );
 }
 
 /** StreamOrderUpdates over `orders`: each state once, the current one first, ending after the terminal one. */

@@ -1,9 +1,10 @@
 import { OrderFailedError } from '../../errors.js';
 import type { ComponentModule } from '../../placement/component.js';
+import type { OrderRecord } from '../../workflow/orders.js';
 import type { OrderOutcome, OrderRequest } from '../../workflow/types.js';
 import { startSynchronous } from '../synchronous.js';
 import type { Address, Pattern } from '../types.js';
-import { createPool, REST_DEFAULTS, startRestService, type RestServiceApi, type RestServiceInit, type RestSettings } from './services.js';
+import { createPool, HttpStatusError, REST_DEFAULTS, startRestService, type RestServiceApi, type RestServiceInit, type RestSettings } from './services.js';
 
 export { REST_DEFAULTS, startRestService, type RestServiceApi, type RestServiceInit, type RestSettings } from './services.js';
 
@@ -20,8 +21,13 @@ export interface RestClient {
   placeOrder(order: OrderRequest): Promise<OrderOutcome>;
   /** Send `{}`, which orders refuses (400) before any effect: a warm-up request. */
   refused(): Promise<void>;
+  /** GET /customers/:id/orders: the customer's orders, oldest first. */
+  customerOrders(customerId: string): Promise<OrderRecord[]>;
   close(): Promise<void>;
 }
+
+/** REST's read path (OrderReader.readPath). */
+export const REST_READ_PATH = 'GET /customers/:id/orders to the orders service, JSON [{orderId,status,reason?}], from the client\'s undici pool';
 
 export function createRestClient(address: Address, settings: RestSettings = REST_DEFAULTS): RestClient {
   const pool = createPool(address, settings, settings.clientTimeoutMs);
@@ -41,6 +47,12 @@ export function createRestClient(address: Address, settings: RestSettings = REST
       await body.dump();
       if (statusCode !== 400) throw new Error(`a warm-up request was answered ${statusCode}, not 400`);
     },
+    customerOrders: async (customerId) => {
+      const { statusCode, body } = await pool.request({ method: 'GET', path: `/customers/${encodeURIComponent(customerId)}/orders` });
+      if (statusCode === 200) return (await body.json()) as OrderRecord[];
+      await body.dump();
+      throw new HttpStatusError(statusCode, `GET /customers/${customerId}/orders`);
+    },
     close: () => pool.destroy(),
   };
 }
@@ -51,6 +63,7 @@ export function createRestPattern(overrides: Partial<RestSettings> = {}): Patter
   return {
     id: 'rest',
     resilient: true,
+    readPath: REST_READ_PATH,
     title: 'REST (HTTP/1.1 + JSON)',
     summary: 'Synchronous request/response: orders POSTs to inventory and payments over keep-alive HTTP/1.1 with JSON bodies.',
     tradeOffs: {
@@ -77,6 +90,7 @@ export function createRestPattern(overrides: Partial<RestSettings> = {}): Patter
         orders: (downstream) => ({ service: 'orders', settings, downstream, resilience, seed }),
         protocol: 'HTTP/1.1',
         encoding: 'JSON',
+        readPath: REST_READ_PATH,
         connect: (address) => createRestClient(address, settings),
       });
     },

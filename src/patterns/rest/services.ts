@@ -325,6 +325,7 @@ async function startOrders(init: Extract<RestServiceInit, { service: 'orders' }>
           sendJson(res, 200, record);
         },
       },
+      '/customers': { GET: (req, res, rest) => customerOrders(orders, req, res, rest) },
     }, meter, errors);
     return serviceComponent(served, errors, () => ({ orders: orders.snapshot() }), () => ({ ...hopErrors }), closePools);
   } catch (err) {
@@ -332,6 +333,17 @@ async function startOrders(init: Extract<RestServiceInit, { service: 'orders' }>
     throw err;
   }
 }
+
+/** The read side, `GET /customers/:id/orders`: the customer's orders, oldest first (`[]` for an unknown customer). */
+function customerOrders(orders: OrdersService, req: IncomingMessage, res: ServerResponse, rest: string | undefined): void {
+  req.resume();
+  // The router hands over everything after `/customers/`, decoded: `<id>/orders`.
+  const customerId = rest?.endsWith(CUSTOMER_ORDERS) ? rest.slice(0, -CUSTOMER_ORDERS.length) : '';
+  if (customerId.length === 0) throw new HttpError(404, `no resource /customers/${rest ?? ''} (try /customers/<id>/orders)`);
+  sendJson(res, 200, orders.forCustomer(customerId));
+}
+
+const CUSTOMER_ORDERS = '/orders';
 
 async function call(p: Dispatcher, method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<number> {
   const headers = body === undefined ? undefined : JSON_HEADERS;

@@ -11,7 +11,7 @@ import { withSpan } from '../../tracing/index.js';
 import { grpcError, statusName, traceContextOf } from '../grpc/calls.js';
 import type { OrderUpdate, PlaceOrderRequest } from '../grpc/messages.js';
 import { loadOrderProto } from '../grpc/proto.js';
-import { participantClients, serve, streamOrderUpdates, toOrder, toUpdate, type GrpcSettings } from '../grpc/services.js';
+import { participantClients, serve, serveCustomerOrders, streamOrderUpdates, toOrder, toUpdate, type GrpcSettings } from '../grpc/services.js';
 import type { CrashableApi, ServiceApi } from '../service-api.js';
 import type { SagaParticipants } from './definition.js';
 import { Orchestrator, ORCHESTRATOR_POLICIES } from './orchestrator.js';
@@ -38,7 +38,8 @@ export interface OrchestratorApi extends ServiceApi, CrashableApi {
  * The orders service with the saga orchestrator: an explicit state machine whose every
  * decision is written to the saga log (the event store) before it is acted on, calling
  * the participants over gRPC. Clients reach it over gRPC: `SubmitOrder` streams PENDING
- * once the saga's start is logged (accepted), then the terminal state.
+ * once the saga's start is logged (accepted), then the terminal state; `GetCustomerOrders`
+ * reads its orders service.
  */
 export const startOrchestrator: ComponentFactory<OrchestratorInit, OrchestratorApi> = async (init, env) => {
   const log = await openStore(init.store);
@@ -63,6 +64,7 @@ export const startOrchestrator: ComponentFactory<OrchestratorInit, OrchestratorA
         void withSpan('orchestrator: SubmitOrder', { service: 'orchestrator', operation: 'SubmitOrder', bytes }, run, parent);
       },
       StreamOrderUpdates: streamOrderUpdates(orders, env.meter),
+      GetCustomerOrders: serveCustomerOrders(orders, env.meter),
     } satisfies UntypedServiceImplementation),
   ).catch(async (err: unknown) => {
     clients.close();

@@ -6,11 +6,12 @@ import type { Address } from '../../net/address.js';
 import { addressOf, type ComponentHandle, type ComponentModule } from '../../placement/component.js';
 import { PlacedSystem, type ThreadUse } from '../../placement/system.js';
 import { DEFAULT_PLACEMENT } from '../../placement/types.js';
+import type { OrderRecord } from '../../workflow/orders.js';
 import type { SystemSnapshot } from '../../workflow/services.js';
 import type { OrderOutcome, OrderRequest } from '../../workflow/types.js';
 import type { WireStats } from '../../wire/meter.js';
 import { createClient, serverStream, statusName } from '../grpc/calls.js';
-import { GRPC_SERVICE } from '../grpc/index.js';
+import { getCustomerOrders, GRPC_SERVICE } from '../grpc/index.js';
 import type { OrderUpdate } from '../grpc/messages.js';
 import { loadOrderProto } from '../grpc/proto.js';
 import { channelOptions, GRPC_DEFAULTS, toOutcome, type GrpcServiceApi } from '../grpc/services.js';
@@ -23,6 +24,7 @@ import type {
   Drainable,
   ErrorInjectable,
   HopErrorCounter,
+  OrderReader,
   Pattern,
   PatternContext,
   RunningPattern,
@@ -40,6 +42,9 @@ const RESTART_DELAY_MS = 50;
 const PARTICIPANT_RESTART_MS = 50;
 const PARTICIPANTS = ['inventory', 'payments', 'notifications'] as const;
 
+/** The read path (OrderReader.readPath): the orchestrator serves its own orders service's OrderService. */
+const READ_PATH = "unary GetCustomerOrders RPC (repeated Order), with a deadline, on the client's channel to the orchestrator (its own orders service; SubmitOrder's)";
+
 const ORCHESTRATOR: ComponentModule<OrchestratorInit, OrchestratorApi> = { url: new URL('./component.js', import.meta.url), exportName: 'startOrchestrator', factory: startOrchestrator };
 
 /**
@@ -48,8 +53,9 @@ const ORCHESTRATOR: ComponentModule<OrchestratorInit, OrchestratorApi> = { url: 
  * notifications over gRPC with deadlines; the orders service is the orchestrator's own.
  * The client submits an order over gRPC and follows it to its terminal state.
  */
-class OrchestratedSaga implements RunningPattern, WireMetered, Drainable, Crashable, ErrorInjectable, HopErrorCounter, CompensationReporter, SagaStats, ThreadReporter {
+class OrchestratedSaga implements RunningPattern, OrderReader, WireMetered, Drainable, Crashable, ErrorInjectable, HopErrorCounter, CompensationReporter, SagaStats, ThreadReporter {
   readonly transport: TransportInfo;
+  readonly readPath = READ_PATH;
   private stopped = false;
   private base: WireStats = { bytes: 0, messages: 0 };
 
@@ -72,6 +78,11 @@ class OrchestratedSaga implements RunningPattern, WireMetered, Drainable, Crasha
 
   async placeOrder(order: OrderRequest): Promise<OrderOutcome> {
     return submitOrder(this.client, order, GRPC_DEFAULTS.clientTimeoutMs);
+  }
+
+  /** GetCustomerOrders on the orchestrator, over the client's `saga:orchestrator` channel. */
+  customerOrders(customerId: string): Promise<readonly OrderRecord[]> {
+    return getCustomerOrders(this.client, customerId, GRPC_DEFAULTS.clientTimeoutMs);
   }
 
   async snapshot(): Promise<SystemSnapshot> {
@@ -219,6 +230,7 @@ export const sagaOrchestrationPattern: Pattern = {
     whenToUse: 'Many steps, compensations that must happen, and a workflow the business wants to read and audit.',
   },
   uses: ['event-store'],
+  readPath: READ_PATH,
   describeResilience: (name) => describeOrchestratorPolicy(ORCHESTRATOR_POLICIES[name], GRPC_DEFAULTS.hopTimeoutMs),
   start,
 };
