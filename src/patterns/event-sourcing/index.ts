@@ -355,6 +355,7 @@ export function createEventSourcingPattern(overrides: Partial<EventSourcingSetti
   return {
     id: 'event-sourcing',
     title: 'Event sourcing + CQRS',
+    readPath: ES_READ_PATH,
     summary: 'Commands append to aggregate streams with optimistic concurrency; processors subscribe to the log; a projection builds the read model.',
     tradeOffs: {
       pros: [

@@ -1,6 +1,7 @@
 import type { EventWorkflow } from '../../amqp/events.js';
 import { EventDrivenSystem } from '../../amqp/system.js';
 import type { Pattern } from '../types.js';
+import { READ_PATH as AMQP_READ_PATH } from '../../amqp/customer-orders.js';
 
 /** The routing keys of the queue pattern's events. */
 export const KEYS = {
@@ -62,6 +63,7 @@ export const queueWorkflow: EventWorkflow = {
 export const queuePattern: Pattern = {
   id: 'queue',
   title: 'Message queue (AMQP)',
+  readPath: AMQP_READ_PATH,
   summary: 'Services exchange events through a broker: confirmed publishes, manual acks, prefetch, dead letters.',
   tradeOffs: {
     pros: [

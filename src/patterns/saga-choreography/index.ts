@@ -1,6 +1,7 @@
 import { epochNow, type EventWorkflow } from '../../amqp/events.js';
 import { EventDrivenSystem } from '../../amqp/system.js';
 import type { Pattern } from '../types.js';
+import { READ_PATH as AMQP_READ_PATH } from '../../amqp/customer-orders.js';
 
 /** The events of the choreographed saga (the seed's chain: payment first, then stock). */
 export const SAGA_EVENTS = {
@@ -68,6 +69,7 @@ export const choreographyWorkflow: EventWorkflow = {
 export const sagaChoreographyPattern: Pattern = {
   id: 'saga-choreography',
   title: 'Saga — choreography',
+  readPath: AMQP_READ_PATH,
   summary: 'Each service reacts to events on the broker and emits the next; failures emit compensating events.',
   tradeOffs: {
     pros: [
