@@ -2,7 +2,7 @@ import { runLoad, type LoadShape } from '../../src/bench/loadgen.js';
 import type { ThreadPool } from '../../src/placement/pool.js';
 import { DIRECT_NETWORK, type Network, type Pattern, type PatternOptions, type RunningPattern } from '../../src/patterns/types.js';
 import { seededRandom } from '../../src/random.js';
-import { OrderGenerator } from '../../src/workflow/generator.js';
+import { OrderGenerator, type GeneratorOptions } from '../../src/workflow/generator.js';
 import { checkInvariants, type InvariantReport } from '../../src/workflow/invariants.js';
 
 /** Start a pattern the way the runner does, with a fresh seeded world. */
@@ -12,9 +12,11 @@ export async function startPattern(
   network: Network = DIRECT_NETWORK,
   seed = 42,
   threads?: ThreadPool,
+  /** The orders' mix: e.g. `{ scarceStock: 0 }` makes every order for a scarce SKU a stock-out from the first. */
+  orders: GeneratorOptions = {},
 ): Promise<{ running: RunningPattern; generator: OrderGenerator }> {
   const random = seededRandom(seed);
-  const generator = new OrderGenerator(random.fork());
+  const generator = new OrderGenerator(random.fork(), orders);
   const running = await pattern.start({
     world: generator.world(),
     random: random.fork(),
