@@ -64,6 +64,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--trials <n>', 'repeat each pattern × scenario, interleaved; tables show percentiles of the merged trials and intervals (default 1)')
     .option('--threshold <expr>', "fail with exit code 3 unless it holds, e.g. 'rest.p99<20ms', '*.success>=99.9%', 'queue.lost==0' (repeatable)", collect)
     .option('--quick', 'short runs of the baseline scenario, for a first look or a workshop laptop')
+    .option('--read-share <share>', "share of the measured operations that read a random customer's orders instead of placing one (0 to less than 1; default 0)")
     .option('--trace-sample <share>', 'trace this share of the measured orders (0 to 1; default 0: only two orders per pattern, traced before measuring, for the report\'s sequence diagrams); the report shows what tracing cost')
     .option('--otlp <url>', 'send the traced orders\' spans to this OTLP/HTTP endpoint (e.g. http://127.0.0.1:4318; /v1/traces is added when no path is given)')
     .action(async (flags: RunFlags) => setExit(await runCommand(flags, io)));

@@ -52,6 +52,9 @@ describe('bad input: one line naming the option and the value, exit 2, nothing w
     [['--scenarios', 'outage,outage'], `pattern-bench: invalid value for --scenarios: "outage,outage" (expected a comma-separated list of: ${SCENARIO_IDS}, each once (outage is listed twice))`],
     [['--out-of-stock-share', '1.5'], 'pattern-bench: invalid value for --out-of-stock-share: "1.5" (expected a share from 0 to 1)'],
     [['--decline-share', 'some'], 'pattern-bench: invalid value for --decline-share: "some" (expected a share from 0 to 1)'],
+    [['--read-share', '-1'], 'pattern-bench: invalid value for --read-share: "-1" (expected a share from 0 to less than 1)'],
+    [['--read-share', '1'], 'pattern-bench: invalid value for --read-share: "1" (expected a share from 0 to less than 1)'],
+    [['--read-share', 'abc'], 'pattern-bench: invalid value for --read-share: "abc" (expected a share from 0 to less than 1)'],
     [['--out-of-stock-share', '0.6', '--decline-share', '0.5'], 'pattern-bench: --out-of-stock-share and --decline-share cannot be used together: their sum 1.1 is over 1'],
   ];
 

@@ -134,6 +134,7 @@ describe('failure figures', () => {
     for (const s of r.slices) latency.add(s.latency);
     return {
       placed: new PlacedLog(),
+      reads: null,
       windowMs: WINDOW_MS,
       outcomes: { placed, confirmed: placed - failed - 10, cancelled: 10, failed, timedOut: 0 },
       errors: { downstream_error: failed },

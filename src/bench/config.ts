@@ -41,6 +41,8 @@ export interface RunConfig {
   readonly traceSample: number;
   /** `--otlp`: the OTLP/HTTP endpoint the traced orders' spans are sent to; null sends nothing. */
   readonly otlp: string | null;
+  /** `--read-share`: the share of the measured operations that are reads of a customer's orders, 0 ≤ share < 1 (0: orders only). Absent in older files. */
+  readonly readShare: number;
 }
 
 /**
@@ -100,6 +102,7 @@ export interface RunOptionsInput {
   out?: string | false;
   traceSample?: number | string;
   otlp?: string;
+  readShare?: number | string;
 }
 
 /** Every default in one place. */
@@ -117,6 +120,8 @@ export const DEFAULTS = {
   sloMs: 50,
   trials: 1,
   seed: 42,
+  /** Orders only: no reads in the measured load. */
+  readShare: 0,
   sequentialMs: 300,
   drainTimeoutMs: 10_000,
   outOfStockShare: 0.1,
@@ -191,6 +196,7 @@ export function resolveRunConfig(input: RunOptionsInput = {}): RunConfig {
   const resilience = input.resilience ?? 'default';
   if (resilience !== 'none' && resilience !== 'default') throw new InvalidOptionError('--resilience', resilience, '"none" or "default"');
   const traceSample = num('--trace-sample', input.traceSample, { min: 0, max: 1, what: 'a share from 0 to 1' }) ?? 0;
+  const readShare = num('--read-share', input.readShare, { min: 0, max: 1, exclusiveMax: true, what: 'a share from 0 to less than 1' }) ?? DEFAULTS.readShare;
   const otlp = input.otlp === undefined ? null : otlpEndpoint('--otlp', input.otlp);
   const outDir = input.out === false ? null : resolve(input.out ?? DEFAULTS.out);
   if (outDir !== null) assertWritableDir('--out', outDir);
@@ -216,6 +222,7 @@ export function resolveRunConfig(input: RunOptionsInput = {}): RunConfig {
     outDir,
     traceSample,
     otlp,
+    readShare,
   };
 }
 
@@ -223,6 +230,7 @@ interface NumRule {
   min: number;
   max: number;
   exclusiveMin?: boolean;
+  exclusiveMax?: boolean;
   integer?: boolean;
   what: string;
 }
@@ -233,7 +241,8 @@ function num(option: string, value: number | string | undefined, rule: NumRule):
   // Number('') is 0 and Number('0x10') is 16: accept plain decimal notation only.
   const n = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : Number.NaN;
   const tooLow = rule.exclusiveMin ? n <= rule.min : n < rule.min;
-  if (!Number.isFinite(n) || tooLow || n > rule.max || (rule.integer && !Number.isInteger(n))) {
+  const tooHigh = rule.exclusiveMax ? n >= rule.max : n > rule.max;
+  if (!Number.isFinite(n) || tooLow || tooHigh || (rule.integer && !Number.isInteger(n))) {
     throw new InvalidOptionError(option, value, rule.what);
   }
   return n;

@@ -9,6 +9,7 @@ import type { LatencySummary } from '../metrics/histogram.js';
 import { PlacedLog } from './placed.js';
 import { CostMeter, type WindowCost } from './load/cost.js';
 import { Launcher } from './load/launcher.js';
+import { ReadPath, type ReadMix, type ReadResult } from './load/reads.js';
 import { Recorder } from './load/recorder.js';
 import type { StartSlice } from './load/recovery.js';
 import { runClosedLoop, runOpenLoop, StopSwitch, type ScheduleContext } from './load/schedule.js';
@@ -22,6 +23,8 @@ import { LoadWindow } from './load/window.js';
 export type LoadShape =
   | { readonly kind: 'closed'; readonly concurrency: number }
   | { readonly kind: 'open'; readonly rate: number; readonly maxInFlight?: number };
+
+export type { ReadMix, ReadResult } from './load/reads.js';
 
 export interface LoadTarget {
   placeOrder(order: OrderRequest): Promise<OrderOutcome>;
@@ -77,6 +80,12 @@ export interface LoadOptions {
   readonly segments?: readonly SegmentSpec[];
   /** Told when the measurement window opens and closes, at the moments the generator's own cost readings are taken. */
   readonly windowProbe?: { open(): void; close(): void };
+  /**
+   * The mixed workload: this share of the operations started (open loop: ticks; closed
+   * loop: a worker's next) are reads of a random customer who has ordered so far, timed
+   * like orders and counted apart (LoadResult.reads). Absent or share 0: orders only.
+   */
+  readonly reads?: ReadMix;
 }
 
 export interface SegmentSpec {
@@ -140,7 +149,7 @@ export interface LoadResult {
   readonly throughput: {
     /** Open loop: the rate asked for. null for closed loop. orders/s. */
     readonly target: number | null;
-    /** Open loop: orders actually sent per second in the window. null for closed loop. */
+    /** Open loop: orders actually sent per second in the window (with reads: operations, reads included, as `target` is). null for closed loop. */
     readonly offered: number | null;
     /** Orders that reached a business outcome (confirmed or cancelled) inside the window, whenever they started, per second. */
     readonly achieved: number;
@@ -173,6 +182,8 @@ export interface LoadResult {
   readonly startSlices: readonly StartSlice[];
   /** The segments asked for, in order: the window's orders only. */
   readonly segments: readonly SegmentResult[];
+  /** The window's reads (LoadOptions.reads); null without reads. */
+  readonly reads: ReadResult | null;
   readonly aborted: boolean;
 }
 
@@ -185,7 +196,8 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
   const t0 = now();
   const window = new LoadWindow(t0, warmupMs, durationMs);
   const recorder = new Recorder(window, options.segments ?? []);
-  const launcher = new Launcher(target, options.nextOrder, log, recorder, now, options.correctCoordinatedOmission ?? true);
+  const reads = options.reads && options.reads.share > 0 ? new ReadPath(options.reads, window) : undefined;
+  const launcher = new Launcher(target, options.nextOrder, log, recorder, now, options.correctCoordinatedOmission ?? true, reads);
   const stop = new StopSwitch(options.signal);
   const cost = new CostMeter(warmupMs, durationMs, options.windowProbe);
   const progress = reportProgress(options, launcher, window, t0, now);
@@ -196,11 +208,12 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
   // What is still in flight has timed out: recorded at this deadline, a lower bound.
   const deadline = now();
   recorder.expire(deadline);
+  reads?.recorder.expire();
   log.expire(deadline);
   const windowCost = cost.finish();
   if (progress) clearInterval(progress);
   stop.dispose();
-  return resultOf(options, recorder, log, windowCost, offered, stop.stopped);
+  return { ...resultOf(options, recorder, log, windowCost, offered, stop.stopped), reads: reads ? reads.recorder.result(durationMs) : null };
 }
 
 function reportProgress(options: LoadOptions, launcher: Launcher, window: LoadWindow, t0: number, now: () => number): NodeJS.Timeout | undefined {
@@ -218,7 +231,7 @@ function reportProgress(options: LoadOptions, launcher: Launcher, window: LoadWi
   }, options.progressIntervalMs ?? 1000);
 }
 
-function resultOf(options: LoadOptions, r: Recorder, placed: PlacedLog, cost: WindowCost, offered: number | null, aborted: boolean): LoadResult {
+function resultOf(options: LoadOptions, r: Recorder, placed: PlacedLog, cost: WindowCost, offered: number | null, aborted: boolean): Omit<LoadResult, 'reads'> {
   const { shape, durationMs } = options;
   const windowSec = durationMs / 1000;
   return {

@@ -46,6 +46,16 @@ interface RunKey {
   readonly trial: number;
 }
 
+/** CompletedRun.reads. */
+export interface RunReads {
+  readonly placed: number;
+  readonly completed: number;
+  readonly failed: number;
+  /** reads/s. */
+  readonly perSecond: number;
+  readonly latencyMs: LatencySummary;
+}
+
 export interface CompletedRun extends RunKey {
   readonly state: 'completed';
   readonly transport: TransportInfo;
@@ -105,6 +115,12 @@ export interface CompletedRun extends RunKey {
   readonly saga: { readonly stepsRun: number; readonly stepsPerOrder: number; readonly resumed: number } | null;
   /** Fault scenarios: success rate, latency before/during/after, time to recover… */
   readonly failure: FailureFigures | null;
+  /**
+   * The mixed workload's reads of the window (`--read-share`), apart from the orders: started,
+   * answered, failed (timed out included), answered in the window per second, and latency
+   * from their (intended) start. null without reads; absent in older files.
+   */
+  readonly reads?: RunReads | null;
   readonly timelineBucketMs: number;
   readonly timeline: readonly TimelinePoint[];
   /** The measurement window, ms. */

@@ -5,12 +5,12 @@ import type { Scenario } from '../faults/scenarios/types.js';
 import { getScenario } from '../faults/scenarios/registry.js';
 import { isProjectionStatsReporter } from '../patterns/event-sourcing/stats.js';
 import { PATTERNS } from '../patterns/registry.js';
-import { isThreadReporter, isBacklogReporter, isCompensationReporter, isSagaStats, isDrainable, isHopErrorCounter, isWireMetered, type Pattern } from '../patterns/types.js';
+import { isThreadReporter, isBacklogReporter, isCompensationReporter, isSagaStats, isDrainable, isHopErrorCounter, isOrderReader, isWireMetered, type Pattern, type RunningPattern } from '../patterns/types.js';
 import { ThreadPool } from '../placement/pool.js';
 import { checkInvariants, countsOf } from '../workflow/invariants.js';
 import { DEFAULTS, shapeOf, type LoadModel, type RunConfig } from './config.js';
 import { chooseEqualLoad } from './equal-load.js';
-import { runLoad, type LoadProgress, type LoadResult, type LoadShape } from './loadgen.js';
+import { runLoad, type LoadProgress, type LoadResult, type LoadShape, type ReadMix } from './loadgen.js';
 import {
   captureEnvironment,
   SCHEMA_VERSION,
@@ -272,6 +272,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
       onProgress: (p) => this.emit('progress', { ...ref, ...p }),
       surges: surgesOf(spec.scenario, spec.durationMs),
       segments: segmentsOf(spec.scenario, spec.durationMs),
+      ...readsOf(config, ref, target),
     });
     // Heal the system before draining: the invariants are judged once it has recovered.
     await player.stop();
@@ -320,6 +321,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
       transport: target.transport,
       throughput: load.throughput,
       latencyMs: load.latency,
+      reads: load.reads ? { placed: load.reads.placed, completed: load.reads.completed, failed: load.reads.failed, perSecond: load.reads.perSecond, latencyMs: load.reads.latency } : null,
       latencyHistogram: load.latencyHistogram,
       failedLatencyMs: load.failedLatency,
       completedInWindow: load.completedInWindow,
@@ -373,6 +375,16 @@ export function patternCards(config: RunConfig, patterns: readonly Pattern[]): P
       { id: p.id, title: p.title, summary: p.summary, tradeOffs: p.tradeOffs, resilient: p.resilient === true, ...(ownPolicy ? { ownPolicy } : {}), ...(p.optIn ? { optIn: p.optIn } : {}), ...(p.readPath ? { readPath: p.readPath } : {}) },
     ];
   });
+}
+
+/**
+ * The mixed workload of a measured run (`--read-share`): reads of the pattern's own read
+ * side, drawn from a stream of the run's seed. Capacity runs and warm-ups place orders only.
+ */
+function readsOf(config: RunConfig, ref: RunRef, target: RunningPattern): { reads?: ReadMix } {
+  if (config.readShare <= 0 || ref.stage !== 'load') return {};
+  if (!isOrderReader(target)) throw new Error(`--read-share: ${ref.pattern} has no read side (OrderReader)`);
+  return { reads: { share: config.readShare, random: seededRandom(config.seed + ref.index * 7_919 + 1).fork(), read: (customerId) => target.customerOrders(customerId) } };
 }
 
 /** A capacity run's figures, from the run. */

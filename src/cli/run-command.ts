@@ -42,6 +42,7 @@ export interface RunFlags extends CommonFlags {
   threshold?: string[];
   traceSample?: string;
   otlp?: string;
+  readShare?: string;
 }
 
 /** The flags that were given, as config input: an option left out stays out (its default applies). */
@@ -59,7 +60,7 @@ export function commonInput(flags: CommonFlags): RunOptionsInput {
  */
 export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   const input: RunOptionsInput = { ...commonInput(flags) };
-  for (const key of ['scenarios', 'duration', 'concurrency', 'rate', 'trials', 'traceSample', 'otlp'] as const) if (flags[key] !== undefined) Object.assign(input, { [key]: flags[key] });
+  for (const key of ['scenarios', 'duration', 'concurrency', 'rate', 'trials', 'traceSample', 'otlp', 'readShare'] as const) if (flags[key] !== undefined) Object.assign(input, { [key]: flags[key] });
   const config = resolveRunConfig(input); // throws before anything starts or is written
   const thresholds = parseThresholds(flags.threshold ?? [], config.patterns, SCENARIOS.map((s) => s.id));
   await preflight(config); // an unreachable --broker or --event-store is bad input too

@@ -200,6 +200,27 @@ export const ASYNC_COLUMNS: readonly Column[] = [
   { header: 'saga steps/order', align: 'right', cell: (r) => (r.saga ? fmtNum(r.saga.stepsPerOrder, 2) : '—') },
 ];
 
+/** The mixed workload's reads (`--read-share`), apart from the orders; shown only when some row has reads. */
+export const READ_COLUMNS: readonly Column[] = [
+  { header: 'pattern', align: 'left', cell: (r) => r.pattern },
+  { header: 'scenario', align: 'left', cell: (r) => r.scenario },
+  { header: 'reads/s', align: 'right', cell: (r) => (r.reads ? fmtInt(r.reads.perSecond) : '—') },
+  { header: 'reads n', align: 'right', cell: (r) => (r.reads?.latencyMs ? fmtInt(r.reads.latencyMs.count) : '—') },
+  { header: 'read p50 ms', align: 'right', cell: (r) => percentileText(r.reads?.latencyMs, 50) },
+  { header: 'read p99 ms', align: 'right', cell: (r) => percentileText(r.reads?.latencyMs, 99) },
+  { header: 'read p99.9 ms', align: 'right', cell: (r) => percentileText(r.reads?.latencyMs, 99.9) },
+  { header: 'reads failed', align: 'right', cell: (r) => (r.reads ? fmtInt(r.reads.failed) : '—') },
+];
+
+/** Whether any row has anything for READ_COLUMNS. */
+export const hasReads = (rows: readonly SummaryRow[]): boolean => rows.some((r) => r.reads !== null);
+
+/** The header line of a mixed workload, or null for orders only. */
+export function readShareLine(readShare: number | undefined): string | null {
+  if (!readShare) return null;
+  return `Reads: ${fmtPercent(readShare)} of the measured operations read a random ordering customer's orders (--read-share ${readShare}); orders/s and order latency count the orders only.`;
+}
+
 /** Whether a row has anything for ASYNC_COLUMNS. */
 export const hasAsyncFigures = (r: SummaryRow): boolean =>
   Boolean(r.backlog || r.projection || (r.compensationMs && r.compensationMs.count > 0) || r.saga);
@@ -250,6 +271,18 @@ export const TERMINAL_COST_COLUMNS: readonly Column[] = [
   outcome('generator busy'),
   outcome('sequential mean/p99 ms', 'sequential mean/p99'),
 ];
+
+/** The reads, headers short enough for one table in 100 columns (the table's title says they are reads). */
+export const TERMINAL_READ_COLUMNS: readonly Column[] = ([
+  ['pattern'],
+  ['scenario'],
+  ['reads/s'],
+  ['reads n', 'n'],
+  ['read p50 ms', 'p50 ms'],
+  ['read p99 ms', 'p99 ms'],
+  ['read p99.9 ms', 'p99.9 ms'],
+  ['reads failed', 'failed'],
+] as const satisfies readonly (readonly [string, string?])[]).map(([h, s]: readonly [string, string?]) => reuse(READ_COLUMNS, h, s));
 
 /** The failure table's key figures; the invariant counts beyond lost/stuck are in the outcome table's verdict. */
 export const TERMINAL_FAILURE_COLUMNS: readonly Column[] = [

@@ -2,7 +2,7 @@ import { Marked } from 'marked';
 import type { ResultsDocument } from '../bench/results.js';
 import { PLACEMENT_DESCRIPTIONS } from '../placement/types.js';
 import type { Chart } from './charts/index.js';
-import { percentileText, recoveryText } from './columns.js';
+import { hasReads, percentileText, READ_COLUMNS, readShareLine, recoveryText } from './columns.js';
 import { fmtInt, fmtMs, fmtNum, fmtPercent } from './format.js';
 import { capacityCaption, capacityRows, loadLine } from './load.js';
 import { renderMarkdown } from './markdown.js';
@@ -68,6 +68,9 @@ const PERFORMANCE: readonly CompactColumn[] = [
   { header: 'invariants', num: false, cell: (r) => (r.errors.length > 0 && !r.invariants ? `ERRORED: ${r.errors[0]?.code}` : invariantVerdict(r.invariants)) },
 ];
 
+/** The mixed workload's reads (`--read-share`), when some row has them. */
+const READS: readonly CompactColumn[] = READ_COLUMNS.filter((c) => c.header !== 'scenario').map((c) => ({ header: c.header, num: c.align === 'right', cell: (r) => c.cell(r) }));
+
 const FAILURE: readonly CompactColumn[] = [
   { header: 'pattern', num: false, cell: (r) => r.pattern },
   { header: 'success', num: true, cell: (r) => fmtPercent(r.failure?.successRate) },
@@ -107,6 +110,7 @@ function tables(doc: ResultsDocument, rows: readonly SummaryRow[]): string {
     const group = rows.filter((r) => r.scenario === scenario);
     const title = doc.scenarios?.find((s) => s.id === scenario)?.title ?? scenario;
     out.push(compactTable(`${title}: throughput, latency and cost`, PERFORMANCE, group, violationLinks(doc)));
+    if (hasReads(group)) out.push(compactTable(`${title}: reads of a customer's orders`, READS, group));
     const faulted = group.filter((r) => r.failure);
     if (faulted.length > 0) out.push(compactTable(`${title}: failure behaviour`, FAILURE, faulted, violationLinks(doc)));
   }
@@ -195,6 +199,7 @@ export function renderHtml(doc: ResultsDocument, charts: readonly Chart[] = []):
     `<h1>${esc(title)}</h1>`,
     doc.state === 'aborted' ? '<p class="aborted"><strong>This run was aborted</strong> before it finished; the figures cover only what completed.</p>' : '',
     `<p class="meta">Load: ${esc(loadLine(doc))}</p>`,
+    c.readShare ? `<p class="meta">${esc(readShareLine(c.readShare) ?? '')}</p>` : '',
     `<p class="meta">Placement ${esc(c.placement)}: ${esc(PLACEMENT_DESCRIPTIONS[c.placement] ?? 'unknown placement')}</p>`,
     `<p class="meta">${esc(`${e.cpus} × ${e.cpuModel}, ${e.totalMemoryGiB} GiB, ${e.platform} ${e.arch}, Node.js ${e.node}; ${doc.startedAt}; seed ${c.seed}`)}</p>`,
   ];

@@ -2,7 +2,7 @@ import { markdownTable } from 'markdown-table';
 import type { ResultsDocument } from '../bench/results.js';
 import { PLACEMENT_DESCRIPTIONS } from '../placement/types.js';
 import { describePolicy, RESILIENCE_POLICIES } from '../resilience/policies.js';
-import { ASYNC_COLUMNS, FAILURE_COLUMNS, hasAsyncFigures, latenessNotes, OUTCOME_COLUMNS, PERFORMANCE_COLUMNS, percentileText, saturationNotes, type Column } from './columns.js';
+import { ASYNC_COLUMNS, FAILURE_COLUMNS, hasAsyncFigures, hasReads, latenessNotes, OUTCOME_COLUMNS, PERFORMANCE_COLUMNS, percentileText, READ_COLUMNS, readShareLine, saturationNotes, type Column } from './columns.js';
 import { definitionsMarkdown } from './definitions.js';
 import { fmtInt } from './format.js';
 import { capacityMarkdown, coordinatedOmissionWarning, loadLine, mainTableTitle } from './load.js';
@@ -47,6 +47,7 @@ export function renderMarkdown(doc: ResultsDocument, options: MarkdownOptions = 
     isSweepOnly(doc)
       ? `load      ${loadLine(doc)}; ${c.warmupMs / 1000} s warm-up, then steps of ${(doc.sweep?.stepMs ?? 0) / 1000} s; seed ${c.seed}`
       : `load      ${loadLine(doc)}; ${c.warmupMs / 1000} s warm-up + ${c.durationMs / 1000} s measured; ${c.trials} trial(s); seed ${c.seed}`,
+    ...(c.readShare ? [`reads     ${Math.round(c.readShare * 100)}% of the measured operations read a random ordering customer's orders`] : []),
     `orders    ${Math.round(c.generator.outOfStockShare * 100)}% ask for a scarce SKU, ${Math.round(c.generator.declineShare * 100)}% from customers who cannot pay`,
     `patterns  ${c.patterns.join(', ')}`,
     `scenarios ${c.scenarios.join(', ')}`,
@@ -128,6 +129,7 @@ function runSections(doc: ResultsDocument, rows: readonly SummaryRow[]): string[
   const capacity = capacityMarkdown(doc);
   if (capacity.length > 0) out.push('## Capacity', '', ...capacity);
   out.push(`## ${mainTableTitle(doc)}`, '', table(PERFORMANCE_COLUMNS, rows), '');
+  if (hasReads(rows)) out.push("## Reads of a customer's orders", '', readShareLine(doc.config.readShare) ?? '', '', table(READ_COLUMNS, rows), '');
   out.push('## Outcomes, invariants and cost', '', table(OUTCOME_COLUMNS, rows), '');
   const asyncRows = rows.filter(hasAsyncFigures);
   if (asyncRows.length > 0) out.push('## Queues, event logs and sagas', '', table(ASYNC_COLUMNS, asyncRows), '');

@@ -10,6 +10,15 @@ type Counts = Omit<Invariants, 'ok'>;
 /** A row's latency, ms: its lower-bound count is known (0 for older files). */
 export type RowLatency = Required<LatencySummary>;
 
+/** SummaryRow.reads. */
+export interface RowReads {
+  readonly perSecond: number;
+  readonly placed: number;
+  readonly failed: number;
+  /** null when no read answered or failed in the window. */
+  readonly latencyMs: RowLatency | null;
+}
+
 /** One pattern × scenario over its trials: latency from the merged trials, other figures the medians of the trials, intervals on orders/s, p50 and p99. */
 export interface SummaryRow {
   readonly pattern: string;
@@ -37,6 +46,11 @@ export interface SummaryRow {
   readonly samples: number;
   /** Orders that reached a business outcome inside the window, summed over trials (achieved × window where a file lacks it); null: no completed trial. */
   readonly completedInWindow: number | null;
+  /**
+   * The mixed workload's reads (`--read-share`): reads/s the median of the trials', latency
+   * combined from the trials' summaries (as `failedLatencyMs`), counts summed; null without reads.
+   */
+  readonly reads: RowReads | null;
   /** Open loop: how late the generator started orders, the largest p99 of the trials, ms; null for closed loop. */
   readonly schedulerLatenessP99Ms: number | null;
   /** The failed and timed-out orders alone, combined as `latencyMs` is from summaries; null when none failed. */
@@ -155,6 +169,7 @@ export function summarize(doc: ResultsDocument): SummaryRow[] {
       p99Ci: medianWithCi(sampled.map((r) => r.latencyMs.p99)),
       samples: latencyMs?.count ?? 0,
       completedInWindow: done.length === 0 ? null : sum((r) => r.completedInWindow ?? Math.round((r.throughput.achieved * r.durationMs) / 1000)),
+      reads: rowReads(done),
       schedulerLatenessP99Ms: maxOf(done.map((r) => r.schedulerLatenessMs?.p99)),
       failedLatencyMs: fromSummaries(done.flatMap((r) => (r.failedLatencyMs ? [r.failedLatencyMs] : []))),
       acceptLatencyMs:
@@ -211,6 +226,18 @@ export function summarize(doc: ResultsDocument): SummaryRow[] {
     });
   }
   return rows;
+}
+
+/** The trials' reads as one row's; null when no completed trial read. */
+function rowReads(done: readonly CompletedRun[]): RowReads | null {
+  const withReads = done.flatMap((r) => (r.reads ? [r.reads] : []));
+  if (withReads.length === 0) return null;
+  return {
+    perSecond: median(withReads.map((r) => r.perSecond)) ?? 0,
+    placed: withReads.reduce((n, r) => n + r.placed, 0),
+    failed: withReads.reduce((n, r) => n + r.failed, 0),
+    latencyMs: fromSummaries(withReads.map((r) => r.latencyMs)),
+  };
 }
 
 function maxOf(xs: readonly (number | null | undefined)[]): number | null {

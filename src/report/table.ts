@@ -5,14 +5,18 @@ import {
   ASYNC_COLUMNS,
   FAILURE_COLUMNS,
   hasAsyncFigures,
+  hasReads,
   latenessNotes,
   OUTCOME_COLUMNS,
   PERFORMANCE_COLUMNS,
+  READ_COLUMNS,
+  readShareLine,
   saturationNotes,
   TERMINAL_COST_COLUMNS,
   TERMINAL_FAILURE_COLUMNS,
   TERMINAL_OUTCOME_COLUMNS,
   TERMINAL_PERFORMANCE_COLUMNS,
+  TERMINAL_READ_COLUMNS,
   TERMINAL_TAIL_COLUMNS,
   type Column,
 } from './columns.js';
@@ -72,6 +76,7 @@ export const TABLE_LEGENDS = {
   tail: 'accept: until the system took the order · wire per order: bytes and messages at the server sockets',
   outcomes: "the window's orders by outcome (failed: failed or timed out) · invariants: OK, or what broke",
   cost: "CPU per order, µs: system threads / generator · busy: the event loop's share of the window",
+  reads: 'reads/s: answered in the window · n: reads timed · latency ms from intended start to answer',
   async: 'backlog: most waiting / ms to drain · projection lag · compensated: failed step to last compensation',
   failure: 'success: orders with an outcome · p99 before→during the fault · time to recover · top error kind',
 } as const;
@@ -115,10 +120,12 @@ export function renderTables(doc: ResultsDocument, options: TerminalOptions = {}
   return [
     placementLine(doc),
     `Load: ${loadLine(doc)}`,
+    ...readLines(doc),
     ...(capacity ? ['', capacity] : []),
     '',
     mainTableTitle(doc),
     render(PERFORMANCE_COLUMNS, rows),
+    ...(hasReads(rows) ? ['', 'Reads of a customer\'s orders', render(READ_COLUMNS, rows)] : []),
     '',
     'Outcomes, invariants and cost',
     render(OUTCOME_COLUMNS, rows),
@@ -130,6 +137,12 @@ export function renderTables(doc: ResultsDocument, options: TerminalOptions = {}
     '',
     ...definitionsLegend(legendTerms(doc, rows)),
   ].join('\n');
+}
+
+/** The mixed workload's header line, when there are reads. */
+function readLines(doc: ResultsDocument): string[] {
+  const line = readShareLine(doc.config.readShare);
+  return line ? [line] : [];
 }
 
 function renderCondensed(doc: ResultsDocument, width: number): string {
@@ -146,6 +159,7 @@ function renderCondensed(doc: ResultsDocument, width: number): string {
   return [
     ...lines(placementLine(doc)),
     ...lines(`Load: ${loadLine(doc)}`),
+    ...readLines(doc).flatMap(lines),
     ...(capacity ? ['', capacity, ...lines(CAPACITY_LEGEND)] : []),
     '',
     ...lines(mainTableTitle(doc)),
@@ -153,6 +167,7 @@ function renderCondensed(doc: ResultsDocument, width: number): string {
     '',
     'Latency tail, accept latency and wire cost',
     condensed(TERMINAL_TAIL_COLUMNS, rows, TABLE_LEGENDS.tail, width),
+    ...(hasReads(rows) ? ['', "Reads of a customer's orders", condensed(TERMINAL_READ_COLUMNS, rows, TABLE_LEGENDS.reads, width)] : []),
     '',
     'Outcomes and invariants',
     condensed(TERMINAL_OUTCOME_COLUMNS, rows, TABLE_LEGENDS.outcomes, width),

@@ -1,10 +1,12 @@
 import type { OrderOutcome, OrderRequest } from '../../workflow/types.js';
 import type { PlacedLog } from '../placed.js';
+import type { ReadFlight, ReadPath } from './reads.js';
 import type { Recorder } from './recorder.js';
 
 /**
  * Starts orders against the target and hands how they ended to the recorder; counts what
- * is in flight (the schedules and the drain wait on it).
+ * is in flight (the schedules and the drain wait on it). With a read path, some of the
+ * operations it starts are reads instead (./reads): in flight like orders, recorded apart.
  */
 export class Launcher {
   inFlight = 0;
@@ -23,11 +25,18 @@ export class Launcher {
     private readonly now: () => number,
     /** Latency from the intended start (true) or from when the order was sent. */
     private readonly fromIntended: boolean,
+    /** The mixed workload's reads; undefined: orders only, and the hot path draws nothing more. */
+    private readonly reads?: ReadPath,
   ) {}
 
-  /** Start one order. `intended` is when it should have started, `sent` when it did (the clock's ms). */
+  /** Start one operation, an order (or a read, with a read path). `intended` is when it should have started, `sent` when it did (the clock's ms). */
   launch(intended: number, sent: number): Promise<void> {
+    if (this.reads !== undefined) {
+      const customerId = this.reads.choose();
+      if (customerId !== undefined) return this.launchRead(this.reads, customerId, intended, sent);
+    }
     const order = this.nextOrder();
+    this.reads?.customers.add(order.customerId);
     const index = this.log.add(order, sent);
     const flight = this.recorder.start(intended, this.fromIntended ? intended : sent);
     this.inFlight++;
@@ -55,6 +64,27 @@ export class Launcher {
     );
   }
 
+  /** Start one read of `customerId`'s orders: in flight like an order, recorded by the read recorder only. */
+  private launchRead(reads: ReadPath, customerId: string, intended: number, sent: number): Promise<void> {
+    const flight = reads.recorder.start(intended, this.fromIntended ? intended : sent);
+    this.inFlight++;
+    let answer: Promise<unknown>;
+    try {
+      answer = reads.mix.read(customerId);
+    } catch (err) {
+      answer = Promise.reject(err);
+    }
+    return answer.then(
+      () => this.settleRead(reads, flight),
+      (error: unknown) => this.settleRead(reads, flight, error ?? new Error('read failed')),
+    );
+  }
+
+  private settleRead(reads: ReadPath, flight: ReadFlight, error?: unknown): void {
+    reads.recorder.record(flight, this.now(), error);
+    this.release();
+  }
+
   /** Resolves when nothing is in flight any more, or after `timeoutMs`. */
   idle(timeoutMs: number): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();
@@ -62,9 +92,14 @@ export class Launcher {
   }
 
   private settle(failed: boolean): void {
-    this.inFlight--;
     this.settled++;
     if (failed) this.settledFailed++;
+    this.release();
+  }
+
+  /** One operation less in flight. */
+  private release(): void {
+    this.inFlight--;
     this.onSettle?.();
     if (this.inFlight === 0) this.whenIdle?.();
   }

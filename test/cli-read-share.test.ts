@@ -1,0 +1,60 @@
+/** `pattern-bench run --read-share` with the built binary: reads for every pattern, in results.json and the tables, invariants intact. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ResultsDocument } from '../src/bench/results.js';
+
+const BIN = resolve(import.meta.dirname, '../dist/src/cli.js');
+
+function run(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`pattern-bench ${args.join(' ')} did not exit within ${timeoutMs} ms\n${err}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, out, err });
+    });
+  });
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pb-reads-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('pattern-bench run --read-share (the built binary)', () => {
+  it('--quick --patterns rest,queue --read-share 0.5 records reads for both, keeps the invariants and shows the read columns', async () => {
+    const out = join(dir, 'mixed');
+    const r = await run(['run', '--quick', '--patterns', 'rest,queue', '--read-share', '0.5', '--out', out]);
+    expect(r.code).toBe(0);
+    const folder = join(out, readdirSync(out)[0] as string);
+    const doc = JSON.parse(readFileSync(join(folder, 'results.json'), 'utf8')) as ResultsDocument;
+    expect(doc.config.readShare).toBe(0.5);
+    const measured = doc.runs.filter((run) => run.pattern === 'rest' || run.pattern === 'queue');
+    expect(measured.map((run) => run.pattern).sort()).toEqual(['queue', 'rest']);
+    for (const run of measured) {
+      expect(run.state).toBe('completed');
+      if (run.state !== 'completed') continue;
+      expect(run.reads?.perSecond).toBeGreaterThan(0);
+      expect(run.reads?.placed).toBeGreaterThan(0);
+      expect(run.reads?.latencyMs.count).toBeGreaterThan(0);
+      expect(run.invariants.ok).toBe(true);
+    }
+    expect(r.out).toContain("Reads of a customer's orders");
+    expect(r.out).toMatch(/reads\/s .* p50 ms .* p99 ms .* p99\.9 ms/);
+    expect(r.out).toMatch(/│ rest\s+│ baseline │\s+[\d,]+ │/);
+    expect(r.out).toContain('Reads: 50% of the measured operations');
+    const report = readFileSync(join(folder, 'report.md'), 'utf8');
+    expect(report).toContain('read p99.9 ms');
+  }, 90_000);
+});

@@ -1,0 +1,76 @@
+/** The mixed workload's reads in the reports: columns only when some run read, exact figures, the header line, 100 columns. */
+import { describe, expect, it } from 'vitest';
+import type { RunReads } from '../src/bench/results.js';
+import { READ_COLUMNS } from '../src/report/columns.js';
+import { renderHtml } from '../src/report/html.js';
+import { renderMarkdown } from '../src/report/markdown.js';
+import { summarize, type SummaryRow } from '../src/report/summary.js';
+import { renderTables } from '../src/report/table.js';
+import { completedRun, latency, resultsDoc } from './support/results.js';
+
+const reads = (perSecond: number, p50: number, p99: number, max: number, overrides: Partial<RunReads> = {}): RunReads => ({
+  placed: 600,
+  completed: 598,
+  failed: 2,
+  perSecond,
+  latencyMs: { ...latency(p50, p99, max, 600), p999: max },
+  ...overrides,
+});
+
+/** rest and queue at share 0.5, each with its reads. */
+const mixedDoc = () =>
+  resultsDoc([completedRun({ reads: reads(612.4, 1.25, 7.5, 12) }), completedRun({ pattern: 'queue', reads: reads(598, 2.5, 15, 31) })], { readShare: 0.5 });
+
+const cells = (row: SummaryRow) => READ_COLUMNS.map((c) => c.cell(row));
+
+describe('the reads in the reports', () => {
+  it('summarize the reads of each row with the exact figures', () => {
+    const rows = summarize(mixedDoc());
+    expect(rows.map(cells)).toEqual([
+      ['rest', 'baseline', '612', '600', '1.25', '7.50', '12.0', '2'],
+      ['queue', 'baseline', '598', '600', '2.50', '15.0', '31.0', '2'],
+    ]);
+  });
+
+  it('take the median reads/s and sum the counts over trials', () => {
+    const doc = resultsDoc(
+      [completedRun({ reads: reads(500, 1, 5, 9) }), completedRun({ trial: 2, reads: reads(700, 1, 5, 9) }), completedRun({ trial: 3, reads: reads(600, 1, 5, 9) })],
+      { readShare: 0.5, trials: 3 },
+    );
+    const [row] = summarize(doc);
+    expect(row?.reads?.perSecond).toBe(600);
+    expect(row?.reads?.placed).toBe(1800);
+    expect(row?.reads?.failed).toBe(6);
+  });
+
+  it('show the reads table, its figures and the share line in the terminal, within 100 columns', () => {
+    const text = renderTables(mixedDoc());
+    expect(text).toContain("Reads of a customer's orders");
+    expect(text).toContain('Reads: 50% of the measured operations');
+    const section = text.slice(text.indexOf("Reads of a customer's orders"));
+    const rowOf = (pattern: string) => section.split('\n').find((l) => l.startsWith(`│ ${pattern} `))?.split('│').map((c) => c.trim()).filter((c) => c !== '');
+    expect(section.split('\n')[2]).toMatch(/reads\/s .* n .* p50 ms .* p99 ms .* p99\.9 ms .* failed/);
+    expect(rowOf('rest')).toEqual(['rest', 'baseline', '612', '600', '1.25', '7.50', '12.0', '2']);
+    expect(rowOf('queue')).toEqual(['queue', 'baseline', '598', '600', '2.50', '15.0', '31.0', '2']);
+    for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
+  });
+
+  it('show the same in the wide tables, report.md and report.html', () => {
+    for (const text of [renderTables(mixedDoc(), { wide: true }), renderMarkdown(mixedDoc()), renderHtml(mixedDoc())]) {
+      expect(text).toContain('reads/s');
+      expect(text).toContain('read p99.9 ms');
+      expect(text).toContain('612');
+      expect(text).toContain('15.0');
+      expect(text).toContain('50% of the measured operations');
+    }
+  });
+
+  it('leave the reads out entirely when no run read', () => {
+    const doc = resultsDoc([completedRun(), completedRun({ pattern: 'queue' })]);
+    for (const text of [renderTables(doc), renderTables(doc, { wide: true }), renderMarkdown(doc), renderHtml(doc)]) {
+      expect(text).not.toContain('reads/s');
+      expect(text).not.toContain('read p50');
+      expect(text).not.toContain('of the measured operations read');
+    }
+  });
+});
