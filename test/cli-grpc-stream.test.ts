@@ -3,34 +3,17 @@
  * shows it unmarked, its card says what it measures and why it is not run by default.
  * Through the built binary (`npm run build`), as a user runs it.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveRunConfig } from '../src/bench/config.js';
 import type { ResultsDocument } from '../src/bench/results.js';
 import { DEFAULT_PATTERNS, PATTERNS } from '../src/patterns/registry.js';
+import { runBinary } from './support/cli.js';
 
-const BIN = resolve(import.meta.dirname, '../dist/src/cli.js');
-
-function run(args: string[], timeoutMs = 40_000): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`pattern-bench ${args.join(' ')} did not exit within ${timeoutMs} ms\n${err}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, out, err });
-    });
-  });
-}
+/** The built binary, as a user runs it: it must exit by itself (no handle left open). */
+const run = (args: string[], timeoutMs = 40_000) => runBinary(args, timeoutMs);
 
 let dir: string;
 beforeAll(() => {

@@ -1,30 +1,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultsDocument } from '../src/bench/results.js';
+import { BIN, runBinary } from './support/cli.js';
 
-// The real binary, as a user runs it: it must exit by itself (no handle left open).
-const BIN = resolve(import.meta.dirname, '../dist/src/cli.js');
-
-function run(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`pattern-bench ${args.join(' ')} did not exit within ${timeoutMs} ms\n${err}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, out, err });
-    });
-  });
-}
+/** The built binary, as a user runs it: it must exit by itself (no handle left open). */
+const run = (args: string[], timeoutMs = 30_000) => runBinary(args, timeoutMs);
 
 let dir: string;
 beforeAll(() => {

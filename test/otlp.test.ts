@@ -1,32 +1,15 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultsDocument } from '../src/bench/results.js';
 import { otlpEndpoint } from '../src/tracing/otlp.js';
+import { runBinary } from './support/cli.js';
 
-const BIN = resolve(import.meta.dirname, '../dist/src/cli.js');
-
-function cli(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`pattern-bench ${args.join(' ')} did not exit within ${timeoutMs} ms\n${err}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, out, err });
-    });
-  });
-}
+/** The built binary, as a user runs it: it must exit by itself (no handle left open). */
+const cli = (args: string[], timeoutMs = 60_000) => runBinary(args, timeoutMs);
 
 interface ReceivedSpan {
   readonly service: string;
