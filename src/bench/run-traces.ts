@@ -58,7 +58,6 @@ export class RunTracer {
   private readonly journeys: TracedJourney[] = [];
   private readonly overhead: TraceOverhead[] = [];
   private readonly records: SpanRecord[] = [];
-  private droppedRecords = 0;
   private readonly journeyed = new Set<string>();
   /** Recording is on in the pool (between a start and its stop). */
   private recording = false;
@@ -111,8 +110,8 @@ export class RunTracer {
   async finishJourneys(pattern: string, placement: string, pending: { readonly answers: Promise<Placed[]> }, pool: ThreadPool): Promise<void> {
     this.journeyed.add(pattern);
     const placed = await pending.answers;
-    const { spans, dropped } = this.sample > 0 ? await pool.tracing('take') : await this.stop(pool);
-    this.keepRecords(spans, dropped);
+    const { spans } = this.sample > 0 ? await pool.tracing('take') : await this.stop(pool);
+    this.keepRecords(spans);
     for (const p of placed) this.journeys.push(journeyOf(pattern, placement, p, spans));
   }
 
@@ -127,7 +126,7 @@ export class RunTracer {
   async finishMeasured(key: { pattern: string; scenario: string; trial: number }, target: LoadTarget | SampledTarget, pool: ThreadPool): Promise<void> {
     if (!(target instanceof SampledTarget)) return;
     const { spans, dropped } = await this.stop(pool);
-    this.keepRecords(spans, dropped);
+    this.keepRecords(spans);
     const side = (h: LatencyHistogram) => (h.count > 0 ? { p50: h.percentileMs(50), p99: h.percentileMs(99) } : null);
     this.overhead.push({ ...key, tracedOrders: target.tracedOrders, spans: spans.length + dropped, traced: side(target.traced), untraced: side(target.untraced) });
   }
@@ -158,16 +157,10 @@ export class RunTracer {
     return { sample: this.sample, journeys: this.journeys, overhead: this.overhead, otlp: null };
   }
 
-  private keepRecords(spans: readonly SpanRecord[], dropped: number): void {
+  private keepRecords(spans: readonly SpanRecord[]): void {
     if (!this.keep) return;
     const room = Math.max(0, OTLP_SPAN_CAP - this.records.length);
     this.records.push(...spans.slice(0, room));
-    this.droppedRecords += dropped + Math.max(0, spans.length - room);
-  }
-
-  /** Spans recorded but not kept (a thread's buffer or the export cap was full). */
-  get dropped(): number {
-    return this.droppedRecords;
   }
 }
 

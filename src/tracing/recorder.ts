@@ -79,11 +79,6 @@ interface Recording {
 
 let recording: Recording | undefined;
 
-/** Whether this thread records spans now. */
-export function isRecording(): boolean {
-  return recording !== undefined;
-}
-
 /** Start recording this thread's spans (a tracer provider and an AsyncLocalStorage context manager, registered globally). Idempotent. */
 export function startRecording(capacity = DEFAULT_SPAN_CAPACITY): void {
   if (recording) return;
