@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runLoad, type LoadShape, type LoadTarget, type ReadMix } from '../src/bench/loadgen.js';
 import { seededRandom, type Random } from '../src/random.js';
 import { OrderGenerator } from '../src/workflow/generator.js';
+import type { OrderRecord } from '../src/workflow/orders.js';
 import type { OrderRequest } from '../src/workflow/types.js';
 
 beforeEach(() => {
@@ -28,13 +29,17 @@ async function drive<T>(p: Promise<T>): Promise<T> {
   return p;
 }
 
-/** A target whose orders answer at once and whose reads take `readMs`, keeping who ordered and whose orders were read. */
+/**
+ * A target whose orders answer at once and whose reads take `readMs` and show the customer's
+ * confirmed orders (so every read-your-writes check is answered by its first read), keeping
+ * who ordered and whose orders were read.
+ */
 function fakeSystem(readMs = 0) {
-  const ordered = new Set<string>();
+  const ordered = new Map<string, OrderRecord[]>();
   const readOf: string[] = [];
   const target: LoadTarget = {
     placeOrder(order: OrderRequest) {
-      ordered.add(order.customerId);
+      ordered.set(order.customerId, [...(ordered.get(order.customerId) ?? []), { orderId: order.orderId, status: 'CONFIRMED' }]);
       return Promise.resolve({ orderId: order.orderId, status: 'CONFIRMED' });
     },
   };
@@ -45,7 +50,7 @@ function fakeSystem(readMs = 0) {
       // Whose orders: someone who ordered before this read started.
       readOf.push(ordered.has(customerId) ? customerId : `stranger:${customerId}`);
       if (readMs > 0) await sleep(readMs);
-      return [];
+      return ordered.get(customerId) ?? [];
     },
   });
   return { target, mix, ordered, readOf };
@@ -87,7 +92,9 @@ describe('the mixed workload in the load generator', () => {
     expect(r.outcomes.confirmed).toBe(r.outcomes.placed);
     expect(r.latency.count).toBe(r.outcomes.placed);
     expect(r.completedInWindow).toBeLessThanOrEqual(r.outcomes.placed);
-    expect(sys.readOf.length).toBe(r.reads?.placed);
+    // Every read is the mix's or a completed order's check (its first read shows it: no re-reads).
+    expect(r.reads?.consistency).toMatchObject({ checked: r.outcomes.placed, stale: 0, reReads: 0, unresolved: 0 });
+    expect(sys.readOf.length).toBe((r.reads?.placed ?? 0) + (r.reads?.consistency.checked ?? 0));
   });
 
   it('reads only the orders of customers who have placed one', async () => {
@@ -126,12 +133,17 @@ describe('the mixed workload in the load generator', () => {
 
   it('counts a failed read as failed, apart from the orders\' errors', async () => {
     const sys = fakeSystem();
-    const mix: ReadMix = { ...sys.mix(0.5), read: () => Promise.reject(new Error('read side down')) };
+    const mix: ReadMix = { ...sys.mix(0.5), read: () => Promise.reject(new Error('read side down')), readYourWrites: { firstBackoffMs: 1, maxBackoffMs: 4, boundMs: 20 } };
     const r = await drive(runLoad(sys.target, { shape: open, warmupMs: 0, durationMs: 500, nextOrder: nextOrder(), now, reads: mix }));
     expect(r.reads?.failed).toBe(r.reads?.placed);
     expect(r.reads?.completed).toBe(0);
     expect(r.outcomes.failed).toBe(0);
     expect(r.errors).toEqual({});
+    // The checks' reads fail too: no order is ever shown, none counts as a stale answer, each is unresolved at its bound.
+    const c = r.reads?.consistency;
+    expect(c).toMatchObject({ checked: r.outcomes.placed, stale: 0, unresolved: r.outcomes.placed });
+    expect(c?.readErrors).toBe((c?.checked ?? 0) + (c?.reReads ?? 0));
+    expect(c?.reReads).toBeGreaterThanOrEqual(3 * (c?.checked ?? 0));
   });
 
   it('at share 0 draws nothing and reports no reads', async () => {

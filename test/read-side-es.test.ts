@@ -151,12 +151,16 @@ describe('event sourcing read side with a delayed projection (projectionDelayMs)
     await placing;
   });
 
-  it("the client's order completes only once the read model shows it terminal, so its own read after placeOrder is never behind", async () => {
+  it("the client's order completes when the log has its outcome, before the delayed read model applies it: its own read at once misses the terminal status, a later one shows it", async () => {
     const generator = await start({ placement: 'same-thread' }, { projectionDelayMs: DELAY_MS });
     const system = running as EventSourcingSystem;
     const order = generator.next();
     const outcome = await system.placeOrder(order);
-    const read = await system.customerOrders(order.customerId);
-    expect(read).toEqual([{ orderId: order.orderId, status: outcome.status, ...(outcome.reason ? { reason: outcome.reason } : {}) }]);
+    const settled = { orderId: order.orderId, status: outcome.status, ...(outcome.reason ? { reason: outcome.reason } : {}) };
+    // The outcome is the log's: the order's stream ends in that terminal event.
+    expect((await system.stateAt(order.orderId, Number.POSITIVE_INFINITY))?.state.status).toBe(outcome.status);
+    expect(await system.customerOrders(order.customerId)).not.toContainEqual(settled);
+    await system.drain(5000);
+    expect(await system.customerOrders(order.customerId)).toEqual([settled]);
   });
 });

@@ -17,9 +17,25 @@ const reads = (perSecond: number, p50: number, p99: number, max: number, overrid
   ...overrides,
 });
 
-/** rest and queue at share 0.5, each with its reads. */
+/** Read-your-writes of a run: `stale` of `checked` missed at once, time to consistency p50/p99 (0 kept as the histogram's 1 µs). */
+const consistency = (checked: number, stale: number, unresolved: number, p50: number, p99: number): NonNullable<RunReads['consistency']> => ({
+  checked,
+  stale,
+  unresolved,
+  reReads: stale * 3,
+  readErrors: 0,
+  timeToConsistencyMs: { ...latency(p50, p99, p99, checked - unresolved), p999: p99 },
+});
+
+/** rest (its write side: never stale) and event-sourcing (a lagging read model) at share 0.5, each with its reads. */
 const mixedDoc = () =>
-  resultsDoc([completedRun({ reads: reads(612.4, 1.25, 7.5, 12) }), completedRun({ pattern: 'queue', reads: reads(598, 2.5, 15, 31) })], { readShare: 0.5 });
+  resultsDoc(
+    [
+      completedRun({ reads: reads(612.4, 1.25, 7.5, 12, { consistency: consistency(290, 0, 0, 0.001, 0.001) }) }),
+      completedRun({ pattern: 'event-sourcing', reads: reads(598, 2.5, 15, 31, { consistency: consistency(300, 27, 1, 0.001, 41) }) }),
+    ],
+    { readShare: 0.5 },
+  );
 
 const cells = (row: SummaryRow) => READ_COLUMNS.map((c) => c.cell(row));
 
@@ -27,9 +43,22 @@ describe('the reads in the reports', () => {
   it('summarize the reads of each row with the exact figures', () => {
     const rows = summarize(mixedDoc());
     expect(rows.map(cells)).toEqual([
-      ['rest', 'baseline', '612', '600', '1.25', '7.50', '12.0', '2'],
-      ['queue', 'baseline', '598', '600', '2.50', '15.0', '31.0', '2'],
+      ['rest', 'baseline', '612', '600', '1.25', '7.50', '12.0', '2', '0% of 290', '0 / 0', '0'],
+      ['event-sourcing', 'baseline', '598', '600', '2.50', '15.0', '31.0', '2', '9.0% of 300', '0 / 41.0', '1'],
     ]);
+  });
+
+  it('sum the read-your-writes counts over trials: the stale share is of all checks, not a median of shares', () => {
+    const run = (trial: number, checked: number, stale: number) => completedRun({ pattern: 'event-sourcing', trial, reads: reads(600, 1, 5, 9, { consistency: consistency(checked, stale, 0, 2, 30) }) });
+    const [row] = summarize(resultsDoc([run(1, 100, 50), run(2, 300, 0), run(3, 100, 0)], { readShare: 0.5, trials: 3 }));
+    expect(row?.reads?.consistency).toMatchObject({ checked: 500, stale: 50, unresolved: 0 });
+    expect(READ_COLUMNS.find((c) => c.header === 'stale reads')?.cell(row as SummaryRow)).toBe('10% of 500');
+  });
+
+  it('show "—" for read-your-writes in a file from before it was measured', () => {
+    const [row] = summarize(resultsDoc([completedRun({ reads: reads(612.4, 1.25, 7.5, 12) })], { readShare: 0.5 }));
+    expect(row?.reads?.consistency).toBeNull();
+    expect(cells(row as SummaryRow).slice(-3)).toEqual(['—', '—', '—']);
   });
 
   it('take the median reads/s and sum the counts over trials', () => {
@@ -49,9 +78,9 @@ describe('the reads in the reports', () => {
     expect(text).toContain('Reads: 50% of the measured operations');
     const section = text.slice(text.indexOf("Reads of a customer's orders"));
     const rowOf = (pattern: string) => section.split('\n').find((l) => l.startsWith(`│ ${pattern} `))?.split('│').map((c) => c.trim()).filter((c) => c !== '');
-    expect(section.split('\n')[2]).toMatch(/reads\/s .* n .* p50 ms .* p99 ms .* p99\.9 ms .* failed/);
-    expect(rowOf('rest')).toEqual(['rest', 'baseline', '612', '600', '1.25', '7.50', '12.0', '2']);
-    expect(rowOf('queue')).toEqual(['queue', 'baseline', '598', '600', '2.50', '15.0', '31.0', '2']);
+    expect(section.split('\n')[2]).toMatch(/reads\/s .* n .* p50 ms .* p99 ms .* failed .* stale .* TTC p50\/p99/);
+    expect(rowOf('rest')).toEqual(['rest', 'baseline', '612', '600', '1.25', '7.50', '2', '0% of 290', '0 / 0']);
+    expect(rowOf('event-sourcing')).toEqual(['event-sourcing', 'baseline', '598', '600', '2.50', '15.0', '2', '9.0% of 300', '0 / 41.0']);
     for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
   });
 
@@ -61,6 +90,8 @@ describe('the reads in the reports', () => {
       expect(text).toContain('read p99.9 ms');
       expect(text).toContain('612');
       expect(text).toContain('15.0');
+      expect(text).toContain('9.0% of 300');
+      expect(text).toContain('0 / 41.0');
       expect(text).toContain('50% of the measured operations');
     }
   });

@@ -9,6 +9,7 @@ import type { LatencySummary } from '../metrics/histogram.js';
 import { PlacedLog } from './placed.js';
 import { CostMeter, type WindowCost } from './load/cost.js';
 import { Launcher } from './load/launcher.js';
+import { READ_YOUR_WRITES } from './load/consistency.js';
 import { ReadPath, type ReadMix, type ReadResult } from './load/reads.js';
 import { Recorder } from './load/recorder.js';
 import type { StartSlice } from './load/recovery.js';
@@ -196,7 +197,7 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
   const t0 = now();
   const window = new LoadWindow(t0, warmupMs, durationMs);
   const recorder = new Recorder(window, options.segments ?? []);
-  const reads = options.reads && options.reads.share > 0 ? new ReadPath(options.reads, window) : undefined;
+  const reads = options.reads && options.reads.share > 0 ? new ReadPath(options.reads, window, now) : undefined;
   const launcher = new Launcher(target, options.nextOrder, log, recorder, now, options.correctCoordinatedOmission ?? true, reads);
   const stop = new StopSwitch(options.signal);
   const cost = new CostMeter(warmupMs, durationMs, options.windowProbe);
@@ -205,15 +206,17 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
   let offered: number | null = null;
   if (shape.kind === 'closed') await runClosedLoop(ctx, shape.concurrency);
   else offered = await runOpenLoop(ctx, shape.rate, shape.maxInFlight);
+  // The read-your-writes checks of the last orders finish within their own bound.
+  if (reads && !stop.stopped) await reads.checks.idle((options.reads?.readYourWrites ?? READ_YOUR_WRITES).boundMs);
   // What is still in flight has timed out: recorded at this deadline, a lower bound.
   const deadline = now();
   recorder.expire(deadline);
-  reads?.recorder.expire();
+  reads?.expire();
   log.expire(deadline);
   const windowCost = cost.finish();
   if (progress) clearInterval(progress);
   stop.dispose();
-  return { ...resultOf(options, recorder, log, windowCost, offered, stop.stopped), reads: reads ? reads.recorder.result(durationMs) : null };
+  return { ...resultOf(options, recorder, log, windowCost, offered, stop.stopped), reads: reads ? reads.result(durationMs) : null };
 }
 
 function reportProgress(options: LoadOptions, launcher: Launcher, window: LoadWindow, t0: number, now: () => number): NodeJS.Timeout | undefined {

@@ -54,6 +54,24 @@ export interface RunReads {
   /** reads/s. */
   readonly perSecond: number;
   readonly latencyMs: LatencySummary;
+  /**
+   * Read-your-writes: every order of the window that completed, read back at once by its
+   * client (re-read with backoff until shown, within 2 s). Absent in older files.
+   */
+  readonly consistency?: RunConsistency;
+}
+
+/** RunReads.consistency (src/bench/load/consistency.ts). */
+export interface RunConsistency {
+  readonly checked: number;
+  /** Of checked: the first answered read did not show the order's terminal status. */
+  readonly stale: number;
+  /** Of checked: never shown within the bound. */
+  readonly unresolved: number;
+  readonly reReads: number;
+  readonly readErrors: number;
+  /** From completion until the read that showed it was sent; 0 when the first read did. */
+  readonly timeToConsistencyMs: LatencySummary;
 }
 
 export interface CompletedRun extends RunKey {

@@ -10,7 +10,7 @@ import { ThreadPool } from '../placement/pool.js';
 import { checkInvariants, countsOf } from '../workflow/invariants.js';
 import { DEFAULTS, shapeOf, type LoadModel, type RunConfig } from './config.js';
 import { chooseEqualLoad } from './equal-load.js';
-import { runLoad, type LoadProgress, type LoadResult, type LoadShape, type ReadMix } from './loadgen.js';
+import { runLoad, type LoadProgress, type LoadResult, type LoadShape, type ReadMix, type ReadResult } from './loadgen.js';
 import {
   captureEnvironment,
   SCHEMA_VERSION,
@@ -21,6 +21,7 @@ import {
   type EqualLoad,
   type PatternCard,
   type ResultsDocument,
+  type RunReads,
   type RunResult,
 } from './results.js';
 import { startRun, type StartedRun } from './start.js';
@@ -321,7 +322,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
       transport: target.transport,
       throughput: load.throughput,
       latencyMs: load.latency,
-      reads: load.reads ? { placed: load.reads.placed, completed: load.reads.completed, failed: load.reads.failed, perSecond: load.reads.perSecond, latencyMs: load.reads.latency } : null,
+      reads: load.reads ? runReads(load.reads) : null,
       latencyHistogram: load.latencyHistogram,
       failedLatencyMs: load.failedLatency,
       completedInWindow: load.completedInWindow,
@@ -375,6 +376,19 @@ export function patternCards(config: RunConfig, patterns: readonly Pattern[]): P
       { id: p.id, title: p.title, summary: p.summary, tradeOffs: p.tradeOffs, resilient: p.resilient === true, ...(ownPolicy ? { ownPolicy } : {}), ...(p.optIn ? { optIn: p.optIn } : {}), ...(p.readPath ? { readPath: p.readPath } : {}) },
     ];
   });
+}
+
+/** The load's reads as results.json keeps them. */
+function runReads(reads: ReadResult): RunReads {
+  const { checked, stale, unresolved, reReads, readErrors, timeToConsistency } = reads.consistency;
+  return {
+    placed: reads.placed,
+    completed: reads.completed,
+    failed: reads.failed,
+    perSecond: reads.perSecond,
+    latencyMs: reads.latency,
+    consistency: { checked, stale, unresolved, reReads, readErrors, timeToConsistencyMs: timeToConsistency },
+  };
 }
 
 /**

@@ -1,8 +1,9 @@
 import type { MedianEstimate } from '../bench/stats.js';
+import { READ_YOUR_WRITES } from '../bench/load/consistency.js';
 import { SATURATED } from '../bench/threads.js';
 import { atLeast, type LatencySummary } from '../metrics/histogram.js';
 import { fmtInt, fmtMs, fmtNum, fmtPercent, fmtSeconds } from './format.js';
-import { invariantVerdict, type SummaryRow } from './summary.js';
+import { invariantVerdict, type RowConsistency, type SummaryRow } from './summary.js';
 
 /** A column of a results table: the terminal table and the markdown report share these. */
 export interface Column {
@@ -210,7 +211,29 @@ export const READ_COLUMNS: readonly Column[] = [
   { header: 'read p99 ms', align: 'right', cell: (r) => percentileText(r.reads?.latencyMs, 99) },
   { header: 'read p99.9 ms', align: 'right', cell: (r) => percentileText(r.reads?.latencyMs, 99.9) },
   { header: 'reads failed', align: 'right', cell: (r) => (r.reads ? fmtInt(r.reads.failed) : '—') },
+  { header: 'stale reads', align: 'right', cell: (r) => staleText(r.reads?.consistency) },
+  { header: 'TTC p50/p99 ms', align: 'right', cell: (r) => ttcText(r.reads?.consistency) },
+  { header: 'never shown', align: 'right', cell: (r) => (r.reads?.consistency ? fmtInt(r.reads.consistency.unresolved) : '—') },
 ];
+
+/** Read-your-writes: the share of completed orders whose client's first read did not show them, of how many: `4.2% of 363`. */
+export function staleText(c: RowConsistency | null | undefined): string {
+  if (!c || c.checked === 0) return '—';
+  return `${fmtShare(c.stale / c.checked)} of ${fmtInt(c.checked)}`;
+}
+
+/** Time to consistency p50 / p99, ms: `0` for an order its first read showed (the histogram keeps it as its floor, 1 µs). */
+export function ttcText(c: RowConsistency | null | undefined): string {
+  const ttc = c?.timeToConsistencyMs;
+  const ms = (v: number) => (v <= 0.001 ? '0' : fmtMs(v));
+  return ttc && ttc.count > 0 ? `${ms(ttc.p50)} / ${ms(ttc.p99)}` : '—';
+}
+
+/** A share with one decimal below 10% (0.4%, 9.5%), whole above (42%). */
+function fmtShare(share: number): string {
+  const pct = share * 100;
+  return pct > 0 && pct < 10 ? `${pct.toFixed(1)}%` : `${pct.toFixed(0)}%`;
+}
 
 /** Whether any row has anything for READ_COLUMNS. */
 export const hasReads = (rows: readonly SummaryRow[]): boolean => rows.some((r) => r.reads !== null);
@@ -218,7 +241,11 @@ export const hasReads = (rows: readonly SummaryRow[]): boolean => rows.some((r) 
 /** The header line of a mixed workload, or null for orders only. */
 export function readShareLine(readShare: number | undefined): string | null {
   if (!readShare) return null;
-  return `Reads: ${fmtPercent(readShare)} of the measured operations read a random ordering customer's orders (--read-share ${readShare}); orders/s and order latency count the orders only.`;
+  return (
+    `Reads: ${fmtPercent(readShare)} of the measured operations read a random ordering customer's orders (--read-share ${readShare}); orders/s and order latency count the orders only. ` +
+    `Read-your-writes: each order that completes is read back at once by its client, and re-read until it shows its terminal status (within ${fmtSeconds(READ_YOUR_WRITES.boundMs)}); ` +
+    'stale reads are the orders the first read missed, TTC (time to consistency) the time from completion to the read that showed it.'
+  );
 }
 
 /** Whether a row has anything for ASYNC_COLUMNS. */
@@ -280,8 +307,9 @@ export const TERMINAL_READ_COLUMNS: readonly Column[] = ([
   ['reads n', 'n'],
   ['read p50 ms', 'p50 ms'],
   ['read p99 ms', 'p99 ms'],
-  ['read p99.9 ms', 'p99.9 ms'],
   ['reads failed', 'failed'],
+  ['stale reads', 'stale'],
+  ['TTC p50/p99 ms', 'TTC p50/p99'],
 ] as const satisfies readonly (readonly [string, string?])[]).map(([h, s]: readonly [string, string?]) => reuse(READ_COLUMNS, h, s));
 
 /** The failure table's key figures; the invariant counts beyond lost/stuck are in the outcome table's verdict. */

@@ -1,5 +1,5 @@
 import type { Recovery } from '../bench/failure.js';
-import type { CompletedRun, ResultsDocument, RunResult } from '../bench/results.js';
+import type { CompletedRun, ResultsDocument, RunConsistency, RunResult } from '../bench/results.js';
 import { medianWithCi, type MedianEstimate } from '../bench/stats.js';
 import { mergeLatency, type LatencySummary } from '../metrics/histogram.js';
 import type { TransportInfo } from '../patterns/types.js';
@@ -17,6 +17,17 @@ export interface RowReads {
   readonly failed: number;
   /** null when no read answered or failed in the window. */
   readonly latencyMs: RowLatency | null;
+  /** Read-your-writes over the trials (counts summed, time to consistency merged); null when no trial has it (older files). */
+  readonly consistency: RowConsistency | null;
+}
+
+/** RowReads.consistency. */
+export interface RowConsistency {
+  readonly checked: number;
+  readonly stale: number;
+  readonly unresolved: number;
+  /** null when no check resolved. */
+  readonly timeToConsistencyMs: RowLatency | null;
 }
 
 /** One pattern × scenario over its trials: latency from the merged trials, other figures the medians of the trials, intervals on orders/s, p50 and p99. */
@@ -237,7 +248,14 @@ function rowReads(done: readonly CompletedRun[]): RowReads | null {
     placed: withReads.reduce((n, r) => n + r.placed, 0),
     failed: withReads.reduce((n, r) => n + r.failed, 0),
     latencyMs: fromSummaries(withReads.map((r) => r.latencyMs)),
+    consistency: rowConsistency(withReads.flatMap((r) => (r.consistency ? [r.consistency] : []))),
   };
+}
+
+function rowConsistency(all: readonly RunConsistency[]): RowConsistency | null {
+  if (all.length === 0) return null;
+  const total = (pick: (c: RunConsistency) => number) => all.reduce((n, c) => n + pick(c), 0);
+  return { checked: total((c) => c.checked), stale: total((c) => c.stale), unresolved: total((c) => c.unresolved), timeToConsistencyMs: fromSummaries(all.map((c) => c.timeToConsistencyMs)) };
 }
 
 function maxOf(xs: readonly (number | null | undefined)[]): number | null {

@@ -76,7 +76,7 @@ export const TABLE_LEGENDS = {
   tail: 'accept: until the system took the order · wire per order: bytes and messages at the server sockets',
   outcomes: "the window's orders by outcome (failed: failed or timed out) · invariants: OK, or what broke",
   cost: "CPU per order, µs: system threads / generator · busy: the event loop's share of the window",
-  reads: 'reads/s: answered in the window · n: reads timed · latency ms from intended start to answer',
+  reads: 'n: reads timed · latency from intended start · stale: own order not shown at once · TTC: until shown',
   async: 'backlog: most waiting / ms to drain · projection lag · compensated: failed step to last compensation',
   failure: 'success: orders with an outcome · p99 before→during the fault · time to recover · top error kind',
 } as const;

@@ -54,6 +54,8 @@ export class Launcher {
         this.log.accept(index);
         this.log.settle(index, outcome, done);
         this.recorder.record(flight, { kind: 'outcome', outcome }, done);
+        // Read-your-writes: the client reads its own order back at once.
+        if (flight.measured) this.reads?.checks.start(order.customerId, order.orderId, outcome.status, done);
       },
       (error: unknown) => {
         this.settle(true);

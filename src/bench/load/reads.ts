@@ -6,6 +6,8 @@
 import { describeError } from '../../errors.js';
 import { LatencyHistogram, type LatencySummary } from '../../metrics/histogram.js';
 import type { Random } from '../../random.js';
+import type { OrderRecord } from '../../workflow/orders.js';
+import { ConsistencyChecks, READ_YOUR_WRITES, type ConsistencyResult, type ReadYourWritesBounds } from './consistency.js';
 import type { LoadWindow } from './window.js';
 
 /** What the generator needs to mix reads into the load (LoadOptions.reads). */
@@ -14,8 +16,10 @@ export interface ReadMix {
   readonly share: number;
   /** Where each operation's draw (read or order) and each read's customer come from. */
   readonly random: Random;
-  /** Read one customer's orders (OrderReader.customerOrders). */
-  read(customerId: string): Promise<unknown>;
+  /** Read one customer's orders (OrderReader.customerOrders): the mix's reads, and each completed order's read-your-writes check. */
+  read(customerId: string): Promise<readonly OrderRecord[]>;
+  /** How the read-your-writes checks re-read; default READ_YOUR_WRITES. */
+  readonly readYourWrites?: ReadYourWritesBounds;
 }
 
 /** The reads started in the window, how they ended, and their latency. */
@@ -31,6 +35,8 @@ export interface ReadResult {
   readonly latency: LatencySummary;
   /** Failures by code. */
   readonly errors: Readonly<Record<string, number>>;
+  /** Read-your-writes: each order of the window that completed, read back by its client (./consistency). */
+  readonly consistency: ConsistencyResult;
 }
 
 /**
@@ -112,7 +118,7 @@ export class ReadRecorder {
     this.closed = true;
   }
 
-  result(windowMs: number): ReadResult {
+  result(windowMs: number): Omit<ReadResult, 'consistency'> {
     return {
       placed: this.placed,
       completed: this.completed,
@@ -124,16 +130,29 @@ export class ReadRecorder {
   }
 }
 
-/** The read side of one load: the mix, the customers so far, the record. */
+/** The read side of one load: the mix, the customers so far, the record, and the read-your-writes checks. */
 export class ReadPath {
   readonly customers = new Customers();
   readonly recorder: ReadRecorder;
+  readonly checks: ConsistencyChecks;
 
   constructor(
     readonly mix: ReadMix,
     window: LoadWindow,
+    now: () => number,
   ) {
     this.recorder = new ReadRecorder(window);
+    this.checks = new ConsistencyChecks((customerId) => mix.read(customerId), now, mix.readYourWrites ?? READ_YOUR_WRITES);
+  }
+
+  /** The load ended: the reads and checks still open are failed or unresolved. */
+  expire(): void {
+    this.recorder.expire();
+    this.checks.expire();
+  }
+
+  result(windowMs: number): ReadResult {
+    return { ...this.recorder.result(windowMs), consistency: this.checks.result() };
   }
 
   /** The next operation: a read of this customer's orders, or undefined for an order (so too while no customer has ordered yet). */

@@ -4,15 +4,15 @@ import { OrderFailedError, ReadFailedError } from '../../errors.js';
 import { traceContext } from '../../tracing/undici.js';
 import type { Address } from '../../net/address.js';
 import { isTerminal, type OrderOutcome, type OrderRequest } from '../../workflow/types.js';
-import { MAX_WAIT_MS } from './query-server.js';
+import { MAX_OUTCOME_WAIT_MS } from './command-server.js';
+import type { OrderVerdict } from './outcomes.js';
 import type { OrderRecord } from '../../workflow/orders.js';
-import type { OrderView } from './read-model.js';
 
 export interface CqrsClient {
   /**
-   * Sends PlaceOrder to the command side, then reads the order from the query side until
-   * the read model shows it terminal. `acceptedAt` is `performance.now()` (ms) when the
-   * 202 (or 200) arrived.
+   * Sends PlaceOrder to the command side, then asks the command side for the order's
+   * outcome, which it answers from the log (not from the read model). `acceptedAt` is
+   * `performance.now()` (ms) when the 202 (or 200) arrived.
    */
   placeOrder(order: OrderRequest): Promise<OrderOutcome>;
   /** `GET /customers/<id>/orders` on the query side: the customer's orders as the read model has them so far, oldest first. */
@@ -23,7 +23,7 @@ export interface CqrsClient {
 export interface CqrsClientSettings {
   readonly connections: number;
   readonly connectTimeoutMs: number;
-  /** Deadline of the whole order: accepted and terminal in the read model. */
+  /** Deadline of the whole order: accepted and terminal in the log. */
   readonly timeoutMs: number;
 }
 
@@ -49,14 +49,15 @@ export function createCqrsClient(commands: Address, queries: Address, settings: 
     return performance.now();
   };
 
-  const terminal = async (orderId: string, deadline: number): Promise<OrderView> => {
+  // The outcome from the write side (the command handler follows the log): the read model is not asked, so it may still lag.
+  const terminal = async (orderId: string, deadline: number): Promise<OrderVerdict> => {
     for (;;) {
-      const waitMs = Math.max(1, Math.min(MAX_WAIT_MS, Math.round(deadline - performance.now())));
-      const { statusCode, body } = await queryPool.request({ method: 'GET', path: `/orders/${encodeURIComponent(orderId)}?wait=${waitMs}` });
-      const view = statusCode === 200 ? ((await body.json()) as OrderView) : (await body.dump(), undefined);
-      if (statusCode !== 200 && statusCode !== 404) throw new OrderFailedError(orderId, `HTTP_${statusCode}`, 'the read model refused the query');
-      if (view && isTerminal(view.status)) return view;
-      if (performance.now() >= deadline) throw new OrderFailedError(orderId, 'ETIMEDOUT', `not terminal in the read model within ${settings.timeoutMs} ms`);
+      const waitMs = Math.max(1, Math.min(MAX_OUTCOME_WAIT_MS, Math.round(deadline - performance.now())));
+      const { statusCode, body } = await commandPool.request({ method: 'GET', path: `/orders/${encodeURIComponent(orderId)}?wait=${waitMs}` });
+      const verdict = statusCode === 200 ? ((await body.json()) as OrderVerdict) : (await body.dump(), undefined);
+      if (statusCode !== 200 && statusCode !== 202 && statusCode !== 404) throw new OrderFailedError(orderId, `HTTP_${statusCode}`, 'the command side refused the outcome query');
+      if (verdict && isTerminal(verdict.status)) return verdict;
+      if (performance.now() >= deadline) throw new OrderFailedError(orderId, 'ETIMEDOUT', `no outcome in the log within ${settings.timeoutMs} ms`);
     }
   };
 
@@ -71,9 +72,8 @@ export function createCqrsClient(commands: Address, queries: Address, settings: 
     placeOrder: async (order) => {
       const deadline = performance.now() + settings.timeoutMs;
       const acceptedAt = await accept(order);
-      const view = await terminal(order.orderId, deadline);
-      const status = view.status === 'CONFIRMED' ? 'CONFIRMED' : 'CANCELLED';
-      return view.reason ? { orderId: order.orderId, status, reason: view.reason, acceptedAt } : { orderId: order.orderId, status, acceptedAt };
+      const { status, reason } = await terminal(order.orderId, deadline);
+      return reason ? { orderId: order.orderId, status, reason, acceptedAt } : { orderId: order.orderId, status, acceptedAt };
     },
     close: async () => {
       await Promise.all([commandPool.destroy(), queryPool.destroy()]);

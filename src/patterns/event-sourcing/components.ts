@@ -12,6 +12,7 @@ import { INVENTORY_WORK, inventoryHandler, type DuplicateCounter } from './inven
 import { notificationsHandler } from './notifications-processor.js';
 import { PAYMENTS_WORK, paymentsHandler } from './payments-processor.js';
 import { Processor, type ProcessorHandler } from './processor.js';
+import { OrderOutcomes } from './outcomes.js';
 import { OrdersProjection } from './projection.js';
 import { startQueryServer } from './query-server.js';
 import { OrdersReadModel, type OrderView } from './read-model.js';
@@ -57,21 +58,25 @@ export interface CommandHandlerApi extends ComponentApi {
   counters(): ConcurrencyCounters;
 }
 
-/** The orders command handler (the C of CQRS): POST /orders appends OrderCreated; 202 once appended. */
+/** The orders command handler (the C of CQRS): POST /orders appends OrderCreated, 202 once appended; GET /orders/<id>?wait= answers its outcome from the log. */
 export const startCommandHandler: ComponentFactory<CommandHandlerInit, CommandHandlerApi> = async (init, env) => {
   const store = await openStore(init.store);
+  const outcomes = new OrderOutcomes(store);
   try {
     const repo = new Repository(store, { snapshotEvery: init.settings.snapshotEvery, random: seededRandom(init.seed) });
-    const server = await startCommandServer(repo, env.meter);
+    await outcomes.start();
+    const server = await startCommandServer(repo, outcomes, env.meter);
     return {
       addresses: { http: server.address },
       api: { duplicates: () => server.duplicates(), counters: () => ({ ...repo.counters }) },
       stop: async () => {
         await server.close();
+        await outcomes.stop();
         await store.close();
       },
     };
   } catch (err) {
+    await outcomes.stop();
     await store.close();
     throw err;
   }

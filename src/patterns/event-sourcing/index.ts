@@ -84,8 +84,9 @@ interface Parts {
  * processors subscribed to the log, each on its own store connection: they decide on their
  * own aggregates (a stream per customer account, a stream per SKU) with optimistic
  * concurrency and record their answers on the order. The projection builds the orders
- * read model and serves it over HTTP; the client's order completes when the read model
- * shows it terminal.
+ * read model and serves it over HTTP. The client's order completes when the log has its
+ * terminal event, which the command side answers (OrderOutcomes); a read of the read model
+ * right after may still lag (read-your-writes, issue #16).
  */
 export class EventSourcingSystem implements RunningPattern, OrderReader, WireMetered, Drainable, Crashable, ErrorInjectable, HopErrorCounter, BacklogReporter, ProjectionStatsReporter, ThreadReporter {
   readonly transport: TransportInfo;
