@@ -6,6 +6,7 @@ import { hasReads, percentileText, READ_COLUMNS, readShareLine, recoveryText } f
 import { fmtInt, fmtMs, fmtNum, fmtPercent } from './format.js';
 import { capacityCaption, capacityRows, loadLine } from './load.js';
 import { renderMarkdown } from './markdown.js';
+import { readObservations } from './reads.js';
 import { MERMAID_INIT, mermaidBundle } from './mermaid-bundle.js';
 import { invariantVerdict, summarize, type SummaryRow } from './summary.js';
 import { journeyDiagrams, journeysNote, otlpLine, TRACING_COST_HEADER, TRACING_COST_NUMERIC, tracingCostRows, type TracesView } from './traces.js';
@@ -110,7 +111,10 @@ function tables(doc: ResultsDocument, rows: readonly SummaryRow[]): string {
     const group = rows.filter((r) => r.scenario === scenario);
     const title = doc.scenarios?.find((s) => s.id === scenario)?.title ?? scenario;
     out.push(compactTable(`${title}: throughput, latency and cost`, PERFORMANCE, group, violationLinks(doc)));
-    if (hasReads(group)) out.push(compactTable(`${title}: reads of a customer's orders`, READS, group));
+    if (hasReads(group)) {
+      const said = readObservations(group);
+      out.push(compactTable(`${title}: reads of a customer's orders`, READS, group), said.length > 0 ? `<ul class="reads">${said.map((o) => `<li>${esc(o)}</li>`).join('')}</ul>` : '');
+    }
     const faulted = group.filter((r) => r.failure);
     if (faulted.length > 0) out.push(compactTable(`${title}: failure behaviour`, FAILURE, faulted, violationLinks(doc)));
   }

@@ -7,6 +7,7 @@ import { definitionsMarkdown } from './definitions.js';
 import { fmtInt } from './format.js';
 import { capacityMarkdown, coordinatedOmissionWarning, loadLine, mainTableTitle } from './load.js';
 import { capacities, observe } from './observations.js';
+import { readObservations } from './reads.js';
 import { why } from './why.js';
 import { invariantVerdict, summarize, type SummaryRow } from './summary.js';
 import { isSweepOnly, kneeStep, renderSweepMarkdown } from './sweep.js';
@@ -129,7 +130,10 @@ function runSections(doc: ResultsDocument, rows: readonly SummaryRow[]): string[
   const capacity = capacityMarkdown(doc);
   if (capacity.length > 0) out.push('## Capacity', '', ...capacity);
   out.push(`## ${mainTableTitle(doc)}`, '', table(PERFORMANCE_COLUMNS, rows), '');
-  if (hasReads(rows)) out.push("## Reads of a customer's orders", '', readShareLine(doc.config.readShare) ?? '', '', table(READ_COLUMNS, rows), '');
+  if (hasReads(rows)) {
+    const said = readObservations(rows);
+    out.push("## Reads of a customer's orders", '', readShareLine(doc.config.readShare) ?? '', '', table(READ_COLUMNS, rows), '', ...(said.length > 0 ? [...said.map((o) => `- ${o}`), ''] : []));
+  }
   out.push('## Outcomes, invariants and cost', '', table(OUTCOME_COLUMNS, rows), '');
   const asyncRows = rows.filter(hasAsyncFigures);
   if (asyncRows.length > 0) out.push('## Queues, event logs and sagas', '', table(ASYNC_COLUMNS, asyncRows), '');

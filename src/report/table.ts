@@ -23,6 +23,7 @@ import {
 import { definitionsLegend } from './definitions.js';
 import { CAPACITY_LEGEND, coordinatedOmissionWarning, loadLine, mainTableTitle, renderCapacityTable } from './load.js';
 import { summarize, type SummaryRow } from './summary.js';
+import { readObservations } from './reads.js';
 import { isSweepOnly, renderSweepTables } from './sweep.js';
 import { fitTable, TERMINAL_WIDTH, wrap, type TerminalOptions } from './terminal.js';
 import { renderThresholdTable, THRESHOLD_LEGEND } from './thresholds.js';
@@ -167,7 +168,7 @@ function renderCondensed(doc: ResultsDocument, width: number): string {
     '',
     'Latency tail, accept latency and wire cost',
     condensed(TERMINAL_TAIL_COLUMNS, rows, TABLE_LEGENDS.tail, width),
-    ...(hasReads(rows) ? ['', "Reads of a customer's orders", condensed(TERMINAL_READ_COLUMNS, rows, TABLE_LEGENDS.reads, width)] : []),
+    ...(hasReads(rows) ? ['', "Reads of a customer's orders", condensed(TERMINAL_READ_COLUMNS, rows, TABLE_LEGENDS.reads, width), ...readObservations(rows).flatMap((o) => wrap(o, width))] : []),
     '',
     'Outcomes and invariants',
     condensed(TERMINAL_OUTCOME_COLUMNS, rows, TABLE_LEGENDS.outcomes, width),
