@@ -82,6 +82,13 @@ describe('trace', () => {
     }
   }, 120_000);
 
+  it("event sourcing's client waits for the outcome at the command side, after its PlaceOrder, while the projection applies the events", () => {
+    const es = journeys.find((j) => j.pattern === 'event-sourcing' && j.outcome === 'confirmed');
+    const orders = (es?.spans ?? []).filter((s) => s.service === 'orders').map((s) => s.operation);
+    expect(orders).toEqual(['POST /orders', 'GET /orders/:id?wait']);
+    expect(es?.spans.some((s) => s.service === 'projection')).toBe(true);
+  });
+
   it('renders a Mermaid sequenceDiagram per pattern that parses', () => {
     const out = renderJourneyMermaid(journeys);
     const parsed = diagrams(out).map(parseSequenceDiagram);

@@ -72,10 +72,13 @@ export async function startCommandServer(repo: Repository, outcomes: OrderOutcom
         if (!res.headersSent) sendError(res, err);
       }
     };
-    // Traced only when the client sent a traceparent: the command handler's part.
-    void (req.headers.traceparent === undefined
-      ? work()
-      : withSpan('orders: PlaceOrder', { service: 'orders', operation: 'POST /orders', bytes: Number(req.headers['content-length'] ?? 0) }, work, extractTrace(req.headers)));
+    // Traced only when the client sent a traceparent: the command handler's part (PlaceOrder, or the wait for its outcome).
+    if (req.headers.traceparent === undefined) return void work();
+    const span =
+      req.method === 'GET'
+        ? { name: 'orders: await outcome', operation: 'GET /orders/:id?wait', bytes: 0 }
+        : { name: 'orders: PlaceOrder', operation: 'POST /orders', bytes: Number(req.headers['content-length'] ?? 0) };
+    void withSpan(span.name, { service: 'orders', operation: span.operation, bytes: span.bytes }, work, extractTrace(req.headers));
   });
   meter.meterServer(server);
   await new Promise<void>((resolve, reject) => {
