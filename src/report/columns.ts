@@ -212,7 +212,7 @@ export const READ_COLUMNS: readonly Column[] = [
   { header: 'read p99.9 ms', align: 'right', cell: (r) => percentileText(r.reads?.latencyMs, 99.9) },
   { header: 'reads failed', align: 'right', cell: (r) => (r.reads ? fmtInt(r.reads.failed) : '—') },
   { header: 'stale reads', align: 'right', cell: (r) => staleText(r.reads?.consistency) },
-  { header: 'TTC p50/p99 ms', align: 'right', cell: (r) => ttcText(r.reads?.consistency) },
+  { header: 'TTC p50/p99/max ms', align: 'right', cell: (r) => ttcText(r.reads?.consistency) },
   { header: 'never shown', align: 'right', cell: (r) => (r.reads?.consistency ? fmtInt(r.reads.consistency.unresolved) : '—') },
 ];
 
@@ -222,11 +222,13 @@ export function staleText(c: RowConsistency | null | undefined): string {
   return `${fmtShare(c.stale / c.checked)} of ${fmtInt(c.checked)}`;
 }
 
-/** Time to consistency p50 / p99, ms: `0` for an order its first read showed (the histogram keeps it as its floor, 1 µs). */
+/** A time to consistency, ms: `0` for an order its first read showed (the histogram keeps it as its floor, 1 µs). */
+export const ttcMs = (v: number): string => (v <= 0.001 ? '0' : fmtMs(v));
+
+/** Time to consistency p50 / p99 / max, ms. */
 export function ttcText(c: RowConsistency | null | undefined): string {
   const ttc = c?.timeToConsistencyMs;
-  const ms = (v: number) => (v <= 0.001 ? '0' : fmtMs(v));
-  return ttc && ttc.count > 0 ? `${ms(ttc.p50)} / ${ms(ttc.p99)}` : '—';
+  return ttc && ttc.count > 0 ? `${ttcMs(ttc.p50)} / ${ttcMs(ttc.p99)} / ${ttcMs(ttc.max)}` : '—';
 }
 
 /** A share with one decimal below 10% (0.4%, 9.5%), whole above (42%). */
@@ -309,7 +311,7 @@ export const TERMINAL_READ_COLUMNS: readonly Column[] = ([
   ['read p99 ms', 'p99 ms'],
   ['reads failed', 'failed'],
   ['stale reads', 'stale'],
-  ['TTC p50/p99 ms', 'TTC p50/p99'],
+  ['TTC p50/p99/max ms', 'TTC p50/p99/max'],
 ] as const satisfies readonly (readonly [string, string?])[]).map(([h, s]: readonly [string, string?]) => reuse(READ_COLUMNS, h, s));
 
 /** The failure table's key figures; the invariant counts beyond lost/stuck are in the outcome table's verdict. */
