@@ -32,6 +32,7 @@ function commonOptions(command: Command): Command {
     .option('--broker <embedded|amqp://…>', 'message broker for the queue and choreography patterns (default embedded)')
     .option('--event-store <memory|postgres://…>', 'event store for event sourcing and the saga log (default memory)')
     .option('--placement <same-thread|shared|per-service>', 'where every part of the system under test runs, the same for every pattern (default shared)')
+    .option('--topology <threads|processes>', 'threads: the system under test in this process (default); processes: each service, the broker, each processor and the orchestrator in a child process of its own (placement per-service)')
     .option('--out-of-stock-share <share>', 'share of orders that ask for a scarce SKU, which runs out (default 0.1)')
     .option('--decline-share <share>', 'share of orders from customers who cannot pay (default 0.1)')
     .option('--queue-ack <manual|auto>', 'queue consumers ack after the work (manual, default) or on delivery (auto: loses orders when a consumer dies)')

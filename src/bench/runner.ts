@@ -199,7 +199,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
   }
 
   private pool(): ThreadPool {
-    this.threadPool ??= new ThreadPool();
+    this.threadPool ??= new ThreadPool({ topology: this.config.topology });
     return this.threadPool;
   }
 
@@ -315,7 +315,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
     const checked = checkInvariants({ placed: placed.orders(), accepted: placed.acceptedIds(), snapshot });
     const violations = checked.offenders ? explainViolations(checked, placed.records(offendingOrders(checked)), snapshot) : [];
     const saga = isSagaStats(target) ? await target.sagaStats() : null;
-    const threads = probe.results();
+    const threads = await probe.results();
     return {
       ...key,
       state: 'completed',

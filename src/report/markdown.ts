@@ -1,6 +1,6 @@
 import { markdownTable } from 'markdown-table';
 import type { ResultsDocument } from '../bench/results.js';
-import { PLACEMENT_DESCRIPTIONS } from '../placement/types.js';
+import { PLACEMENT_DESCRIPTIONS, TOPOLOGY_DESCRIPTIONS } from '../placement/types.js';
 import { describePolicy, RESILIENCE_POLICIES } from '../resilience/policies.js';
 import { ASYNC_COLUMNS, FAILURE_COLUMNS, hasAsyncFigures, hasReads, latenessNotes, OUTCOME_COLUMNS, PERFORMANCE_COLUMNS, percentileText, READ_COLUMNS, readShareLine, saturationNotes, type Column } from './columns.js';
 import { definitionsMarkdown } from './definitions.js';
@@ -53,6 +53,7 @@ export function renderMarkdown(doc: ResultsDocument, options: MarkdownOptions = 
     `patterns  ${c.patterns.join(', ')}`,
     `scenarios ${c.scenarios.join(', ')}`,
     `placement ${c.placement}: ${PLACEMENT_DESCRIPTIONS[c.placement] ?? 'unknown placement'}`,
+    ...(c.topology === 'processes' ? [`topology  processes: ${TOPOLOGY_DESCRIPTIONS.processes}`] : []),
     `broker    ${c.broker}; event store ${c.eventStore}`,
     `run       ${doc.startedAt} → ${doc.finishedAt} (${doc.tool.name} ${doc.tool.version}, results schema ${doc.schemaVersion})`,
     '```',
