@@ -15,6 +15,7 @@ import { planCharts, renderCharts } from './report/charts/index.js';
 import { renderComparison } from './report/compare.js';
 import { processIo, readResults, type CliIo } from './cli/io.js';
 import { runCommand, type RunFlags } from './cli/run-command.js';
+import { SERVABLE, serveCommand, type ServeFlags } from './cli/serve-command.js';
 import { sweepCommand, type SweepFlags } from './cli/sweep-command.js';
 import { traceCommand, type TraceFlags } from './cli/trace-command.js';
 
@@ -151,6 +152,18 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       });
       await broker.close();
     });
+
+  program
+    .command('serve')
+    .description(`run one service of one pattern as its own process until Ctrl-C, for taking a pattern onto several machines (patterns: ${Object.keys(SERVABLE).join(', ')}; see docs/processes.md)`)
+    .requiredOption('--pattern <id>', `the pattern (servable: ${Object.keys(SERVABLE).join(', ')})`)
+    .requiredOption('--service <name>', 'the service of the pattern to run (rest: orders, inventory, payments, notifications)')
+    .option('--host <address>', 'address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)')
+    .option('--port <port>', 'TCP port (default 0: any free port; the line on stderr names it)')
+    .option('--peer <name=url>', 'where a service this one calls listens, e.g. payments=http://10.0.0.2:8082 (repeatable)', collect)
+    .option('--seed <n>', "seed of the service's own random draws: retry jitter (default 42)")
+    .option('--resilience <none|default>', "orders' timeouts, retries and breaker on its calls (default) or none")
+    .action(async (flags: ServeFlags) => setExit(await serveCommand(flags, io)));
 
   program
     .command('compare')
