@@ -63,3 +63,17 @@ export function isTopology(value: string): value is Topology {
 export function placementsFor(topology: Topology): readonly Placement[] {
   return topology === 'processes' ? ['per-service'] : PLACEMENTS;
 }
+
+/**
+ * Where a run's system ran, in the report's words: the placement's description, or under
+ * `processes` the topology's (the placement's would speak of worker threads).
+ */
+export function whereDescription(placement: Placement, topology: Topology | undefined): string {
+  if (topology === 'processes') return TOPOLOGY_DESCRIPTIONS.processes;
+  return PLACEMENT_DESCRIPTIONS[placement] ?? 'unknown placement';
+}
+
+/** `per-service` alone, or `per-service, topology processes` under processes. */
+export function whereName(placement: Placement, topology: Topology | undefined): string {
+  return topology === 'processes' ? `${placement}, topology processes` : placement;
+}
