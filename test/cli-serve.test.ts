@@ -87,7 +87,10 @@ describe('serve: bad input is one line and exit 2', () => {
   }
   const cases: [string[], string][] = [
     [['--pattern', 'soap', '--service', 'orders'], 'pattern-bench: unknown value for --pattern: "soap" (known: direct, rest, grpc, grpc-stream, queue, event-sourcing, saga-choreography, saga-orchestration)'],
-    [['--pattern', 'grpc', '--service', 'orders'], 'pattern-bench: invalid value for --pattern: "grpc" (expected a pattern serve can run: rest (not yet: direct, grpc, grpc-stream, queue, event-sourcing, saga-choreography, saga-orchestration))'],
+    [['--pattern', 'grpc', '--service', 'orders'], 'pattern-bench: invalid value for --pattern: "grpc" (expected a pattern serve can run: rest, queue, saga-choreography (not yet: direct, grpc, grpc-stream, event-sourcing, saga-orchestration))'],
+    [['--pattern', 'queue', '--service', 'orders'], 'pattern-bench: invalid value for --broker: "" (expected the broker queue\'s services meet at: an amqp:// URL (RabbitMQ, or `pattern-bench broker`))'],
+    [['--pattern', 'queue', '--service', 'orders', '--broker', 'amqp://127.0.0.1:5672', '--port', '8080'], "pattern-bench: --pattern queue and --port cannot be used together: queue's services listen on nothing: each connects to the broker (--broker)"],
+    [['--pattern', 'rest', '--service', 'payments', '--broker', 'amqp://127.0.0.1:5672'], "pattern-bench: --pattern rest and --broker cannot be used together: rest's services call each other directly, through no broker"],
     [['--pattern', 'rest', '--service', 'billing'], 'pattern-bench: unknown value for --service: "billing" (known: orders, inventory, payments, notifications)'],
     [['--pattern', 'rest', '--service', 'payments', '--port', '70000'], 'pattern-bench: invalid value for --port: "70000" (expected a port number from 0 to 65535)'],
     [['--pattern', 'rest', '--service', 'payments', '--peer', 'orders=http://127.0.0.1:1'], 'pattern-bench: invalid value for --peer: "orders=http://127.0.0.1:1" (expected no --peer: payments calls no other service)'],

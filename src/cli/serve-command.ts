@@ -1,9 +1,15 @@
-import { InvalidOptionError, UnknownNameError } from '../errors.js';
+import { probeBroker } from '../amqp/broker.js';
+import { bindingsOf, startEventService, type EventService, type EventServiceInit } from '../amqp/service.js';
+import type { EventWorkflow } from '../amqp/events.js';
+import { makeTopology } from '../amqp/topology.js';
+import { ConflictingOptionsError, InvalidOptionError, UnknownNameError } from '../errors.js';
 import type { Address } from '../net/address.js';
 import type { ComponentApi, ComponentFactory } from '../placement/component.js';
 import { ComponentHost } from '../placement/host.js';
 import { REST_DEFAULTS, startRestService, type RestServiceInit } from '../patterns/rest/services.js';
+import { queueWorkflow } from '../patterns/queue/index.js';
 import { PATTERNS } from '../patterns/registry.js';
+import { choreographyWorkflow } from '../patterns/saga-choreography/index.js';
 import { seededRandom } from '../random.js';
 import { OrderGenerator } from '../workflow/generator.js';
 import { EXIT, type CliIo } from './io.js';
@@ -15,6 +21,7 @@ export interface ServeFlags {
   host?: string;
   port?: string;
   peer?: string[];
+  broker?: string;
   seed?: string;
   resilience?: string;
 }
@@ -24,6 +31,8 @@ interface ServeRequest {
   readonly service: string;
   readonly listen: { readonly host: string; readonly port: number };
   readonly peers: Readonly<Record<string, Address>>;
+  /** The broker's URL, for the services of an event-driven pattern. */
+  readonly broker: string;
   readonly seed: number;
   readonly resilience: 'none' | 'default';
 }
@@ -32,13 +41,14 @@ interface ServeRequest {
 interface ServedComponent {
   readonly factory: ComponentFactory<never, ComponentApi>;
   readonly init: unknown;
-  /** The address name it publishes and the URL scheme a peer dials it with. */
-  readonly listen: string;
-  readonly scheme: string;
+  /** Where it can be reached, for the `serving …` line: `on http://host:port`, or `through amqp://…`. */
+  where(addresses: Readonly<Record<string, Address>>): string;
 }
 
 /** A pattern `serve` can run one service at a time: its services and the peers each needs. */
 interface Servable {
+  /** `listen`: each service listens (--host, --port) and orders calls its --peer's; `broker`: each connects to --broker, and listens on nothing. */
+  readonly reached: 'listen' | 'broker';
   readonly services: readonly string[];
   peersOf(service: string): readonly string[];
   component(request: ServeRequest): ServedComponent;
@@ -52,6 +62,7 @@ const REST_DOWNSTREAM = ['inventory', 'payments', 'notifications'] as const;
  * seed), orders calls the other three at its peers' URLs.
  */
 const REST: Servable = {
+  reached: 'listen',
   services: ['orders', ...REST_DOWNSTREAM],
   peersOf: (service) => (service === 'orders' ? REST_DOWNSTREAM : []),
   component: ({ service, listen, peers, seed, resilience }) => {
@@ -66,12 +77,62 @@ const REST: Servable = {
             listen,
           }
         : { service: service as (typeof REST_DOWNSTREAM)[number], world: new OrderGenerator(seededRandom(seed)).world(), settings: REST_DEFAULTS, listen };
-    return { factory: startRestService as ComponentFactory<never, ComponentApi>, init, listen: 'http', scheme: 'http' };
+    const where = (addresses: Readonly<Record<string, Address>>) => `on http://${addresses.http?.host ?? listen.host}:${addresses.http?.port ?? listen.port}`;
+    return { factory: startRestService as ComponentFactory<never, ComponentApi>, init, where };
   },
 };
 
+/** What the served services of an event-driven pattern name their exchange and queues with (a run's own id in `run`): `pb.serve.<workflow>.…`. */
+export const SERVE_RUN_ID = 'serve';
+
+/** Unacked deliveries per consumer, as in `run` (src/amqp/system.ts). */
+const PREFETCH = 64;
+
+/**
+ * Queue, choreographed saga: four AMQP services, each with its own connection to the
+ * broker (`--broker`: RabbitMQ, or `pattern-bench broker`), on the exchange and queues of
+ * `makeTopology(<workflow>, SERVE_RUN_ID, …)`, which every service declares. A client
+ * publishes `command.place-order` ({order}) and hears the outcome on its queue `client`.
+ */
+function eventDriven(workflow: EventWorkflow, moduleName: string, exportName: string): Servable {
+  // The module a service loads the workflow from (services.ts imports it by reference, as a worker would).
+  const url = new URL(`../patterns/${moduleName}/index.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href;
+  return {
+    reached: 'broker',
+    services: ['orders', 'inventory', 'payments', 'notifications'],
+    peersOf: () => [],
+    component: ({ service, broker, seed }) => {
+      const init: EventServiceInit = {
+        workflow: { url, exportName },
+        service: service as EventService,
+        url: broker,
+        topology: makeTopology(workflow.name, SERVE_RUN_ID, bindingsOf(workflow)),
+        ack: 'manual',
+        prefetch: PREFETCH,
+        world: new OrderGenerator(seededRandom(seed)).world(),
+      };
+      return { factory: startEventService as ComponentFactory<never, ComponentApi>, init, where: () => `through ${redacted(broker)}` };
+    },
+  };
+}
+
+/** A broker URL without its password, for the log line. */
+function redacted(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
+
 /** The patterns `serve` runs; the others are listed in the error (docs/processes.md says what each needs). */
-export const SERVABLE: Readonly<Record<string, Servable>> = { rest: REST };
+export const SERVABLE: Readonly<Record<string, Servable>> = {
+  rest: REST,
+  queue: eventDriven(queueWorkflow, 'queue', 'queueWorkflow'),
+  'saga-choreography': eventDriven(choreographyWorkflow, 'saga-choreography', 'choreographyWorkflow'),
+};
 
 function peer(peers: Readonly<Record<string, Address>>, name: string): Address {
   const address = peers[name];
@@ -102,8 +163,10 @@ export async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number
   const resilience = flags.resilience ?? 'default';
   if (resilience !== 'none' && resilience !== 'default') throw new InvalidOptionError('--resilience', resilience, '"none" or "default"');
   const peers = parsePeers(flags.peer ?? [], servable.peersOf(service), service);
+  const broker = brokerOf(patternId, servable, flags);
+  if (servable.reached === 'broker') await probeBroker(broker); // unreachable: one line, exit 2
 
-  const served = servable.component({ service, listen: { host, port }, peers, seed, resilience });
+  const served = servable.component({ service, listen: { host, port }, peers, broker, seed, resilience });
   const components = new ComponentHost();
   let started;
   try {
@@ -113,8 +176,7 @@ export async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new InvalidOptionError(port === 0 ? '--host' : '--port', port === 0 ? host : String(port), `an address this machine can listen on (${code})`);
     throw err;
   }
-  const address = started.addresses[served.listen];
-  io.err(`serving ${patternId} ${service} on ${served.scheme}://${address?.host ?? host}:${address?.port ?? port} (pid ${process.pid}); Ctrl-C to stop\n`);
+  io.err(`serving ${patternId} ${service} ${served.where(started.addresses)} (pid ${process.pid}); Ctrl-C to stop\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
@@ -130,6 +192,21 @@ export async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number
 }
 
 const PEER_FORM = 'name=http://host:port, e.g. payments=http://127.0.0.1:8082';
+
+/** `--broker` for a pattern whose services meet at a broker; refused for one that has none, as --host and --port are for one that listens on nothing. */
+function brokerOf(patternId: string, servable: Servable, flags: ServeFlags): string {
+  if (servable.reached === 'listen') {
+    if (flags.broker !== undefined) throw new ConflictingOptionsError(['--pattern ' + patternId, '--broker'], `${patternId}'s services call each other directly, through no broker`);
+    return '';
+  }
+  for (const option of ['host', 'port'] as const) {
+    if (flags[option] !== undefined) throw new ConflictingOptionsError([`--pattern ${patternId}`, `--${option}`], `${patternId}'s services listen on nothing: each connects to the broker (--broker)`);
+  }
+  const broker = flags.broker;
+  if (broker === undefined) throw new InvalidOptionError('--broker', '', `the broker ${patternId}'s services meet at: an amqp:// URL (RabbitMQ, or \`pattern-bench broker\`)`);
+  if (!/^amqps?:\/\/[^\s]+$/.test(broker)) throw new InvalidOptionError('--broker', broker, 'an amqp:// URL');
+  return broker;
+}
 
 /** `--peer name=http://host:port`, each name once, every one the service needs and none it does not. */
 export function parsePeers(given: readonly string[], needed: readonly string[], service: string): Record<string, Address> {
