@@ -84,22 +84,24 @@ export class ProcessThread implements SystemThread {
   static async spawn(name: string): Promise<ProcessThread> {
     const child = forkChild(name);
     track(child);
+    let onMessage: ((m: ProcessToParent) => void) | undefined;
+    let onExit: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
+    let onError: ((err: Error) => void) | undefined;
     try {
       const ready = await new Promise<Extract<ProcessToParent, { type: 'ready' }>>((resolve, reject) => {
-        child.on('message', (m: ProcessToParent) => {
-          if (m.type === 'ready') resolve(m);
-        });
-        child.once('error', reject);
-        child.once('exit', (code, signal) => reject(new Error(`system process ${name} exited with ${signal ?? `code ${code}`} before it was ready`)));
+        onMessage = (m) => m.type === 'ready' && resolve(m);
+        onExit = (code, signal) => reject(new Error(`system process ${name} exited with ${signal ?? `code ${code}`} before it was ready`));
+        onError = reject;
+        child.on('message', onMessage).once('exit', onExit).once('error', onError);
       });
-      child.removeAllListeners('message');
-      child.removeAllListeners('error');
-      child.removeAllListeners('exit');
-      child.once('exit', () => live.delete(child));
       return new ProcessThread(name, child, ready.pid);
     } catch (err) {
       child.kill('SIGKILL');
       throw err;
+    } finally {
+      if (onMessage) child.off('message', onMessage);
+      if (onExit) child.off('exit', onExit);
+      if (onError) child.off('error', onError);
     }
   }
 
