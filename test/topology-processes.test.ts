@@ -1,5 +1,6 @@
 /**
- * `--topology processes`: every part of a pattern's system in a child process of its own
+ * `--topology processes`: every part of a pattern's system — every pattern; rest, grpc, queue
+ * and saga-orchestration are the issue's acceptance — in a child process of its own
  * (per-service naming), reached over loopback through the run's network, its state read
  * for the invariants from the child. Runs from the TypeScript sources, so the children
  * load the .ts files through ts-register.mjs, as worker threads do under vitest.
@@ -14,10 +15,15 @@ import { isThreadReporter } from '../src/patterns/types.js';
 import { checkInvariants } from '../src/workflow/invariants.js';
 import { startPattern } from './support/pattern.js';
 
+/** The parts of each pattern's system, in the order it starts them (as test/placement.test.ts has them). */
 const COMPONENTS: Readonly<Record<string, readonly string[]>> = {
+  direct: ['monolith'],
   rest: ['inventory', 'payments', 'notifications', 'orders'],
   grpc: ['inventory', 'payments', 'notifications', 'orders'],
+  'grpc-stream': ['inventory', 'payments', 'notifications', 'orders'],
   queue: ['broker', 'orders', 'inventory', 'payments', 'notifications'],
+  'saga-choreography': ['broker', 'orders', 'inventory', 'payments', 'notifications'],
+  'event-sourcing': ['store', 'orders', 'payments', 'inventory', 'notifications', 'projection'],
   'saga-orchestration': ['store', 'inventory', 'payments', 'notifications', 'orchestrator'],
 };
 
@@ -40,7 +46,7 @@ describe('topology processes', () => {
     expect([...pids].filter(exists)).toEqual([]);
   });
 
-  it.each(Object.keys(COMPONENTS))('%s: every part in a child process of its own, invariants OK', async (id) => {
+  it.each(PATTERNS.map((p) => p.id))('%s: every part in a child process of its own, invariants OK', async (id) => {
     const pattern = PATTERNS.find((p) => p.id === id);
     if (!pattern) throw new Error(id);
     const { running, generator } = await startPattern(pattern, { placement: 'per-service' }, undefined, 42, pool);
@@ -72,7 +78,7 @@ describe('topology processes', () => {
 
   it('keeps one child per name from pattern to pattern (like per-service threads)', async () => {
     const before = await pool.processes();
-    expect(before.map((p) => p.name).sort()).toEqual(['broker', 'inventory', 'notifications', 'orchestrator', 'orders', 'payments', 'store']);
+    expect(before.map((p) => p.name).sort()).toEqual(['broker', 'inventory', 'monolith', 'notifications', 'orchestrator', 'orders', 'payments', 'projection', 'store']);
     expect(new Set(before.map((p) => p.pid)).size).toBe(before.length);
   });
 });
