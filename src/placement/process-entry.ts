@@ -54,6 +54,9 @@ async function answer(m: Exclude<ParentToProcess, { type: 'exit' }>): Promise<Pr
       const cpu = process.cpuUsage();
       return { type: 'reply', id: m.id, value: { elu: performance.eventLoopUtilization(), cpuMs: (cpu.user + cpu.system) / 1000 } };
     }
+    default:
+      // A request the worker protocol gained that a child does not answer yet: an error reply, not silence.
+      throw new Error(`a system process does not answer ${(m as { type: string }).type} requests`);
   }
 }
 
