@@ -6,6 +6,7 @@ import { ConflictingOptionsError, InvalidOptionError, UnknownNameError } from '.
 import type { Address } from '../net/address.js';
 import type { ComponentApi, ComponentFactory } from '../placement/component.js';
 import { ComponentHost } from '../placement/host.js';
+import { GRPC_DEFAULTS, startGrpcService, type GrpcServiceInit } from '../patterns/grpc/services.js';
 import { REST_DEFAULTS, startRestService, type RestServiceInit } from '../patterns/rest/services.js';
 import { queueWorkflow } from '../patterns/queue/index.js';
 import { PATTERNS } from '../patterns/registry.js';
@@ -54,7 +55,17 @@ interface Servable {
   component(request: ServeRequest): ServedComponent;
 }
 
-const REST_DOWNSTREAM = ['inventory', 'payments', 'notifications'] as const;
+const DOWNSTREAM = ['inventory', 'payments', 'notifications'] as const;
+type Downstream = (typeof DOWNSTREAM)[number];
+
+/** Orders' downstream addresses, from its --peer's (all three checked by parsePeers). */
+function downstreamOf(peers: Readonly<Record<string, Address>>): Record<Downstream, Address> {
+  return { inventory: peer(peers, 'inventory'), payments: peer(peers, 'payments'), notifications: peer(peers, 'notifications') };
+}
+
+/** `on http://host:port`: where a listening service is reached (gRPC's cleartext HTTP/2 too). */
+const listening = (name: string, listen: { readonly host: string; readonly port: number }) => (addresses: Readonly<Record<string, Address>>) =>
+  `on http://${addresses[name]?.host ?? listen.host}:${addresses[name]?.port ?? listen.port}`;
 
 /**
  * REST: four node:http services. inventory and payments start from the generator's world
@@ -63,22 +74,32 @@ const REST_DOWNSTREAM = ['inventory', 'payments', 'notifications'] as const;
  */
 const REST: Servable = {
   reached: 'listen',
-  services: ['orders', ...REST_DOWNSTREAM],
-  peersOf: (service) => (service === 'orders' ? REST_DOWNSTREAM : []),
+  services: ['orders', ...DOWNSTREAM],
+  peersOf: (service) => (service === 'orders' ? DOWNSTREAM : []),
   component: ({ service, listen, peers, seed, resilience }) => {
     const init: RestServiceInit =
       service === 'orders'
-        ? {
-            service: 'orders',
-            settings: REST_DEFAULTS,
-            downstream: { inventory: peer(peers, 'inventory'), payments: peer(peers, 'payments'), notifications: peer(peers, 'notifications') },
-            resilience,
-            seed,
-            listen,
-          }
-        : { service: service as (typeof REST_DOWNSTREAM)[number], world: new OrderGenerator(seededRandom(seed)).world(), settings: REST_DEFAULTS, listen };
-    const where = (addresses: Readonly<Record<string, Address>>) => `on http://${addresses.http?.host ?? listen.host}:${addresses.http?.port ?? listen.port}`;
-    return { factory: startRestService as ComponentFactory<never, ComponentApi>, init, where };
+        ? { service: 'orders', settings: REST_DEFAULTS, downstream: downstreamOf(peers), resilience, seed, listen }
+        : { service: service as Downstream, world: new OrderGenerator(seededRandom(seed)).world(), settings: REST_DEFAULTS, listen };
+    return { factory: startRestService as ComponentFactory<never, ComponentApi>, init, where: listening('http', listen) };
+  },
+};
+
+/**
+ * gRPC (and grpc-stream, whose services are gRPC's: only its client differs): the same
+ * four services over grpc-js, orders calling the participants at its peers' addresses
+ * (`--peer inventory=http://host:port`: cleartext HTTP/2).
+ */
+const GRPC: Servable = {
+  reached: 'listen',
+  services: ['orders', ...DOWNSTREAM],
+  peersOf: (service) => (service === 'orders' ? DOWNSTREAM : []),
+  component: ({ service, listen, peers, seed, resilience }) => {
+    const init: GrpcServiceInit =
+      service === 'orders'
+        ? { service: 'orders', settings: GRPC_DEFAULTS, downstream: downstreamOf(peers), resilience, seed, listen }
+        : { service: service as Downstream, world: new OrderGenerator(seededRandom(seed)).world(), settings: GRPC_DEFAULTS, listen };
+    return { factory: startGrpcService as ComponentFactory<never, ComponentApi>, init, where: listening('grpc', listen) };
   },
 };
 
@@ -130,6 +151,8 @@ function redacted(url: string): string {
 /** The patterns `serve` runs; the others are listed in the error (docs/processes.md says what each needs). */
 export const SERVABLE: Readonly<Record<string, Servable>> = {
   rest: REST,
+  grpc: GRPC,
+  'grpc-stream': GRPC,
   queue: eventDriven(queueWorkflow, 'queue', 'queueWorkflow'),
   'saga-choreography': eventDriven(choreographyWorkflow, 'saga-choreography', 'choreographyWorkflow'),
 };
