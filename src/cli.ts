@@ -15,6 +15,7 @@ import { planCharts, renderCharts } from './report/charts/index.js';
 import { renderComparison } from './report/compare.js';
 import { processIo, readResults, type CliIo } from './cli/io.js';
 import { runCommand, type RunFlags } from './cli/run-command.js';
+import { SERVABLE, serveCommand, type ServeFlags } from './cli/serve-command.js';
 import { sweepCommand, type SweepFlags } from './cli/sweep-command.js';
 import { traceCommand, type TraceFlags } from './cli/trace-command.js';
 
@@ -32,6 +33,7 @@ function commonOptions(command: Command): Command {
     .option('--broker <embedded|amqp://…>', 'message broker for the queue and choreography patterns (default embedded)')
     .option('--event-store <memory|postgres://…>', 'event store for event sourcing and the saga log (default memory)')
     .option('--placement <same-thread|shared|per-service>', 'where every part of the system under test runs, the same for every pattern (default shared)')
+    .option('--topology <threads|processes>', 'threads: the system under test in this process (default); processes: each service, the broker, each processor and the orchestrator in a child process of its own (placement per-service)')
     .option('--out-of-stock-share <share>', 'share of orders that ask for a scarce SKU, which runs out (default 0.1)')
     .option('--decline-share <share>', 'share of orders from customers who cannot pay (default 0.1)')
     .option('--queue-ack <manual|auto>', 'queue consumers ack after the work (manual, default) or on delivery (auto: loses orders when a consumer dies)')
@@ -150,6 +152,19 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       });
       await broker.close();
     });
+
+  program
+    .command('serve')
+    .description(`run one service of one pattern as its own process until Ctrl-C, for taking a pattern onto several machines (patterns: ${Object.keys(SERVABLE).join(', ')}; see docs/processes.md)`)
+    .requiredOption('--pattern <id>', `the pattern (servable: ${Object.keys(SERVABLE).join(', ')})`)
+    .requiredOption('--service <name>', 'the service of the pattern to run: orders, inventory, payments or notifications')
+    .option('--host <address>', 'rest, grpc: address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)')
+    .option('--port <port>', 'rest, grpc: TCP port (default 0: any free port; the line on stderr names it)')
+    .option('--peer <name=url>', 'where a service this one calls listens, e.g. payments=http://10.0.0.2:8082 (repeatable; rest, grpc: orders needs inventory, payments, notifications)', collect)
+    .option('--broker <amqp://…>', 'queue, saga-choreography: the broker every service connects to (RabbitMQ, or `pattern-bench broker`)')
+    .option('--seed <n>', "seed of the service's own random draws: retry jitter (default 42)")
+    .option('--resilience <none|default>', "orders' timeouts, retries and breaker on its calls (default) or none")
+    .action(async (flags: ServeFlags) => setExit(await serveCommand(flags, io)));
 
   program
     .command('compare')

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { ConflictingOptionsError, InvalidOptionError, OutputNotWritableError, UnknownNameError } from '../errors.js';
 import { DEFAULT_SCENARIOS, SCENARIOS } from '../faults/scenarios/registry.js';
 import { DEFAULT_PATTERNS, PATTERNS } from '../patterns/registry.js';
-import { DEFAULT_PLACEMENT, isPlacement, PLACEMENTS, type Placement } from '../placement/types.js';
+import { DEFAULT_PLACEMENT, DEFAULT_TOPOLOGY, isPlacement, isTopology, PLACEMENTS, placementsFor, TOPOLOGIES, type Placement, type Topology } from '../placement/types.js';
 import { otlpEndpoint } from '../tracing/otlp.js';
 import type { LoadShape } from './loadgen.js';
 import { sweepSettings, type SweepSettings } from './sweep-settings.js';
@@ -31,6 +31,8 @@ export interface RunConfig {
   readonly eventStore: string;
   /** Where every part of the system under test runs, the same for every pattern. */
   readonly placement: Placement;
+  /** `--topology`: `threads` (this process) or `processes` (each part a child process; placement per-service). Absent in older files: threads. */
+  readonly topology: Topology;
   /** Queue consumers' acks: `manual` (at-least-once) or `auto` (noAck, the teaching toggle). */
   readonly queueAck: 'manual' | 'auto';
   /** Resilience policy of the synchronous hops: `default` (timeouts, retries, breaker) or `none`. */
@@ -96,6 +98,7 @@ export interface RunOptionsInput {
   broker?: string;
   eventStore?: string;
   placement?: string;
+  topology?: string;
   queueAck?: string;
   resilience?: string;
   /** Folder to write results into; `false` writes nothing. Default `results`. */
@@ -189,8 +192,14 @@ export function resolveRunConfig(input: RunOptionsInput = {}): RunConfig {
   if (eventStore !== 'memory' && !/^postgres(ql)?:\/\/[^\s]+$/.test(eventStore)) {
     throw new InvalidOptionError('--event-store', eventStore, '"memory" or a postgres:// URL');
   }
-  const placement = input.placement ?? DEFAULT_PLACEMENT;
+  const topology = input.topology ?? DEFAULT_TOPOLOGY;
+  if (!isTopology(topology)) throw new InvalidOptionError('--topology', topology, TOPOLOGIES.map((t) => `"${t}"`).join(', '));
+  // Child processes hold one part each: per-service is the only placement they have.
+  const placement = input.placement ?? (topology === 'processes' ? 'per-service' : DEFAULT_PLACEMENT);
   if (!isPlacement(placement)) throw new InvalidOptionError('--placement', placement, PLACEMENTS.map((p) => `"${p}"`).join(', '));
+  if (!placementsFor(topology).includes(placement)) {
+    throw new ConflictingOptionsError([`--topology ${topology}`, `--placement ${placement}`], 'each part of the system runs in a child process of its own (per-service); leave --placement out or give per-service');
+  }
   const queueAck = input.queueAck ?? 'manual';
   if (queueAck !== 'manual' && queueAck !== 'auto') throw new InvalidOptionError('--queue-ack', queueAck, '"manual" or "auto"');
   const resilience = input.resilience ?? 'default';
@@ -217,6 +226,7 @@ export function resolveRunConfig(input: RunOptionsInput = {}): RunConfig {
     broker,
     eventStore,
     placement,
+    topology,
     queueAck,
     resilience,
     outDir,

@@ -7,6 +7,7 @@ import { isProjectionStatsReporter } from '../patterns/event-sourcing/stats.js';
 import { PATTERNS } from '../patterns/registry.js';
 import { isThreadReporter, isBacklogReporter, isCompensationReporter, isSagaStats, isDrainable, isHopErrorCounter, isOrderReader, isWireMetered, type Pattern, type RunningPattern } from '../patterns/types.js';
 import { ThreadPool } from '../placement/pool.js';
+import { whereName } from '../placement/types.js';
 import { checkInvariants, countsOf } from '../workflow/invariants.js';
 import { DEFAULTS, shapeOf, type LoadModel, type RunConfig } from './config.js';
 import { chooseEqualLoad } from './equal-load.js';
@@ -199,7 +200,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
   }
 
   private pool(): ThreadPool {
-    this.threadPool ??= new ThreadPool();
+    this.threadPool ??= new ThreadPool({ topology: this.config.topology });
     return this.threadPool;
   }
 
@@ -256,7 +257,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
       spec.warmup === 'settle'
         ? await warmUntilSettled(target, spec.shape, warm, log, settleOptions(config), signal)
         : await warmFor(target, spec.shape, warm, log, spec.warmup, signal);
-    if (journeys) await this.tracer.finishJourneys(ref.pattern, config.placement, journeys, this.pool());
+    if (journeys) await this.tracer.finishJourneys(ref.pattern, whereName(config.placement, config.topology), journeys, this.pool());
     phase('load');
     const measuredTarget = ref.stage === 'load' ? await this.tracer.measuredTarget(target, this.pool(), seededRandom(config.seed + ref.index * 7_919)) : target;
     const probe = new ThreadProbe(this.pool().main, isThreadReporter(target) ? target.threads() : []);
@@ -315,7 +316,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
     const checked = checkInvariants({ placed: placed.orders(), accepted: placed.acceptedIds(), snapshot });
     const violations = checked.offenders ? explainViolations(checked, placed.records(offendingOrders(checked)), snapshot) : [];
     const saga = isSagaStats(target) ? await target.sagaStats() : null;
-    const threads = probe.results();
+    const threads = await probe.results();
     return {
       ...key,
       state: 'completed',

@@ -103,7 +103,7 @@ export class Sweeper extends EventEmitter<SweepEvents> {
   }
 
   private pool(): ThreadPool {
-    this.threadPool ??= new ThreadPool();
+    this.threadPool ??= new ThreadPool({ topology: this.config.topology });
     return this.threadPool;
   }
 

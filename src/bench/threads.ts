@@ -1,5 +1,6 @@
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { threadCpuMs } from '../placement/cpu.js';
+import { isProcessThread } from '../placement/process-thread.js';
 import type { ThreadUse } from '../placement/system.js';
 import type { SystemThread } from '../placement/thread.js';
 
@@ -13,8 +14,10 @@ export interface ThreadCost {
   readonly components: readonly string[];
   /** Share of the window its event loop was busy, 0..1. */
   readonly eventLoopUtilization: number;
-  /** CPU time it ran in the window, ms; null where the platform does not tell one thread's CPU (Linux only). */
+  /** CPU time it ran in the window, ms; null where the platform does not tell one thread's CPU (Linux only). A child process (`--topology processes`): its own process.cpuUsage(), every thread of it. */
   readonly cpuMs: number | null;
+  /** A child process (`--topology processes`): its process id. Absent for a thread. */
+  readonly pid?: number;
 }
 
 /** Saturated: from this event-loop utilisation on, a row measures the thread more than the pattern. */
@@ -25,15 +28,20 @@ interface Reading {
   readonly cpuMs: number | null;
 }
 
+/** A child process that died before it answered: no figures. */
+const GONE: Reading = { elu: { idle: 0, active: 0, utilization: 0 }, cpuMs: null };
+
 /**
  * Reads every thread of a run — the load generator's and each of the system's — at the
  * moment the measurement window opens and when it closes (synchronously: both readings
- * cost microseconds), and reports each thread's busy share and CPU time in between.
+ * cost microseconds), and reports each thread's busy share and CPU time in between. A
+ * child process reads itself: the probe asks it at those moments, and its answer (taken
+ * when the child handles the request, within its loop's current turn) is awaited by results().
  */
 export class ThreadProbe {
   private readonly threads: readonly { readonly thread: SystemThread; readonly components: readonly string[] }[];
-  private opened: Reading[] | undefined;
-  private closed: Reading[] | undefined;
+  private opened: (Reading | Promise<Reading>)[] | undefined;
+  private closed: (Reading | Promise<Reading>)[] | undefined;
 
   constructor(main: SystemThread, uses: readonly ThreadUse[]) {
     const onMain = uses.find((u) => u.thread.isMain);
@@ -49,10 +57,10 @@ export class ThreadProbe {
   }
 
   /** Each thread over the window; empty if the window never opened. */
-  results(): ThreadCost[] {
-    const opened = this.opened;
-    if (!opened) return [];
-    const closed = this.closed ?? this.read();
+  async results(): Promise<ThreadCost[]> {
+    if (!this.opened) return [];
+    const opened = await Promise.all(this.opened);
+    const closed = await Promise.all(this.closed ?? this.read());
     return this.threads.map(({ thread, components }, i) => {
       const a = opened[i] as Reading;
       const b = closed[i] as Reading;
@@ -62,12 +70,13 @@ export class ThreadProbe {
         components,
         eventLoopUtilization: round(utilisationBetween(a.elu, b.elu)),
         cpuMs: a.cpuMs !== null && b.cpuMs !== null ? round(b.cpuMs - a.cpuMs) : null,
+        ...(isProcessThread(thread) ? { pid: thread.pid } : {}),
       };
     });
   }
 
-  private read(): Reading[] {
-    return this.threads.map(({ thread }) => ({ elu: thread.eventLoopUtilization(), cpuMs: threadCpuMs(thread.tid) }));
+  private read(): (Reading | Promise<Reading>)[] {
+    return this.threads.map(({ thread }) => (isProcessThread(thread) ? thread.usage().catch(() => GONE) : { elu: thread.eventLoopUtilization(), cpuMs: threadCpuMs(thread.tid) }));
   }
 }
 

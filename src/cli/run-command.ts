@@ -21,6 +21,7 @@ export interface CommonFlags {
   broker?: string;
   eventStore?: string;
   placement?: string;
+  topology?: string;
   outOfStockShare?: string;
   declineShare?: string;
   queueAck?: string;
@@ -47,7 +48,7 @@ export interface RunFlags extends CommonFlags {
 
 /** The flags that were given, as config input: an option left out stays out (its default applies). */
 export function commonInput(flags: CommonFlags): RunOptionsInput {
-  const keys = ['patterns', 'warmup', 'seed', 'broker', 'eventStore', 'placement', 'outOfStockShare', 'declineShare', 'queueAck', 'resilience', 'out'] as const;
+  const keys = ['patterns', 'warmup', 'seed', 'broker', 'eventStore', 'placement', 'topology', 'outOfStockShare', 'declineShare', 'queueAck', 'resilience', 'out'] as const;
   const input: RunOptionsInput = { quick: flags.quick ?? false };
   for (const key of keys) if (flags[key] !== undefined) Object.assign(input, { [key]: flags[key] });
   return input;

@@ -35,3 +35,45 @@ export function isPlacement(value: string): value is Placement {
  * prints (every pattern × every placement, in one run): see the README.
  */
 export const DEFAULT_PLACEMENT: Placement = 'shared';
+
+/**
+ * What the parts of the system under test run in. `threads`: this process, on the threads
+ * the placement names. `processes`: each part (as `per-service` names them) in a child
+ * process of its own on loopback, reached over its sockets like a thread's, and driven
+ * over the IPC channel (src/placement/process-thread.ts). The load generator, the clients
+ * and the fault proxies stay in the parent.
+ */
+export const TOPOLOGIES = ['threads', 'processes'] as const;
+export type Topology = (typeof TOPOLOGIES)[number];
+
+export const DEFAULT_TOPOLOGY: Topology = 'threads';
+
+/** What each topology means, in the words the report uses. */
+export const TOPOLOGY_DESCRIPTIONS: Readonly<Record<Topology, string>> = {
+  threads: 'every part of the system under test in this process, on the threads the placement names',
+  processes:
+    "each service, the broker, each processor and the orchestrator in a child process of its own on loopback (per-service naming), reached through the fault proxies in the parent; a process's CPU is its own process.cpuUsage() (all its threads)",
+};
+
+export function isTopology(value: string): value is Topology {
+  return (TOPOLOGIES as readonly string[]).includes(value);
+}
+
+/** The placements a topology allows: child processes hold one part each, as `per-service` names them. */
+export function placementsFor(topology: Topology): readonly Placement[] {
+  return topology === 'processes' ? ['per-service'] : PLACEMENTS;
+}
+
+/**
+ * Where a run's system ran, in the report's words: the placement's description, or under
+ * `processes` the topology's (the placement's would speak of worker threads).
+ */
+export function whereDescription(placement: Placement, topology: Topology | undefined): string {
+  if (topology === 'processes') return TOPOLOGY_DESCRIPTIONS.processes;
+  return PLACEMENT_DESCRIPTIONS[placement] ?? 'unknown placement';
+}
+
+/** `per-service` alone, or `per-service, topology processes` under processes. */
+export function whereName(placement: Placement, topology: Topology | undefined): string {
+  return topology === 'processes' ? `${placement}, topology processes` : placement;
+}

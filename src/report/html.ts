@@ -1,6 +1,6 @@
 import { Marked } from 'marked';
 import type { ResultsDocument } from '../bench/results.js';
-import { PLACEMENT_DESCRIPTIONS } from '../placement/types.js';
+import { whereDescription, whereName } from '../placement/types.js';
 import type { Chart } from './charts/index.js';
 import { hasReads, percentileText, READ_COLUMNS, readShareLine, recoveryText } from './columns.js';
 import { fmtInt, fmtMs, fmtNum, fmtPercent } from './format.js';
@@ -204,7 +204,7 @@ export function renderHtml(doc: ResultsDocument, charts: readonly Chart[] = []):
     doc.state === 'aborted' ? '<p class="aborted"><strong>This run was aborted</strong> before it finished; the figures cover only what completed.</p>' : '',
     `<p class="meta">Load: ${esc(loadLine(doc))}</p>`,
     c.readShare ? `<p class="meta">${esc(readShareLine(c.readShare) ?? '')}</p>` : '',
-    `<p class="meta">Placement ${esc(c.placement)}: ${esc(PLACEMENT_DESCRIPTIONS[c.placement] ?? 'unknown placement')}</p>`,
+    `<p class="meta">Placement ${esc(whereName(c.placement, c.topology))}: ${esc(whereDescription(c.placement, c.topology))}</p>`,
     `<p class="meta">${esc(`${e.cpus} × ${e.cpuModel}, ${e.totalMemoryGiB} GiB, ${e.platform} ${e.arch}, Node.js ${e.node}; ${doc.startedAt}; seed ${c.seed}`)}</p>`,
   ];
   const verdictItems = verdicts(doc).map((v) => `<li><strong>${esc(v.pattern)}</strong>${esc(v.sentence.slice(v.pattern.length))}</li>`);

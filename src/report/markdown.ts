@@ -1,6 +1,6 @@
 import { markdownTable } from 'markdown-table';
 import type { ResultsDocument } from '../bench/results.js';
-import { PLACEMENT_DESCRIPTIONS } from '../placement/types.js';
+import { whereDescription, whereName } from '../placement/types.js';
 import { describePolicy, RESILIENCE_POLICIES } from '../resilience/policies.js';
 import { ASYNC_COLUMNS, FAILURE_COLUMNS, hasAsyncFigures, hasReads, latenessNotes, OUTCOME_COLUMNS, PERFORMANCE_COLUMNS, percentileText, READ_COLUMNS, readShareLine, saturationNotes, type Column } from './columns.js';
 import { definitionsMarkdown } from './definitions.js';
@@ -52,7 +52,7 @@ export function renderMarkdown(doc: ResultsDocument, options: MarkdownOptions = 
     `orders    ${Math.round(c.generator.outOfStockShare * 100)}% ask for a scarce SKU, ${Math.round(c.generator.declineShare * 100)}% from customers who cannot pay`,
     `patterns  ${c.patterns.join(', ')}`,
     `scenarios ${c.scenarios.join(', ')}`,
-    `placement ${c.placement}: ${PLACEMENT_DESCRIPTIONS[c.placement] ?? 'unknown placement'}`,
+    `placement ${whereName(c.placement, c.topology)}: ${whereDescription(c.placement, c.topology)}`,
     `broker    ${c.broker}; event store ${c.eventStore}`,
     `run       ${doc.startedAt} → ${doc.finishedAt} (${doc.tool.name} ${doc.tool.version}, results schema ${doc.schemaVersion})`,
     '```',

@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import type { ResultsDocument } from '../bench/results.js';
-import { PLACEMENT_DESCRIPTIONS } from '../placement/types.js';
+import { whereDescription, whereName } from '../placement/types.js';
 import {
   ASYNC_COLUMNS,
   FAILURE_COLUMNS,
@@ -42,8 +42,8 @@ function render(columns: readonly Column[], rows: readonly SummaryRow[]): string
 
 /** Where the system ran, the same for every pattern of the run. */
 export function placementLine(doc: ResultsDocument): string {
-  const p = doc.config.placement;
-  return `Placement: ${p} — ${PLACEMENT_DESCRIPTIONS[p] ?? 'unknown placement'}`;
+  const { placement, topology } = doc.config;
+  return `Placement: ${whereName(placement, topology)} — ${whereDescription(placement, topology)}`;
 }
 
 /**

@@ -46,7 +46,7 @@ export const directPattern: Pattern = {
     }
     const handle = monolith;
     return {
-      transport: transportOf(placement),
+      transport: transportOf(placement, ctx.threads?.topology === 'processes'),
       placeOrder: (order) => handle.call('placeOrder', order),
       readPath: DIRECT_READ_PATH,
       customerOrders: (customerId) => handle.call('customerOrders', customerId),
@@ -60,9 +60,10 @@ export const directPattern: Pattern = {
   },
 };
 
-function transportOf(placement: TransportInfo['placement']): TransportInfo {
+function transportOf(placement: TransportInfo['placement'], inChildProcess: boolean): TransportInfo {
   const notes = ['one program: its services are modules that call each other as functions; each module boundary is a fault gate (direct:payments…)'];
-  if (placement === 'per-service') notes.push('per-service: function calls cannot cross threads, so the monolith runs on one thread of its own');
+  if (inChildProcess) notes.push('topology processes: the monolith is one child process; the client posts each order to it over the IPC channel (a pipe, structured clone), not a socket');
+  else if (placement === 'per-service') notes.push('per-service: function calls cannot cross threads, so the monolith runs on one thread of its own');
   return placement === 'same-thread'
     ? { protocol: 'function calls', encoding: 'none', broker: null, placement, notes }
     : { protocol: 'function calls (the client posts each order to the system thread)', encoding: 'structured clone', broker: null, placement, notes };

@@ -44,11 +44,20 @@ export interface GrpcSettings {
 
 export const GRPC_DEFAULTS: GrpcSettings = { hopTimeoutMs: 2000, clientTimeoutMs: 10_000, maxMessageBytes: 64 * 1024 };
 
+/** Where a server listens. Default 127.0.0.1 on an ephemeral port (every run); `pattern-bench serve` gives its --host and --port. */
+export interface ListenAt {
+  readonly host: string;
+  readonly port: number;
+}
+
+const LOOPBACK_ANY_PORT: ListenAt = { host: '127.0.0.1', port: 0 };
+
 /** What starts one gRPC service: a participant from the world, or orders with its downstream addresses (already routed). */
 export type GrpcServiceInit =
-  | { readonly service: 'inventory' | 'payments' | 'notifications'; readonly world: World; readonly settings: GrpcSettings }
+  | { readonly service: 'inventory' | 'payments' | 'notifications'; readonly world: World; readonly settings: GrpcSettings; readonly listen?: ListenAt }
   | {
       readonly service: 'orders';
+      readonly listen?: ListenAt;
       readonly settings: GrpcSettings;
       readonly downstream: { readonly inventory: Address; readonly payments: Address; readonly notifications: Address };
       /** Resilience policy of the orders service's hops (see src/resilience). */
@@ -192,11 +201,11 @@ export interface Served {
 }
 
 /**
- * One grpc-js server on 127.0.0.1:0. The TCP listener is ours and hands each connection
+ * One grpc-js server on 127.0.0.1:0 (or `at`). The TCP listener is ours and hands each connection
  * to grpc-js (`createConnectionInjector`), so the wire meter sees every server socket.
  * A crash shuts the grpc-js server down for good; the restart builds a new one.
  */
-export async function serve(settings: GrpcSettings, meter: WireMeter, add: (server: Server) => void): Promise<Served> {
+export async function serve(settings: GrpcSettings, meter: WireMeter, add: (server: Server) => void, at: ListenAt = LOOPBACK_ANY_PORT): Promise<Served> {
   let incarnation = incarnate(settings, add);
   const sockets = new Set<Socket>();
   const listener = createNetServer({ noDelay: true }, (socket) => {
@@ -205,7 +214,7 @@ export async function serve(settings: GrpcSettings, meter: WireMeter, add: (serv
     socket.once('close', () => sockets.delete(socket));
     incarnation.injector.injectConnection(socket);
   });
-  await listenOn(listener, 0);
+  await listenOn(listener, at.host, at.port);
   const { port } = listener.address() as AddressInfo;
   let restart: NodeJS.Timeout | undefined;
   const shutDown = async () => {
@@ -216,13 +225,13 @@ export async function serve(settings: GrpcSettings, meter: WireMeter, add: (serv
     await closed;
   };
   return {
-    address: { host: '127.0.0.1', port },
+    address: { host: at.host, port },
     crash: async (downMs) => {
       await shutDown();
       restart = setTimeout(() => {
         restart = undefined;
         incarnation = incarnate(settings, add);
-        listenOn(listener, port).catch(() => undefined); // taken meanwhile: the service stays down, and the run shows it
+        listenOn(listener, at.host, port).catch(() => undefined); // taken meanwhile: the service stays down, and the run shows it
       }, downMs);
     },
     close: async () => {
@@ -239,10 +248,10 @@ function incarnate(settings: GrpcSettings, add: (server: Server) => void) {
   return { server, injector: server.createConnectionInjector(ServerCredentials.createInsecure()) };
 }
 
-function listenOn(listener: ReturnType<typeof createNetServer>, port: number): Promise<void> {
+function listenOn(listener: ReturnType<typeof createNetServer>, host: string, port: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
-    listener.listen(port, '127.0.0.1', () => {
+    listener.listen(port, host, () => {
       listener.off('error', reject);
       resolve();
     });
@@ -292,6 +301,7 @@ export async function startParticipant(init: Extract<GrpcServiceInit, { service:
           return {};
         }),
       } satisfies UntypedServiceImplementation),
+      init.listen,
     );
     return { served, snapshot: () => ({ inventory: inventory.snapshot() }) };
   }
@@ -309,6 +319,7 @@ export async function startParticipant(init: Extract<GrpcServiceInit, { service:
           return {};
         }),
       } satisfies UntypedServiceImplementation),
+      init.listen,
     );
     return { served, snapshot: () => ({ payments: payments.snapshot() }) };
   }
@@ -321,6 +332,7 @@ export async function startParticipant(init: Extract<GrpcServiceInit, { service:
         return {};
       }),
     } satisfies UntypedServiceImplementation),
+    init.listen,
   );
   return { served, snapshot: () => ({ notifications: notifications.snapshot() }) };
 }
@@ -365,6 +377,7 @@ async function startOrders(init: Extract<GrpcServiceInit, { service: 'orders' }>
         StreamOrderUpdates: streamOrderUpdates(orders, meter),
         GetCustomerOrders: serveCustomerOrders(orders, meter, errors),
       } satisfies UntypedServiceImplementation),
+      init.listen,
     );
     return serviceComponent(served, errors, () => ({ orders: orders.snapshot() }), () => ({ ...hopErrors }), participants.close);
   } catch (err) {

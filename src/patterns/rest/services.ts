@@ -44,11 +44,23 @@ export const REST_DEFAULTS: RestSettings = {
   poolConnections: 64,
 };
 
+/**
+ * Where a service listens. Default 127.0.0.1 on an ephemeral port (every run);
+ * `pattern-bench serve` gives its --host and --port.
+ */
+export interface ListenAt {
+  readonly host: string;
+  readonly port: number;
+}
+
+const LOOPBACK_ANY_PORT: ListenAt = { host: '127.0.0.1', port: 0 };
+
 /** What starts one REST service: a downstream one from the world, or orders with its downstream addresses (already routed). */
 export type RestServiceInit =
-  | { readonly service: 'inventory' | 'payments' | 'notifications'; readonly world: World; readonly settings: RestSettings }
+  | { readonly service: 'inventory' | 'payments' | 'notifications'; readonly world: World; readonly settings: RestSettings; readonly listen?: ListenAt }
   | {
       readonly service: 'orders';
+      readonly listen?: ListenAt;
       readonly settings: RestSettings;
       readonly downstream: { readonly inventory: Address; readonly payments: Address; readonly notifications: Address };
       /** Resilience policy of the orders service's hops (see src/resilience). */
@@ -98,10 +110,10 @@ export interface RestServer {
 }
 
 /**
- * A node:http server for one service on 127.0.0.1:0. `routes` maps a collection
+ * A node:http server for one service on 127.0.0.1:0 (or `at`). `routes` maps a collection
  * (`/orders`) to handlers by method; `/orders/<id>` passes `<id>` to the handler.
  */
-export async function serve(name: string, routes: Routes, meter: WireMeter, errors?: ErrorRate): Promise<RestServer> {
+export async function serve(name: string, routes: Routes, meter: WireMeter, errors?: ErrorRate, at: ListenAt = LOOPBACK_ANY_PORT): Promise<RestServer> {
   const server = createServer({ noDelay: true, keepAliveTimeout: 30_000 }, (req, res) => {
     countExchange(meter, res);
     // The flaky scenario: "try again" before anything is done.
@@ -120,17 +132,17 @@ export async function serve(name: string, routes: Routes, meter: WireMeter, erro
     context.with(opened.ctx, () => route(name, routes, meter, req, res));
   });
   meter.meterServer(server);
-  await listen(server, 0);
+  await listen(server, at.host, at.port);
   const { port } = server.address() as AddressInfo;
   let restart: NodeJS.Timeout | undefined;
   return {
     server,
-    address: { host: '127.0.0.1', port },
+    address: { host: at.host, port },
     crash: async (downMs) => {
       await closeServer(server);
       restart = setTimeout(() => {
         restart = undefined;
-        listen(server, port).catch(() => undefined); // taken meanwhile: the service stays down, and the run shows it
+        listen(server, at.host, port).catch(() => undefined); // taken meanwhile: the service stays down, and the run shows it
       }, downMs);
     },
     close: async () => {
@@ -141,10 +153,10 @@ export async function serve(name: string, routes: Routes, meter: WireMeter, erro
   };
 }
 
-function listen(server: Server, port: number): Promise<void> {
+function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });
@@ -255,7 +267,7 @@ async function startDownstream(init: Extract<RestServiceInit, { service: 'invent
           sendJson(res, 204);
         },
       },
-    }, meter, errors);
+    }, meter, errors, init.listen);
     return { served, snapshot: () => ({ inventory: inventory.snapshot() }) };
   }
   if (init.service === 'payments') {
@@ -273,7 +285,7 @@ async function startDownstream(init: Extract<RestServiceInit, { service: 'invent
           sendJson(res, 204);
         },
       },
-    }, meter, errors);
+    }, meter, errors, init.listen);
     return { served, snapshot: () => ({ payments: payments.snapshot() }) };
   }
   const notifications = new NotificationsService();
@@ -285,7 +297,7 @@ async function startDownstream(init: Extract<RestServiceInit, { service: 'invent
         sendJson(res, 204);
       },
     },
-  }, meter, errors);
+  }, meter, errors, init.listen);
   return { served, snapshot: () => ({ notifications: notifications.snapshot() }) };
 }
 
@@ -326,7 +338,7 @@ async function startOrders(init: Extract<RestServiceInit, { service: 'orders' }>
         },
       },
       '/customers': { GET: (req, res, rest) => customerOrders(orders, req, res, rest) },
-    }, meter, errors);
+    }, meter, errors, init.listen);
     return serviceComponent(served, errors, () => ({ orders: orders.snapshot() }), () => ({ ...hopErrors }), closePools);
   } catch (err) {
     await closePools();

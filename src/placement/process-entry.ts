@@ -1,0 +1,100 @@
+/**
+ * A child process holding components (`--topology processes`): what worker-entry.ts is to
+ * a worker thread, over the IPC channel of `child_process.fork` (advanced serialization).
+ * Reused from run to run like a worker: components start and stop in it, the process stays
+ * until the parent asks it to `exit` — or until the channel closes (the parent died or was
+ * killed): then it stops what runs and exits, so no child outlives its parent.
+ */
+import { performance } from 'node:perf_hooks';
+import type { ComponentApi, ComponentFactory } from './component.js';
+import { ComponentHost, serializeError } from './host.js';
+import type { ParentToProcess, ProcessToParent } from './process-protocol.js';
+import { applyTracing } from './tracing.js';
+
+/** How long stopping may take once the parent is gone (or has asked to exit) before the process ends regardless. ms. */
+const ORPHAN_GRACE_MS = 2000;
+
+if (!process.send) throw new Error('process-entry.js must run in a child process with an IPC channel (child_process.fork)');
+const host = new ComponentHost();
+let leaving = false;
+
+const post = (message: ProcessToParent) => {
+  // The channel may have closed meanwhile (the parent is gone): nothing to answer.
+  if (process.connected) process.send?.(message);
+};
+
+async function factoryOf(moduleUrl: string, exportName: string): Promise<ComponentFactory<unknown, ComponentApi>> {
+  const mod = (await import(moduleUrl)) as Record<string, unknown>;
+  const factory = mod[exportName];
+  if (typeof factory !== 'function') throw new Error(`${moduleUrl} has no export ${exportName}`);
+  return factory as ComponentFactory<unknown, ComponentApi>;
+}
+
+async function answer(m: Exclude<ParentToProcess, { type: 'exit' }>): Promise<ProcessToParent> {
+  switch (m.type) {
+    case 'start': {
+      const started = await host.start(m.component, m.name, await factoryOf(m.moduleUrl, m.exportName), m.init, m.seed);
+      return { type: 'reply', id: m.id, started };
+    }
+    case 'call': {
+      // JSON text, as from a worker: the parent parses it the same way for both.
+      const value = await host.call(m.component, m.method, m.args);
+      return value === undefined ? { type: 'reply', id: m.id } : { type: 'reply', id: m.id, json: JSON.stringify(value) };
+    }
+    case 'wire':
+      return { type: 'reply', id: m.id, value: host.wire(m.component) };
+    case 'gate':
+      return { type: 'reply', id: m.id, value: host.gate(m.component, m.hop, m.op) };
+    case 'stop':
+      await host.stop(m.component);
+      return { type: 'reply', id: m.id };
+    case 'tracing':
+      return { type: 'reply', id: m.id, value: await applyTracing(m.op) };
+    case 'usage': {
+      const cpu = process.cpuUsage();
+      return { type: 'reply', id: m.id, value: { elu: performance.eventLoopUtilization(), cpuMs: (cpu.user + cpu.system) / 1000 } };
+    }
+    default:
+      // A request the worker protocol gained that a child does not answer yet: an error reply, not silence.
+      throw new Error(`a system process does not answer ${(m as { type: string }).type} requests`);
+  }
+}
+
+/** End this process after stopping what runs, within ORPHAN_GRACE_MS. */
+function leave(code: number): void {
+  setTimeout(() => process.exit(code), ORPHAN_GRACE_MS).unref();
+  void host
+    .stopAll()
+    .catch(() => undefined)
+    .finally(() => process.exit(code));
+}
+
+process.on('message', (m: ParentToProcess) => {
+  if (m.type === 'exit') {
+    leaving = true;
+    void host
+      .stopAll()
+      .catch(() => undefined)
+      .finally(() => {
+        post({ type: 'reply', id: m.id });
+        // Nothing left: with the channel closed the process ends by itself — unless a
+        // component left a handle open, which the parent then reports (as for a worker).
+        // The unref'd timer ends it in any case, even if the parent is gone by then.
+        setTimeout(() => process.exit(1), 2 * ORPHAN_GRACE_MS).unref();
+        process.disconnect();
+      });
+    return;
+  }
+  answer(m).then(post, (err: unknown) => post({ type: 'reply', id: m.id, error: serializeError(err) }));
+});
+
+// The channel closed without an `exit`: the parent died (SIGKILL, a crash) or quit at once.
+process.on('disconnect', () => {
+  if (!leaving) leave(0);
+});
+
+// Ctrl-C in a terminal reaches the whole process group; the parent decides when its
+// children stop (it finishes the current run first), so the children ignore it.
+process.on('SIGINT', () => undefined);
+
+post({ type: 'ready', pid: process.pid });
