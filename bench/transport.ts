@@ -6,7 +6,9 @@
  * autocannon (a separate process), with the same number of connections; a gRPC server by
  * pattern-bench. The services run where `--placement` says (default `shared`: one worker
  * thread, so they have a core of their own, as they do against autocannon's separate
- * process). Rounds alternate the three measurements; medians are printed.
+ * process). Rounds alternate the three measurements; medians are printed, and the gRPC
+ * single hop's throughput as a share of REST's (issue #17's goal: ≥ 0.5), measured in the
+ * same rounds with the same connections, payload and placement.
  *
  *   node dist/bench/transport.js [--connections 10] [--duration 3] [--rounds 5] [--placement same-thread|shared]
  */
@@ -123,6 +125,17 @@ function summary(name: string, runs: readonly Measured[], unit = 'req/s'): strin
   return `${name.padEnd(34)} ${Math.round(median(runs.map((r) => r.rps))).toLocaleString('en-US').padStart(8)} ${unit}   p50 ${median(runs.map((r) => r.p50)).toFixed(3)} ms   p99 ${median(runs.map((r) => r.p99)).toFixed(3)} ms${busy}   (rounds: ${rps})`;
 }
 
+/** The gRPC hop against the REST hop, both driven by pattern-bench: median throughput ratio and the per-round one. */
+function grpcShare(grpc: readonly Measured[], rest: readonly Measured[]): string {
+  const ratio = median(grpc.map((r) => r.rps)) / median(rest.map((r) => r.rps));
+  const perRound = median(grpc.map((r, i) => r.rps / (rest[i]?.rps ?? Number.NaN)));
+  const verdict = ratio >= GRPC_GOAL ? `meets the goal ≥ ${GRPC_GOAL}` : `short of the goal ≥ ${GRPC_GOAL}`;
+  return `throughput ratio grpc / rest (pattern-bench): ${ratio.toFixed(2)} (median of per-round ratios ${perRound.toFixed(2)}): ${verdict}`;
+}
+
+/** Issue #17: the gRPC single hop should carry at least half of REST's orders/s. */
+const GRPC_GOAL = 0.5;
+
 /** The whole workflow, worker thread vs same event loop, paired rounds in alternating order. */
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
@@ -175,6 +188,7 @@ async function main(): Promise<void> {
       `throughput ratio pattern-bench / autocannon (rest): ${ratio.toFixed(2)} (median of per-round ratios ${perRound.toFixed(2)}) ` +
         (ratio >= 0.9 ? '(≥ 0.9: the client is not the bottleneck)' : '(< 0.9: the client may be the bottleneck)'),
     );
+    console.log(grpcShare(pbGrpc, pbRest));
   } finally {
     await system.stop();
   }
