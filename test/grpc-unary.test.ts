@@ -88,7 +88,7 @@ describe('unary on the channel', () => {
     expect(err.message).toMatch(/^4 DEADLINE_EXCEEDED: Deadline exceeded( after \d+\.\d{3}s,|$)/);
   });
 
-  it('fails with INTERNAL when the request cannot be serialized, and sends nothing', async () => {
+  it('fails with INTERNAL when the request cannot be serialized', async () => {
     const bad = method('Echo', () => {
       throw new Error('no bytes for you');
     });
