@@ -6,7 +6,11 @@
  * autocannon (a separate process), with the same number of connections; a gRPC server by
  * pattern-bench. The services run where `--placement` says (default `shared`: one worker
  * thread, so they have a core of their own, as they do against autocannon's separate
- * process). Rounds alternate the three measurements; medians are printed.
+ * process). Rounds alternate the three measurements; medians are printed, and the gRPC
+ * single hop's throughput as a share of REST's (issue #17's goal: ≥ 0.5), measured in the
+ * same rounds with the same connections, payload and placement; then the CPU of one call
+ * by thread (client and generator, server, V8's helper threads), which a busy machine
+ * moves far less than it moves throughput.
  *
  *   node dist/bench/transport.js [--connections 10] [--duration 3] [--rounds 5] [--placement same-thread|shared]
  */
@@ -14,6 +18,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { runLoad } from '../src/bench/loadgen.js';
 import { addressOf, type ComponentModule } from '../src/placement/component.js';
+import { currentThreadId, threadCpuMs } from '../src/placement/cpu.js';
 import { PlacedSystem } from '../src/placement/system.js';
 import { createGrpcClient, GRPC_DEFAULTS, type GrpcSettings } from '../src/patterns/grpc/index.js';
 import { startGrpcSingleHop } from '../src/patterns/grpc/single-hop.js';
@@ -55,6 +60,57 @@ interface Measured {
   readonly p99: number;
   /** Share of the window the main thread's event loop (the load generator's) was busy; pattern-bench only. */
   readonly elu?: number;
+  /** Where the CPU of one call went; pattern-bench only, null where threads' CPU is not known (Linux only). */
+  readonly cpu?: CallCpu | null;
+}
+
+/**
+ * CPU per call over the window, µs, by where it ran. A figure the machine's load barely
+ * moves (CPU time, not throughput), so it shows what a call costs even on a busy machine.
+ */
+interface CallCpu {
+  /** The main thread: the client and the load generator (and the server too under same-thread). */
+  readonly client: number;
+  /** The system's worker threads: the server. */
+  readonly server: number;
+  /** The rest of the process: V8's garbage-collector and compiler helper threads, libuv's pool. */
+  readonly helpers: number;
+}
+
+/** Reads the main thread's and the system's threads' CPU when the window opens and closes. */
+class CpuProbe {
+  private readonly mainTid = currentThreadId();
+  private opened: { main: number | null; server: number | null } | undefined;
+  private closed: { main: number | null; server: number | null } | undefined;
+
+  constructor(private readonly system: PlacedSystem) {}
+
+  open(): void {
+    this.opened = this.read();
+  }
+
+  close(): void {
+    this.closed = this.read();
+  }
+
+  /** Per call, from the calls completed in the window and the process's CPU per call in it (µs). */
+  perCall(calls: number, processPerCall: number | null): CallCpu | null {
+    const [a, b] = [this.opened, this.closed];
+    if (!a || !b || a.main === null || b.main === null || a.server === null || b.server === null || calls <= 0 || processPerCall === null) return null;
+    const client = ((b.main - a.main) * 1000) / calls;
+    const server = ((b.server - a.server) * 1000) / calls;
+    return { client, server, helpers: Math.max(0, processPerCall - client - server) };
+  }
+
+  private read(): { main: number | null; server: number | null } {
+    let server: number | null = 0;
+    for (const { thread } of this.system.threads()) {
+      if (thread.isMain) continue;
+      const ms = threadCpuMs(thread.tid);
+      server = ms === null || server === null ? null : server + ms;
+    }
+    return { main: threadCpuMs(this.mainTid), server };
+  }
 }
 
 const WARMUP_MS = 2000;
@@ -63,12 +119,21 @@ async function measurePatternBench(
   placeOrder: (order: OrderRequest) => Promise<OrderOutcome>,
   generator: OrderGenerator,
   options: Options,
+  system: PlacedSystem,
 ): Promise<Measured> {
+  const probe = new CpuProbe(system);
   const load = await runLoad(
     { placeOrder },
-    { shape: { kind: 'closed', concurrency: options.connections }, warmupMs: WARMUP_MS, durationMs: options.durationS * 1000, nextOrder: () => generator.next() },
+    {
+      shape: { kind: 'closed', concurrency: options.connections },
+      warmupMs: WARMUP_MS,
+      durationMs: options.durationS * 1000,
+      nextOrder: () => generator.next(),
+      windowProbe: probe,
+    },
   );
-  return { rps: load.throughput.achieved, p50: load.latency.p50, p99: load.latency.p99, elu: load.cost.eventLoopUtilization };
+  const cpu = probe.perCall(load.completedInWindow, load.cost.cpuMicrosPerOrder);
+  return { rps: load.throughput.achieved, p50: load.latency.p50, p99: load.latency.p99, elu: load.cost.eventLoopUtilization, cpu };
 }
 
 interface AutocannonJson {
@@ -123,6 +188,37 @@ function summary(name: string, runs: readonly Measured[], unit = 'req/s'): strin
   return `${name.padEnd(34)} ${Math.round(median(runs.map((r) => r.rps))).toLocaleString('en-US').padStart(8)} ${unit}   p50 ${median(runs.map((r) => r.p50)).toFixed(3)} ms   p99 ${median(runs.map((r) => r.p99)).toFixed(3)} ms${busy}   (rounds: ${rps})`;
 }
 
+/** The gRPC hop against the REST hop, both driven by pattern-bench: median throughput ratio and the per-round one. */
+function grpcShare(grpc: readonly Measured[], rest: readonly Measured[]): string {
+  const ratio = median(grpc.map((r) => r.rps)) / median(rest.map((r) => r.rps));
+  const perRound = median(grpc.map((r, i) => r.rps / (rest[i]?.rps ?? Number.NaN)));
+  const verdict = ratio >= GRPC_GOAL ? `meets the goal ≥ ${GRPC_GOAL}` : `short of the goal ≥ ${GRPC_GOAL}`;
+  return `throughput ratio grpc / rest (pattern-bench): ${ratio.toFixed(2)} (median of per-round ratios ${perRound.toFixed(2)}): ${verdict}`;
+}
+
+/** Median CPU per call of each, by thread, and their ratio (or why there is none). */
+function cpuLines(rest: readonly Measured[], grpc: readonly Measured[]): string {
+  const of = (runs: readonly Measured[]): CallCpu | null => {
+    const cpus = runs.flatMap((r) => (r.cpu ? [r.cpu] : []));
+    if (cpus.length === 0) return null;
+    return { client: median(cpus.map((c) => c.client)), server: median(cpus.map((c) => c.server)), helpers: median(cpus.map((c) => c.helpers)) };
+  };
+  const [r, g] = [of(rest), of(grpc)];
+  if (!r || !g) return 'CPU per call: not known here (per-thread CPU is read from /proc, Linux only)';
+  const total = (c: CallCpu) => c.client + c.server + c.helpers;
+  const line = (name: string, c: CallCpu) =>
+    `${name} client+generator ${c.client.toFixed(1)}   server ${c.server.toFixed(1)}   GC/helper threads ${c.helpers.toFixed(1)}   total ${total(c).toFixed(1)}`;
+  return [
+    'CPU per call, µs (medians of the rounds; by thread):',
+    line('  rest ', r),
+    line('  grpc ', g),
+    `  grpc / rest: ${(total(g) / total(r)).toFixed(2)}× in all, busiest thread ${(Math.max(g.client, g.server) / Math.max(r.client, r.server)).toFixed(2)}×`,
+  ].join('\n');
+}
+
+/** Issue #17: the gRPC single hop should carry at least half of REST's orders/s. */
+const GRPC_GOAL = 0.5;
+
 /** The whole workflow, worker thread vs same event loop, paired rounds in alternating order. */
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
@@ -153,9 +249,9 @@ async function main(): Promise<void> {
     const acRest: Measured[] = [];
     const pbGrpc: Measured[] = [];
     for (let round = 1; round <= options.rounds; round++) {
-      pbRest.push(await measurePatternBench(rest.placeOrder, generator, options));
+      pbRest.push(await measurePatternBench(rest.placeOrder, generator, options, system));
       acRest.push(await measureAutocannon(restAddress, options));
-      pbGrpc.push(await measurePatternBench(grpc.placeOrder, generator, options));
+      pbGrpc.push(await measurePatternBench(grpc.placeOrder, generator, options, system));
       console.error(
         `round ${round}: pattern-bench rest ${Math.round(pbRest.at(-1)?.rps ?? 0)}/s, autocannon rest ${Math.round(acRest.at(-1)?.rps ?? 0)}/s, pattern-bench grpc ${Math.round(pbGrpc.at(-1)?.rps ?? 0)}/s`,
       );
@@ -175,6 +271,8 @@ async function main(): Promise<void> {
       `throughput ratio pattern-bench / autocannon (rest): ${ratio.toFixed(2)} (median of per-round ratios ${perRound.toFixed(2)}) ` +
         (ratio >= 0.9 ? '(≥ 0.9: the client is not the bottleneck)' : '(< 0.9: the client may be the bottleneck)'),
     );
+    console.log(grpcShare(pbGrpc, pbRest));
+    console.log(cpuLines(pbRest, pbGrpc));
   } finally {
     await system.stop();
   }
