@@ -6,6 +6,7 @@ import { getScenario } from '../faults/scenarios/registry.js';
 import { isProjectionStatsReporter } from '../patterns/event-sourcing/stats.js';
 import { PATTERNS } from '../patterns/registry.js';
 import { isThreadReporter, isBacklogReporter, isCompensationReporter, isSagaStats, isDrainable, isHopErrorCounter, isOrderReader, isWireMetered, type Pattern, type RunningPattern } from '../patterns/types.js';
+import { collectGarbage } from '../placement/gc.js';
 import { ThreadPool } from '../placement/pool.js';
 import { whereName } from '../placement/types.js';
 import { checkInvariants, countsOf } from '../workflow/invariants.js';
@@ -233,6 +234,8 @@ export class Runner extends EventEmitter<RunnerEvents> {
       }
       await started.network?.close();
     }
+    // The run's state (its log, snapshot, the stopped system) is unreachable now: collect it before the next run starts.
+    collectGarbage();
     return result;
   }
 

@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { ComponentApi, ComponentFactory } from './component.js';
 import { currentThreadId } from './cpu.js';
+import { collectGarbage } from './gc.js';
 import { ComponentHost, serializeError } from './host.js';
 import type { MainToWorker, WorkerToMain } from './protocol.js';
 import { applyTracing } from './tracing.js';
@@ -40,6 +41,8 @@ async function answer(m: Exclude<MainToWorker, { type: 'exit' }>): Promise<Worke
       return { type: 'reply', id: m.id, value: host.gate(m.component, m.hop, m.op) };
     case 'stop':
       await host.stop(m.component);
+      // The thread's last component is gone, so is the run it served: its garbage too, before the next run starts here.
+      if (host.size === 0) collectGarbage();
       return { type: 'reply', id: m.id };
     case 'tracing':
       return { type: 'reply', id: m.id, value: await applyTracing(m.op) };
