@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ComponentApi, ComponentFactory } from './component.js';
+import { collectGarbage } from './gc.js';
 import { ComponentHost, serializeError } from './host.js';
 import type { ParentToProcess, ProcessToParent } from './process-protocol.js';
 import { applyTracing } from './tracing.js';
@@ -47,6 +48,8 @@ async function answer(m: Exclude<ParentToProcess, { type: 'exit' }>): Promise<Pr
       return { type: 'reply', id: m.id, value: host.gate(m.component, m.hop, m.op) };
     case 'stop':
       await host.stop(m.component);
+      // As a worker does (worker-entry.ts): the last component is gone, so is its run's garbage, before the next run starts here.
+      if (host.size === 0) collectGarbage();
       return { type: 'reply', id: m.id };
     case 'tracing':
       return { type: 'reply', id: m.id, value: await applyTracing(m.op) };
