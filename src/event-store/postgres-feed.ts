@@ -1,8 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { channelOf, safeHead, safePrefix, statements, type EventRow, type HeadRow, type SafeRead } from './postgres-schema.js';
+import { WrongExpectedVersionError } from './errors.js';
+import { BatchItemError, Coalescer } from './postgres-batch.js';
+import { channelOf, safeHead, safePrefix, statements, toRecorded, WRONG_VERSION_SQLSTATE, type EventRow, type HeadRow, type SafeRead } from './postgres-schema.js';
 import type { CatchUpSubscription } from './subscription.js';
-import type { RecordedEvent } from './types.js';
+import type { AppendResult, ExpectedVersion, JsonObject, RecordedEvent, Snapshot } from './types.js';
+
+/** Queries of one kind (appends, stream reads, snapshot loads) in flight at once; calls meanwhile wait and share the next. */
+const BATCHES_IN_FLIGHT = 1;
+/** Calls one query takes at most. */
+const MAX_BATCH = 64;
+
+/** An append waiting for its batch. */
+export interface PendingAppend {
+  readonly stream: string;
+  readonly expectedVersion: ExpectedVersion;
+  /** expectedVersion, with -1 for 'any'. */
+  readonly expected: number;
+  /** The events as a JSON array. */
+  readonly payload: string;
+}
 
 /** Events the feed reads per query. */
 const FEED_BATCH = 1000;
@@ -12,10 +29,15 @@ const FEED_KEEP = 20_000;
 const GAP_RETRY_MS = { first: 1, max: 50 };
 
 /**
- * The live side of every PostgreSQL store of one database and schema in this thread:
- * one LISTEN connection, one reader of the log's tail and one notifier, whatever the
- * number of stores and subscriptions.
+ * What every PostgreSQL store of one database and schema in this thread shares: one
+ * LISTEN connection, one reader of the log's tail, one notifier and one pool for the hot
+ * path, whatever the number of stores and subscriptions (in a run, the components placed
+ * on one thread; a component reached through a fault proxy has a URL, so a feed, of its own).
  *
+ * - Batching. Appends, stream reads and snapshot loads that come in while one of their
+ *   kind is in flight share the next query (`Coalescer`): appends run one after the other
+ *   in one transaction (`append_batch`, one commit and one flush for all), each still all
+ *   or nothing against its own expected version; reads take `= ANY` of the streams.
  * - Reading. A wake-up (a notification from another thread or process, an append of a
  *   store of this feed, a timer at a gap) makes the feed read after its tail, keep what it
  *   read (the last `FEED_KEEP` events) and wake every subscription; a subscription then
@@ -54,6 +76,11 @@ export class PostgresFeed {
   #gapTimer: NodeJS.Timeout | undefined;
   #gapDelay = GAP_RETRY_MS.first;
 
+  readonly #pool: pg.Pool;
+  readonly #appends = new Coalescer<PendingAppend, AppendResult>((items) => this.#appendBatch(items), BATCHES_IN_FLIGHT, MAX_BATCH);
+  readonly #streamReads = new Coalescer<{ stream: string; afterVersion: number }, readonly RecordedEvent[]>((reads) => this.#readStreams(reads), BATCHES_IN_FLIGHT, MAX_BATCH);
+  readonly #snapshotLoads = new Coalescer<string, Snapshot | undefined>((streams) => this.#loadSnapshots(streams), BATCHES_IN_FLIGHT, MAX_BATCH);
+
   #notifier: Promise<pg.Client> | undefined;
   #notifying = false;
   #notifyAgain = false;
@@ -62,10 +89,14 @@ export class PostgresFeed {
     readonly key: string,
     private readonly config: pg.ClientConfig,
     schema: string,
+    poolSize: number,
     private readonly onClosed: (feed: PostgresFeed) => void,
   ) {
     this.#channel = channelOf(schema);
     this.#sql = statements(schema);
+    this.#pool = new pg.Pool({ ...config, max: poolSize, idleTimeoutMillis: 10_000 });
+    // An idle pooled connection that drops is reported here; the next query reconnects.
+    this.#pool.on('error', () => {});
   }
 
   /** A store starts using the feed. */
@@ -82,6 +113,7 @@ export class PostgresFeed {
     const notifier = this.#notifier;
     this.#notifier = undefined;
     await notifier?.then((c) => c.end()).catch(() => {});
+    await this.#pool.end();
   }
 
   add(sub: CatchUpSubscription): void {
@@ -124,6 +156,100 @@ export class PostgresFeed {
     }
   }
 
+  /** Appends, several at a time in one transaction when they come in together (see Coalescer). */
+  append(item: PendingAppend): Promise<AppendResult> {
+    return this.#appends.call(item);
+  }
+
+  /** A stream's events after `afterVersion`; reads that come in together share one query. */
+  readStream(stream: string, afterVersion: number): Promise<readonly RecordedEvent[]> {
+    return this.#streamReads.call({ stream, afterVersion });
+  }
+
+  /** A stream's snapshot; loads that come in together share one query. */
+  loadSnapshot(stream: string): Promise<Snapshot | undefined> {
+    return this.#snapshotLoads.call(stream);
+  }
+
+  /** Appends that came in together: one after the other in one transaction (one commit). */
+  async #appendBatch(items: readonly PendingAppend[]): Promise<readonly (AppendResult | BatchItemError)[]> {
+    try {
+      if (items.length === 1) return [await this.#appendOne(items[0] as PendingAppend).catch((err: unknown) => new BatchItemError(err))];
+      const payload = `[${items.map((i) => `{"s":${JSON.stringify(i.stream)},"e":${i.expected},"ev":${i.payload}}`).join(',')}]`;
+      let rows: { item: number; new_version: string | null; new_position: string | null; actual: string | null }[];
+      try {
+        ({ rows } = await this.#pool.query({ name: 'pb_es_append_batch', text: this.#sql.appendBatch, values: [payload] }));
+      } catch {
+        // One bad item (say, a string jsonb refuses) fails the whole transaction: append each alone.
+        return await Promise.all(items.map((i) => this.#appendOne(i).catch((err: unknown) => new BatchItemError(err))));
+      }
+      const results: (AppendResult | BatchItemError)[] = items.map(() => ({ version: 0, positions: [] }));
+      const positions: number[][] = items.map(() => []);
+      for (const row of rows) {
+        const i = row.item - 1;
+        const item = items[i] as PendingAppend;
+        if (row.actual !== null) {
+          results[i] = new BatchItemError(new WrongExpectedVersionError(item.stream, item.expectedVersion, Number(row.actual)));
+          continue;
+        }
+        (positions[i] as number[]).push(Number(row.new_position));
+        results[i] = { version: Number(row.new_version), positions: positions[i] as number[] };
+      }
+      return results;
+    } finally {
+      // Also after a failure: a failed append may have taken positions, and the feed reads on past the gap.
+      this.appended();
+    }
+  }
+
+  async #appendOne(item: PendingAppend): Promise<AppendResult> {
+    let rows: { new_version: string; new_position: string }[];
+    try {
+      ({ rows } = await this.#pool.query<{ new_version: string; new_position: string }>({
+        name: 'pb_es_append',
+        text: this.#sql.append,
+        values: [item.stream, item.expected, item.payload],
+      }));
+    } catch (err) {
+      if ((err as { code?: unknown }).code === WRONG_VERSION_SQLSTATE) {
+        throw new WrongExpectedVersionError(item.stream, item.expectedVersion, Number((err as { detail?: unknown }).detail));
+      }
+      throw err;
+    }
+    rows.sort((a, b) => Number(a.new_version) - Number(b.new_version));
+    const last = rows[rows.length - 1];
+    return { version: Number(last?.new_version), positions: rows.map((r) => Number(r.new_position)) };
+  }
+
+  async #readStreams(reads: readonly { stream: string; afterVersion: number }[]): Promise<readonly (readonly RecordedEvent[])[]> {
+    if (reads.length === 1) {
+      const { stream, afterVersion } = reads[0] as { stream: string; afterVersion: number };
+      const { rows } = await this.#pool.query<EventRow>({ name: 'pb_es_read_stream', text: this.#sql.readStream, values: [stream, afterVersion] });
+      return [rows.map(toRecorded)];
+    }
+    const { rows } = await this.#pool.query<EventRow & { item: string }>({
+      name: 'pb_es_read_streams',
+      text: this.#sql.readStreams,
+      values: [reads.map((r) => r.stream), reads.map((r) => r.afterVersion)],
+    });
+    const results: RecordedEvent[][] = reads.map(() => []);
+    for (const row of rows) (results[Number(row.item) - 1] as RecordedEvent[]).push(toRecorded(row));
+    return results;
+  }
+
+  async #loadSnapshots(streams: readonly string[]): Promise<readonly (Snapshot | undefined)[]> {
+    type Row = { item?: string; version: string; state: JsonObject; saved_at: string };
+    const toSnapshot = (row: Row): Snapshot => ({ version: Number(row.version), state: row.state, savedAt: Number(row.saved_at) });
+    if (streams.length === 1) {
+      const { rows } = await this.#pool.query<Row>({ name: 'pb_es_load_snapshot', text: this.#sql.loadSnapshot, values: [streams[0]] });
+      return [rows[0] === undefined ? undefined : toSnapshot(rows[0])];
+    }
+    const { rows } = await this.#pool.query<Row>({ name: 'pb_es_load_snapshots', text: this.#sql.loadSnapshots, values: [streams] });
+    const results: (Snapshot | undefined)[] = streams.map(() => undefined);
+    for (const row of rows) results[Number(row.item) - 1] = toSnapshot(row);
+    return results;
+  }
+
   /** A store of this feed appended: read at once here, and tell the other threads and processes. */
   appended(): void {
     if (this.#closed) return;
@@ -147,14 +273,13 @@ export class PostgresFeed {
   async #connect(): Promise<void> {
     const listener = new pg.Client(this.config);
     const reader = new pg.Client(this.config);
-    const failed = (err: unknown) => this.#fail(err);
-    listener.on('error', failed);
-    reader.on('error', failed);
+    listener.on('error', (err) => this.#fail(err, listener));
+    reader.on('error', (err) => this.#fail(err, reader));
     listener.on('notification', (msg) => {
       if (msg.payload !== this.#id && this.#live) this.#wake();
     });
     listener.on('end', () => {
-      if (this.#listener === listener) this.#fail(new Error('the LISTEN connection ended'));
+      this.#fail(new Error('the LISTEN connection ended'), listener);
     });
     this.#listener = listener;
     this.#reader = reader;
@@ -192,7 +317,7 @@ export class PostgresFeed {
         const { rows } = await reader.query<EventRow>({ name: 'pb_es_read_all', text: this.#sql.readAll, values: [this.#tail, FEED_BATCH] });
         read = safePrefix(rows, this.#tail);
       } catch (err) {
-        this.#fail(err);
+        this.#fail(err, reader);
         return;
       }
       if (this.#reader !== reader) return;
@@ -265,9 +390,13 @@ export class PostgresFeed {
     }
   }
 
-  /** Live delivery is lost: every subscription ends with the error; the next start reconnects. */
-  #fail(err: unknown): void {
-    if (this.#listener === undefined && this.#reader === undefined) return;
+  /**
+   * Live delivery is lost: every subscription ends with the error; the next start
+   * reconnects. Only the current connections count: an old one ending late (or a read on
+   * it failing) must not fail the ones that replaced it.
+   */
+  #fail(err: unknown, client: pg.Client): void {
+    if (client !== this.#listener && client !== this.#reader) return;
     for (const sub of this.#subscriptions) sub.fail(err);
     void this.#reset();
   }
@@ -291,11 +420,11 @@ export class PostgresFeed {
 const feeds = new Map<string, PostgresFeed>();
 
 /** The feed of a database and schema in this thread, shared by every store that opens them. */
-export function feedFor(config: pg.ClientConfig, schema: string): PostgresFeed {
+export function feedFor(config: pg.ClientConfig, schema: string, poolSize: number): PostgresFeed {
   const key = `${String(config.connectionString)}\u0000${schema}`;
   let feed = feeds.get(key);
   if (feed === undefined) {
-    feed = new PostgresFeed(key, config, schema, (closed) => {
+    feed = new PostgresFeed(key, config, schema, poolSize, (closed) => {
       if (feeds.get(closed.key) === closed) feeds.delete(closed.key);
     });
     feeds.set(key, feed);

@@ -91,6 +91,14 @@ export function statements(schema: string) {
   const s = `"${schema}"`;
   return {
     append: `SELECT new_version, new_position FROM ${s}.append($1, $2, $3::jsonb)`,
+    appendBatch: `SELECT item, new_version, new_position, actual FROM ${s}.append_batch($1::jsonb)`,
+    readStreams:
+      `SELECT q.i AS item, e.${COLUMNS.split(', ').join(', e.')}, 0 AS xmin ` +
+      `FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS q(stream, after, i) ` +
+      `JOIN ${s}.events e ON e.stream = q.stream AND e.version > q.after ORDER BY q.i, e.version`,
+    loadSnapshots:
+      `SELECT q.i AS item, sn.version, sn.state, sn.saved_at FROM unnest($1::text[]) WITH ORDINALITY AS q(stream, i) ` +
+      `JOIN ${s}.snapshots sn ON sn.stream = q.stream`,
     version: `SELECT coalesce(max(version), 0) AS version FROM ${s}.events WHERE stream = $1`,
     readStream: `SELECT ${COLUMNS}, 0 AS xmin FROM ${s}.events WHERE stream = $1 AND version > $2 ORDER BY version`,
     readAll: `SELECT ${COLUMNS}, ${XMIN} AS xmin FROM ${s}.events WHERE position > $1 ORDER BY position LIMIT $2`,
@@ -177,6 +185,77 @@ BEGIN
     FROM jsonb_array_elements(p_events) WITH ORDINALITY AS t(ev, ord)
     ORDER BY t.ord
     RETURNING e.version, e.position;
+END
+$fn$;
+-- Several appends in one transaction (one commit, one flush): each item is
+-- {"s": stream, "e": expected version or -1, "ev": [events]}, and each is all or nothing
+-- on its own — a conflicting item returns the stream's version in "actual" and writes
+-- nothing, the others go on. Items on one stream see the earlier items' events.
+CREATE OR REPLACE FUNCTION ${s}.append_batch(p_items jsonb)
+RETURNS TABLE (item int, new_version bigint, new_position bigint, actual bigint)
+LANGUAGE plpgsql AS $fn$
+#variable_conflict use_column
+DECLARE
+  v_key bigint;
+  v_i int;
+  v_stream text;
+  v_expected bigint;
+  v_current bigint;
+  v_versions jsonb := '{}';
+  v_ok int[] := '{}';
+  v_bases bigint[] := '{}';
+  v_total int := 0;
+  v_positions bigint[];
+  v_horizon bigint;
+  v_now bigint;
+BEGIN
+  -- Every stream's lock first, in one order, so that two batches cannot deadlock.
+  FOR v_key IN SELECT DISTINCT hashtextextended(${lit(`${schema}/`)} || (x->>'s'), 0) AS k FROM jsonb_array_elements(p_items) x ORDER BY k LOOP
+    PERFORM pg_advisory_xact_lock(v_key);
+  END LOOP;
+  FOR v_i IN 1 .. jsonb_array_length(p_items) LOOP
+    v_stream := p_items->(v_i - 1)->>'s';
+    v_expected := (p_items->(v_i - 1)->>'e')::bigint;
+    v_current := (v_versions->>v_stream)::bigint;
+    IF v_current IS NULL THEN
+      SELECT coalesce(max(e.version), 0) INTO v_current FROM ${s}.events e WHERE e.stream = v_stream;
+    END IF;
+    IF v_expected >= 0 AND v_current <> v_expected THEN
+      item := v_i; new_version := NULL; new_position := NULL; actual := v_current;
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+    v_ok := v_ok || v_i;
+    v_bases := v_bases || v_current;
+    v_total := v_total + jsonb_array_length(p_items->(v_i - 1)->'ev');
+    v_versions := v_versions || jsonb_build_object(v_stream, v_current + jsonb_array_length(p_items->(v_i - 1)->'ev'));
+  END LOOP;
+  IF v_total = 0 THEN
+    RETURN;
+  END IF;
+  -- The same section as append's (see there).
+  IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
+    RAISE EXCEPTION 'append must be the first write of its transaction';
+  END IF;
+  PERFORM pg_advisory_lock(hashtextextended(${lit(`${schema} positions`)}, 0));
+  v_horizon := pg_current_xact_id()::text::bigint;
+  SELECT array_agg(x ORDER BY x) INTO v_positions
+    FROM (SELECT nextval(${lit(`${s}.events_position_seq`)}::regclass) AS x FROM generate_series(1, v_total)) t;
+  PERFORM pg_advisory_unlock(hashtextextended(${lit(`${schema} positions`)}, 0));
+  v_now := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+  RETURN QUERY
+    WITH ok AS (SELECT o.i, o.base FROM unnest(v_ok, v_bases) AS o(i, base)),
+    ev AS (
+      SELECT ok.i, ok.base + x.ord AS version, x.ev, row_number() OVER (ORDER BY ok.i, x.ord) AS rn
+      FROM ok, jsonb_array_elements(p_items->(ok.i - 1)->'ev') WITH ORDINALITY AS x(ev, ord)
+    ),
+    ins AS (
+      INSERT INTO ${s}.events (position, stream, version, type, data, metadata, recorded_at, horizon)
+      OVERRIDING SYSTEM VALUE
+      SELECT v_positions[ev.rn], p_items->(ev.i - 1)->>'s', ev.version, ev.ev->>'type', ev.ev->'data', ev.ev->'metadata', v_now, v_horizon
+      FROM ev ORDER BY ev.rn
+    )
+    SELECT ev.i, ev.version, v_positions[ev.rn], NULL::bigint FROM ev ORDER BY ev.rn;
 END
 $fn$;
 COMMIT;`;

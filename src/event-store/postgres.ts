@@ -3,7 +3,7 @@ import pg from 'pg';
 import { InvalidOptionError, ServiceUnreachableError } from '../errors.js';
 import { EventStoreClosedError, WrongExpectedVersionError } from './errors.js';
 import { feedFor, type PostgresFeed } from './postgres-feed.js';
-import { migrationSql, safeHead, safePrefix, statements, toRecorded, WRONG_VERSION_SQLSTATE, type EventRow, type HeadRow } from './postgres-schema.js';
+import { migrationSql, safeHead, safePrefix, statements, type EventRow, type HeadRow } from './postgres-schema.js';
 import { CatchUpSubscription, type LogSource } from './subscription.js';
 import type {
   AppendResult,
@@ -28,7 +28,12 @@ export interface PostgresEventStoreOptions {
   readonly schema?: string;
   /** How long to wait for the server when connecting, in milliseconds. Default 3000. */
   readonly connectTimeoutMs?: number;
-  /** Pooled connections for appends and reads (LISTEN uses one more). Default 10. */
+  /**
+   * Pooled connections for appends and the reads of streams and snapshots, shared by the
+   * thread's stores of this database and schema (the first store to open sets it); each
+   * store keeps 2 more for its other queries, and the feed 3 (LISTEN, the tail reader, the
+   * notifier). Default 10.
+   */
   readonly poolSize?: number;
   /** The option named in error messages. Default `--event-store`. */
   readonly option?: string;
@@ -38,6 +43,7 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 const DEFAULT_POOL_SIZE = 10;
 const DEFAULT_READ_LIMIT = 1000;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
+
 /**
  * Opens (and creates if needed) a PostgreSQL event store.
  * @throws InvalidOptionError for a malformed URL or schema name.
@@ -57,7 +63,9 @@ export async function openPostgresEventStore(
   }
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const config: pg.ClientConfig = { connectionString: url, connectionTimeoutMillis: connectTimeoutMs };
-  const pool = new pg.Pool({ ...config, max: options.poolSize ?? DEFAULT_POOL_SIZE, idleTimeoutMillis: 10_000 });
+  // The store's own queries (migration, readAll, head, snapshots saved); appends and the
+  // reads of streams and snapshots go through the feed's pool (see PostgresFeed).
+  const pool = new pg.Pool({ ...config, max: 2, idleTimeoutMillis: 10_000 });
   // An idle pooled connection that drops is reported here; the next query reconnects.
   pool.on('error', () => {});
   let client: pg.PoolClient;
@@ -75,7 +83,7 @@ export async function openPostgresEventStore(
     throw new ServiceUnreachableError(option, shown, `cannot set up schema ${schema}: ${messageOf(err)}`);
   }
   client.release();
-  return new PostgresEventStore(pool, config, schema, temporary);
+  return new PostgresEventStore(pool, config, options.poolSize ?? DEFAULT_POOL_SIZE, schema, temporary);
 }
 
 /**
@@ -114,13 +122,14 @@ export class PostgresEventStore implements EventStore {
   constructor(
     private readonly pool: pg.Pool,
     config: pg.ClientConfig,
+    poolSize: number,
     /** The schema holding this store's tables. */
     readonly schema: string,
     /** Whether `close()` drops the schema. */
     readonly temporary: boolean,
   ) {
     this.#sql = statements(schema);
-    this.#feed = feedFor(config, schema);
+    this.#feed = feedFor(config, schema, poolSize);
     const readAll = (after: number, limit: number) => this.readAll(after, limit);
     this.#source = {
       readAll: (after, limit) => this.#feed.read(after, limit, readAll),
@@ -149,37 +158,14 @@ export class PostgresEventStore implements EventStore {
     const payload = JSON.stringify(
       events.map((e) => ({ type: e.type, data: e.data, ...(e.metadata === undefined ? {} : { metadata: e.metadata }) })),
     );
-    let rows: { new_version: string; new_position: string }[];
-    try {
-      ({ rows } = await this.pool.query<{ new_version: string; new_position: string }>({
-        name: 'pb_es_append',
-        text: this.#sql.append,
-        values: [stream, expected, payload],
-      }));
-    } catch (err) {
-      // A failed append may have taken positions: the feed reads on past the gap it leaves.
-      this.#feed.appended();
-      if ((err as { code?: unknown }).code === WRONG_VERSION_SQLSTATE) {
-        throw new WrongExpectedVersionError(stream, expectedVersion, Number((err as { detail?: unknown }).detail));
-      }
-      throw err;
-    }
-    this.#feed.appended();
-    rows.sort((a, b) => Number(a.new_version) - Number(b.new_version));
-    const last = rows[rows.length - 1];
-    return { version: Number(last?.new_version), positions: rows.map((r) => Number(r.new_position)) };
+    return this.#feed.append({ stream, expectedVersion, expected, payload });
   }
 
   async readStream(stream: string, afterVersion = 0): Promise<readonly RecordedEvent[]> {
     this.#checkOpen();
     checkStream(stream);
     checkCount('afterVersion', afterVersion, 0);
-    const { rows } = await this.pool.query<EventRow>({
-      name: 'pb_es_read_stream',
-      text: this.#sql.readStream,
-      values: [stream, afterVersion],
-    });
-    return rows.map(toRecorded);
+    return this.#feed.readStream(stream, afterVersion);
   }
 
   async readAll(afterPosition: number, limit = DEFAULT_READ_LIMIT): Promise<readonly RecordedEvent[]> {
@@ -222,13 +208,7 @@ export class PostgresEventStore implements EventStore {
   async loadSnapshot(stream: string): Promise<Snapshot | undefined> {
     this.#checkOpen();
     checkStream(stream);
-    const { rows } = await this.pool.query<{ version: string; state: JsonObject; saved_at: string }>({
-      name: 'pb_es_load_snapshot',
-      text: this.#sql.loadSnapshot,
-      values: [stream],
-    });
-    const row = rows[0];
-    return row === undefined ? undefined : { version: Number(row.version), state: row.state, savedAt: Number(row.saved_at) };
+    return this.#feed.loadSnapshot(stream);
   }
 
   async close(): Promise<void> {
