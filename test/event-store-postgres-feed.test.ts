@@ -75,6 +75,38 @@ describe.runIf(POSTGRES_RUNS)('postgres event store: feed and batches', () => {
     }
   });
 
+  it('registers a feed as a listener while it follows the log, so that only other feeds\' appends notify it', async () => {
+    const schema = uniqueSchema();
+    const follower = await openPostgresEventStore(urlNamed('pb-follower'), { schema });
+    const writer = await openPostgresEventStore(urlNamed('pb-writer'), { schema });
+    const notified: string[] = [];
+    const raw = new pg.Client({ connectionString: DATABASE_URL });
+    try {
+      await raw.connect();
+      raw.on('notification', (msg) => notified.push(msg.payload ?? ''));
+      await raw.query(`LISTEN "${schema}_events"`);
+      // Nobody follows yet: appends send no notification.
+      await writer.append('a', [{ type: 'A', data: {} }], 0);
+      expect(await sql('SELECT id FROM "' + schema + '".listeners')).toEqual([]);
+      const seen: string[] = [];
+      const sub = follower.subscribe(0, (e) => void seen.push(e.stream));
+      await sub.caughtUp;
+      expect(await sql('SELECT count(*) AS n FROM "' + schema + '".listeners')).toEqual([{ n: '1' }]);
+      // The follower's own appends do not notify (it reads them at once); the writer's do.
+      await follower.append('b', [{ type: 'B', data: {} }], 0);
+      await writer.append('c', [{ type: 'C', data: {} }], 0);
+      await expect.poll(() => seen, { timeout: 5000 }).toEqual(['a', 'b', 'c']);
+      await expect.poll(() => notified.length, { timeout: 5000 }).toBe(1);
+      await sub.stop();
+      await follower.close();
+      expect(await sql('SELECT id FROM "' + schema + '".listeners')).toEqual([]);
+    } finally {
+      await raw.end().catch(() => {});
+      await follower.close();
+      await writer.destroy();
+    }
+  });
+
   it('lets exactly one of concurrent appends at one expected version win, within one batch, with the actual version', async () => {
     const store = await openPostgresEventStore(DATABASE_URL);
     try {

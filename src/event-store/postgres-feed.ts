@@ -51,8 +51,11 @@ const GAP_RETRY_MS = { first: 1, max: 50 };
  *   notifying appends commit one at a time, flushes included. The feed sends one
  *   notification after appends have committed instead, at most one in flight (appends
  *   meanwhile share the next), on its own connection with `synchronous_commit = off` (a
- *   lost hint costs nothing: the next read finds the events). The payload is the feed's id,
- *   so that it ignores its own.
+ *   lost hint costs nothing: the next read finds the events) — and only when a feed other
+ *   than this one listens (feeds that LISTEN register in the schema's `listeners` table;
+ *   an append reads it under a lock that a registering feed waits on), so the components
+ *   of one thread, or a saga log nobody follows, send none. The payload is the feed's id,
+ *   so that a feed ignores its own.
  */
 export class PostgresFeed {
   readonly #id = randomBytes(6).toString('hex');
@@ -109,6 +112,8 @@ export class PostgresFeed {
     if (--this.#users > 0) return;
     this.#closed = true;
     this.onClosed(this);
+    // A feed that ends without this (its connection lost) only costs the others a notification per append.
+    if (this.#live) await this.#reader?.query({ name: 'pb_es_unregister', text: this.#sql.unregister, values: [this.#id] }).catch(() => {});
     await this.#reset();
     const notifier = this.#notifier;
     this.#notifier = undefined;
@@ -173,19 +178,23 @@ export class PostgresFeed {
 
   /** Appends that came in together: one after the other in one transaction (one commit). */
   async #appendBatch(items: readonly PendingAppend[]): Promise<readonly (AppendResult | BatchItemError)[]> {
+    // Whether a feed other than this one LISTENs, as the appends saw it under their lock.
+    const seen = { others: false };
+    const one = (item: PendingAppend) => this.#appendOne(item, seen).catch((err: unknown) => new BatchItemError(err));
     try {
-      if (items.length === 1) return [await this.#appendOne(items[0] as PendingAppend).catch((err: unknown) => new BatchItemError(err))];
+      if (items.length === 1) return [await one(items[0] as PendingAppend)];
       const payload = `[${items.map((i) => `{"s":${JSON.stringify(i.stream)},"e":${i.expected},"ev":${i.payload}}`).join(',')}]`;
-      let rows: { item: number; new_version: string | null; new_position: string | null; actual: string | null }[];
+      let rows: { item: number; new_version: string | null; new_position: string | null; actual: string | null; others: boolean }[];
       try {
-        ({ rows } = await this.#pool.query({ name: 'pb_es_append_batch', text: this.#sql.appendBatch, values: [payload] }));
+        ({ rows } = await this.#pool.query({ name: 'pb_es_append_batch', text: this.#sql.appendBatch, values: [payload, this.#id] }));
       } catch {
         // One bad item (say, a string jsonb refuses) fails the whole transaction: append each alone.
-        return await Promise.all(items.map((i) => this.#appendOne(i).catch((err: unknown) => new BatchItemError(err))));
+        return await Promise.all(items.map(one));
       }
       const results: (AppendResult | BatchItemError)[] = items.map(() => ({ version: 0, positions: [] }));
       const positions: number[][] = items.map(() => []);
       for (const row of rows) {
+        if (row.others) seen.others = true;
         const i = row.item - 1;
         const item = items[i] as PendingAppend;
         if (row.actual !== null) {
@@ -198,17 +207,17 @@ export class PostgresFeed {
       return results;
     } finally {
       // Also after a failure: a failed append may have taken positions, and the feed reads on past the gap.
-      this.appended();
+      this.#appended(seen.others);
     }
   }
 
-  async #appendOne(item: PendingAppend): Promise<AppendResult> {
-    let rows: { new_version: string; new_position: string }[];
+  async #appendOne(item: PendingAppend, seen: { others: boolean }): Promise<AppendResult> {
+    let rows: { new_version: string; new_position: string; others: boolean }[];
     try {
-      ({ rows } = await this.#pool.query<{ new_version: string; new_position: string }>({
+      ({ rows } = await this.#pool.query<{ new_version: string; new_position: string; others: boolean }>({
         name: 'pb_es_append',
         text: this.#sql.append,
-        values: [item.stream, item.expected, item.payload],
+        values: [item.stream, item.expected, item.payload, this.#id],
       }));
     } catch (err) {
       if ((err as { code?: unknown }).code === WRONG_VERSION_SQLSTATE) {
@@ -216,6 +225,7 @@ export class PostgresFeed {
       }
       throw err;
     }
+    if (rows[0]?.others === true) seen.others = true;
     rows.sort((a, b) => Number(a.new_version) - Number(b.new_version));
     const last = rows[rows.length - 1];
     return { version: Number(last?.new_version), positions: rows.map((r) => Number(r.new_position)) };
@@ -250,11 +260,15 @@ export class PostgresFeed {
     return results;
   }
 
-  /** A store of this feed appended: read at once here, and tell the other threads and processes. */
-  appended(): void {
+  /**
+   * Appends of this feed ended: read at once here, and tell the other threads and processes
+   * when one of them listens (`others`: a feed registered as a listener, as the appends saw
+   * it; a feed registering waits for the appends under way, then reads the tail itself).
+   */
+  #appended(others: boolean): void {
     if (this.#closed) return;
     if (this.#live) this.#wake();
-    this.#notify();
+    if (others) this.#notify();
   }
 
   #keptAfterPosition(after: number, limit: number): RecordedEvent[] {
@@ -284,6 +298,9 @@ export class PostgresFeed {
     this.#listener = listener;
     this.#reader = reader;
     await Promise.all([listener.connect(), reader.connect()]);
+    // Registered before LISTEN, LISTEN before the tail is read: an append after the
+    // registration notifies, one before it is in the tail.
+    await reader.query({ name: 'pb_es_register', text: this.#sql.register, values: [this.#id] });
     await listener.query(`LISTEN "${this.#channel}"`);
     // LISTEN is active before the tail is read, so every later append wakes the feed.
     this.#tail = await this.#safeHead(reader);

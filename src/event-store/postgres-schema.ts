@@ -90,8 +90,13 @@ const XMIN = 'pg_snapshot_xmin(pg_current_snapshot())::text::bigint';
 export function statements(schema: string) {
   const s = `"${schema}"`;
   return {
-    append: `SELECT new_version, new_position FROM ${s}.append($1, $2, $3::jsonb)`,
-    appendBatch: `SELECT item, new_version, new_position, actual FROM ${s}.append_batch($1::jsonb)`,
+    append: `SELECT new_version, new_position, others FROM ${s}.append($1, $2, $3::jsonb, $4)`,
+    appendBatch: `SELECT item, new_version, new_position, actual, others FROM ${s}.append_batch($1::jsonb, $2)`,
+    /** A feed that LISTENs says so, under the lock appends share (see the append function). */
+    register:
+      `WITH l AS (SELECT pg_advisory_xact_lock(hashtextextended('${schema} listeners', 0))) ` +
+      `INSERT INTO ${s}.listeners (id) SELECT $1 FROM l ON CONFLICT DO NOTHING`,
+    unregister: `DELETE FROM ${s}.listeners WHERE id = $1`,
     readStreams:
       `SELECT q.i AS item, e.${COLUMNS.split(', ').join(', e.')}, 0 AS xmin ` +
       `FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS q(stream, after, i) ` +
@@ -143,21 +148,31 @@ CREATE TABLE IF NOT EXISTS ${s}.events (
   UNIQUE (stream, version)
 );
 ALTER TABLE ${s}.events ADD COLUMN IF NOT EXISTS horizon bigint NOT NULL DEFAULT 0;
+-- The feeds that LISTEN (by id): an append notifies only when a feed other than its own does.
+CREATE TABLE IF NOT EXISTS ${s}.listeners (id text PRIMARY KEY);
+-- Earlier layouts' signatures (a call with fewer arguments would be ambiguous).
+DO $do$ BEGIN
+  IF to_regprocedure(${lit(`${s}.append(text,bigint,jsonb)`)}) IS NOT NULL THEN DROP FUNCTION ${s}.append(text, bigint, jsonb); END IF;
+END $do$;
 CREATE TABLE IF NOT EXISTS ${s}.snapshots (
   stream text PRIMARY KEY,
   version bigint NOT NULL,
   state jsonb NOT NULL,
   saved_at bigint NOT NULL
 );
-CREATE OR REPLACE FUNCTION ${s}.append(p_stream text, p_expected bigint, p_events jsonb)
-RETURNS TABLE (new_version bigint, new_position bigint)
+CREATE OR REPLACE FUNCTION ${s}.append(p_stream text, p_expected bigint, p_events jsonb, p_self text DEFAULT NULL)
+RETURNS TABLE (new_version bigint, new_position bigint, others boolean)
 LANGUAGE plpgsql AS $fn$
 DECLARE
   v_current bigint;
   v_now bigint;
   v_positions bigint[];
   v_horizon bigint;
+  v_others boolean;
 BEGIN
+  -- Held until commit, shared with every other append: a feed registering as a listener
+  -- waits for the appends under way, and every later append sees it (and notifies).
+  PERFORM pg_advisory_xact_lock_shared(hashtextextended(${lit(`${schema} listeners`)}, 0));
   -- One writer per stream at a time (held until commit): the version check cannot race.
   -- Taken before the xid, so that a writer waiting here holds no reader back.
   PERFORM pg_advisory_xact_lock(hashtextextended(${lit(`${schema}/`)} || p_stream, 0));
@@ -178,21 +193,22 @@ BEGIN
     FROM (SELECT nextval(${lit(`${s}.events_position_seq`)}::regclass) AS x FROM generate_series(1, jsonb_array_length(p_events))) t;
   PERFORM pg_advisory_unlock(hashtextextended(${lit(`${schema} positions`)}, 0));
   v_now := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+  SELECT EXISTS (SELECT 1 FROM ${s}.listeners l WHERE l.id IS DISTINCT FROM p_self) INTO v_others;
   RETURN QUERY
     INSERT INTO ${s}.events AS e (position, stream, version, type, data, metadata, recorded_at, horizon)
     OVERRIDING SYSTEM VALUE
     SELECT v_positions[t.ord], p_stream, v_current + t.ord, t.ev->>'type', t.ev->'data', t.ev->'metadata', v_now, v_horizon
     FROM jsonb_array_elements(p_events) WITH ORDINALITY AS t(ev, ord)
     ORDER BY t.ord
-    RETURNING e.version, e.position;
+    RETURNING e.version, e.position, v_others;
 END
 $fn$;
 -- Several appends in one transaction (one commit, one flush): each item is
 -- {"s": stream, "e": expected version or -1, "ev": [events]}, and each is all or nothing
 -- on its own — a conflicting item returns the stream's version in "actual" and writes
 -- nothing, the others go on. Items on one stream see the earlier items' events.
-CREATE OR REPLACE FUNCTION ${s}.append_batch(p_items jsonb)
-RETURNS TABLE (item int, new_version bigint, new_position bigint, actual bigint)
+CREATE OR REPLACE FUNCTION ${s}.append_batch(p_items jsonb, p_self text DEFAULT NULL)
+RETURNS TABLE (item int, new_version bigint, new_position bigint, actual bigint, others boolean)
 LANGUAGE plpgsql AS $fn$
 #variable_conflict use_column
 DECLARE
@@ -208,7 +224,9 @@ DECLARE
   v_positions bigint[];
   v_horizon bigint;
   v_now bigint;
+  v_others boolean;
 BEGIN
+  PERFORM pg_advisory_xact_lock_shared(hashtextextended(${lit(`${schema} listeners`)}, 0));
   -- Every stream's lock first, in one order, so that two batches cannot deadlock.
   FOR v_key IN SELECT DISTINCT hashtextextended(${lit(`${schema}/`)} || (x->>'s'), 0) AS k FROM jsonb_array_elements(p_items) x ORDER BY k LOOP
     PERFORM pg_advisory_xact_lock(v_key);
@@ -221,7 +239,7 @@ BEGIN
       SELECT coalesce(max(e.version), 0) INTO v_current FROM ${s}.events e WHERE e.stream = v_stream;
     END IF;
     IF v_expected >= 0 AND v_current <> v_expected THEN
-      item := v_i; new_version := NULL; new_position := NULL; actual := v_current;
+      item := v_i; new_version := NULL; new_position := NULL; actual := v_current; others := false;
       RETURN NEXT;
       CONTINUE;
     END IF;
@@ -243,6 +261,7 @@ BEGIN
     FROM (SELECT nextval(${lit(`${s}.events_position_seq`)}::regclass) AS x FROM generate_series(1, v_total)) t;
   PERFORM pg_advisory_unlock(hashtextextended(${lit(`${schema} positions`)}, 0));
   v_now := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+  SELECT EXISTS (SELECT 1 FROM ${s}.listeners l WHERE l.id IS DISTINCT FROM p_self) INTO v_others;
   RETURN QUERY
     WITH ok AS (SELECT o.i, o.base FROM unnest(v_ok, v_bases) AS o(i, base)),
     ev AS (
@@ -255,7 +274,7 @@ BEGIN
       SELECT v_positions[ev.rn], p_items->(ev.i - 1)->>'s', ev.version, ev.ev->>'type', ev.ev->'data', ev.ev->'metadata', v_now, v_horizon
       FROM ev ORDER BY ev.rn
     )
-    SELECT ev.i, ev.version, v_positions[ev.rn], NULL::bigint FROM ev ORDER BY ev.rn;
+    SELECT ev.i, ev.version, v_positions[ev.rn], NULL::bigint, v_others FROM ev ORDER BY ev.rn;
 END
 $fn$;
 COMMIT;`;
