@@ -102,9 +102,12 @@ export class PostgresFeed {
     this.#pool.on('error', () => {});
   }
 
-  /** A store starts using the feed. */
-  acquire(): void {
+  /** A store starts using the feed; the pool grows to the largest size a store asked for. */
+  acquire(poolSize: number): void {
     this.#users++;
+    // pg-pool reads `options.max` whenever it decides whether to open another connection.
+    const options = (this.#pool as unknown as { options: { max: number } }).options;
+    options.max = Math.max(options.max, poolSize);
   }
 
   /** A store stops using the feed; the last one closes it. */
@@ -446,6 +449,6 @@ export function feedFor(config: pg.ClientConfig, schema: string, poolSize: numbe
     });
     feeds.set(key, feed);
   }
-  feed.acquire();
+  feed.acquire(poolSize);
   return feed;
 }

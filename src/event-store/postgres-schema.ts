@@ -49,7 +49,9 @@ export interface SafeRead {
  * `xmin >= horizon`: every xid below the snapshot's xmin has committed (and shows in the
  * snapshot) or rolled back — and otherwise the read stops there. Everything up to `after`
  * is final already (a position this rule let through, or 0). No timeout: a slow
- * transaction holds readers at its gap for as long as it runs, and is never skipped.
+ * transaction holds readers at its gap for as long as it runs, and is never skipped. The
+ * xmin is the whole server's, so any long transaction on it (another database's too)
+ * holds readers at a gap until it ends: a delay, never a loss.
  */
 export function safePrefix(rows: readonly EventRow[], after: number): SafeRead {
   const events: RecordedEvent[] = [];

@@ -30,7 +30,7 @@ export interface PostgresEventStoreOptions {
   readonly connectTimeoutMs?: number;
   /**
    * Pooled connections for appends and the reads of streams and snapshots, shared by the
-   * thread's stores of this database and schema (the first store to open sets it); each
+   * thread's stores of this database and schema (the largest any of them asked for); each
    * store keeps 2 more for its other queries, and the feed 3 (LISTEN, the tail reader, the
    * notifier). Default 10.
    */
