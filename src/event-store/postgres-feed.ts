@@ -84,6 +84,7 @@ export class PostgresFeed {
   readonly #streamReads = new Coalescer<{ stream: string; afterVersion: number }, readonly RecordedEvent[]>((reads) => this.#readStreams(reads), BATCHES_IN_FLIGHT, MAX_BATCH);
   readonly #snapshotLoads = new Coalescer<string, Snapshot | undefined>((streams) => this.#loadSnapshots(streams), BATCHES_IN_FLIGHT, MAX_BATCH);
 
+  #warmed: Promise<void> | undefined;
   #notifier: Promise<pg.Client> | undefined;
   #notifying = false;
   #notifyAgain = false;
@@ -122,6 +123,35 @@ export class PostgresFeed {
     this.#notifier = undefined;
     await notifier?.then((c) => c.end()).catch(() => {});
     await this.#pool.end();
+  }
+
+  /**
+   * Opens the pool's connections and runs each hot statement once on every one (PostgreSQL
+   * plans a function and a prepared statement per connection, on first use), so that the
+   * first appends and reads of a run pay no connection set-up. Once per feed; a failure
+   * here is left to the first real query to report.
+   */
+  warm(): Promise<void> {
+    this.#warmed ??= (async () => {
+      const max = (this.#pool as unknown as { options: { max: number } }).options.max;
+      const clients = await Promise.all(Array.from({ length: max }, () => this.#pool.connect()));
+      try {
+        await Promise.all(
+          clients.map(async (c) => {
+            // No events, expected version 'any': nothing is written.
+            await c.query({ name: 'pb_es_append', text: this.#sql.append, values: ['pb-warm-up', -1, '[]', this.#id] });
+            await c.query({ name: 'pb_es_append_batch', text: this.#sql.appendBatch, values: ['[]', this.#id] });
+            await c.query({ name: 'pb_es_read_stream', text: this.#sql.readStream, values: ['pb-warm-up', 0] });
+            await c.query({ name: 'pb_es_read_streams', text: this.#sql.readStreams, values: [['pb-warm-up'], [0]] });
+            await c.query({ name: 'pb_es_load_snapshot', text: this.#sql.loadSnapshot, values: ['pb-warm-up'] });
+            await c.query({ name: 'pb_es_load_snapshots', text: this.#sql.loadSnapshots, values: [['pb-warm-up']] });
+          }),
+        );
+      } finally {
+        for (const c of clients) c.release();
+      }
+    })().catch(() => {});
+    return this.#warmed;
   }
 
   add(sub: CatchUpSubscription): void {

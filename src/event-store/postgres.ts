@@ -83,7 +83,9 @@ export async function openPostgresEventStore(
     throw new ServiceUnreachableError(option, shown, `cannot set up schema ${schema}: ${messageOf(err)}`);
   }
   client.release();
-  return new PostgresEventStore(pool, config, options.poolSize ?? DEFAULT_POOL_SIZE, schema, temporary);
+  const store = new PostgresEventStore(pool, config, options.poolSize ?? DEFAULT_POOL_SIZE, schema, temporary);
+  await store.warm();
+  return store;
 }
 
 /**
@@ -139,6 +141,11 @@ export class PostgresEventStore implements EventStore {
         this.#feed.remove(sub);
       },
     };
+  }
+
+  /** Opens the shared pool's connections ahead of use (see PostgresFeed.warm). */
+  warm(): Promise<void> {
+    return this.#feed.warm();
   }
 
   async append(stream: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
