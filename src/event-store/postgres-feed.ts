@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { WrongExpectedVersionError } from './errors.js';
 import { BatchItemError, Coalescer } from './postgres-batch.js';
+import { createPool, endPool } from './postgres-pool.js';
 import { channelOf, safeHead, safePrefix, statements, toRecorded, WRONG_VERSION_SQLSTATE, type EventRow, type HeadRow, type SafeRead } from './postgres-schema.js';
 import type { CatchUpSubscription } from './subscription.js';
 import type { AppendResult, ExpectedVersion, JsonObject, RecordedEvent, Snapshot } from './types.js';
@@ -98,9 +99,7 @@ export class PostgresFeed {
   ) {
     this.#channel = channelOf(schema);
     this.#sql = statements(schema);
-    this.#pool = new pg.Pool({ ...config, max: poolSize, idleTimeoutMillis: 10_000 });
-    // An idle pooled connection that drops is reported here; the next query reconnects.
-    this.#pool.on('error', () => {});
+    this.#pool = createPool(config, poolSize);
   }
 
   /** A store starts using the feed; the pool grows to the largest size a store asked for. */
@@ -122,7 +121,7 @@ export class PostgresFeed {
     const notifier = this.#notifier;
     this.#notifier = undefined;
     await notifier?.then((c) => c.end()).catch(() => {});
-    await this.#pool.end();
+    await endPool(this.#pool);
   }
 
   /**

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { InvalidOptionError, ServiceUnreachableError } from '../errors.js';
 import { EventStoreClosedError, WrongExpectedVersionError } from './errors.js';
 import { feedFor, type PostgresFeed } from './postgres-feed.js';
+import { createPool, endPool } from './postgres-pool.js';
 import { migrationSql, safeHead, safePrefix, statements, type EventRow, type HeadRow } from './postgres-schema.js';
 import { CatchUpSubscription, type LogSource } from './subscription.js';
 import type {
@@ -65,21 +66,19 @@ export async function openPostgresEventStore(
   const config: pg.ClientConfig = { connectionString: url, connectionTimeoutMillis: connectTimeoutMs };
   // The store's own queries (migration, readAll, head, snapshots saved); appends and the
   // reads of streams and snapshots go through the feed's pool (see PostgresFeed).
-  const pool = new pg.Pool({ ...config, max: 2, idleTimeoutMillis: 10_000 });
-  // An idle pooled connection that drops is reported here; the next query reconnects.
-  pool.on('error', () => {});
+  const pool = createPool(config, 2);
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
   } catch (err) {
-    await pool.end();
+    await endPool(pool);
     throw new ServiceUnreachableError(option, shown, connectFailureReason(err, connectTimeoutMs));
   }
   try {
     await client.query(migrationSql(schema));
   } catch (err) {
     client.release();
-    await pool.end();
+    await endPool(pool);
     throw new ServiceUnreachableError(option, shown, `cannot set up schema ${schema}: ${messageOf(err)}`);
   }
   client.release();
@@ -235,7 +234,7 @@ export class PostgresEventStore implements EventStore {
     try {
       if (drop) await this.pool.query(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`);
     } finally {
-      await this.pool.end();
+      await endPool(this.pool);
     }
   }
 
