@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { InvalidOptionError, ServiceUnreachableError } from '../errors.js';
 import { EventStoreClosedError, WrongExpectedVersionError } from './errors.js';
+import { feedFor, type PostgresFeed } from './postgres-feed.js';
+import { createPool, endPool } from './postgres-pool.js';
+import { migrationSql, safeHead, safePrefix, statements, type EventRow, type HeadRow } from './postgres-schema.js';
 import { CatchUpSubscription, type LogSource } from './subscription.js';
 import type {
   AppendResult,
@@ -26,7 +29,12 @@ export interface PostgresEventStoreOptions {
   readonly schema?: string;
   /** How long to wait for the server when connecting, in milliseconds. Default 3000. */
   readonly connectTimeoutMs?: number;
-  /** Pooled connections for appends and reads (LISTEN uses one more). Default 10. */
+  /**
+   * Pooled connections for appends and the reads of streams and snapshots, shared by the
+   * thread's stores of this database and schema (the largest any of them asked for); each
+   * store keeps 2 more for its other queries, and the feed 3 (LISTEN, the tail reader, the
+   * notifier). Default 10.
+   */
   readonly poolSize?: number;
   /** The option named in error messages. Default `--event-store`. */
   readonly option?: string;
@@ -36,18 +44,6 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 const DEFAULT_POOL_SIZE = 10;
 const DEFAULT_READ_LIMIT = 1000;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
-/** SQLSTATE the append function raises on a version conflict; its DETAIL is the actual version. */
-const WRONG_VERSION_SQLSTATE = 'PBWEV';
-
-interface EventRow {
-  position: string;
-  stream: string;
-  version: string;
-  type: string;
-  data: JsonObject;
-  metadata: JsonObject | null;
-  recorded_at: string;
-}
 
 /**
  * Opens (and creates if needed) a PostgreSQL event store.
@@ -68,77 +64,87 @@ export async function openPostgresEventStore(
   }
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const config: pg.ClientConfig = { connectionString: url, connectionTimeoutMillis: connectTimeoutMs };
-  const pool = new pg.Pool({ ...config, max: options.poolSize ?? DEFAULT_POOL_SIZE, idleTimeoutMillis: 10_000 });
-  // An idle pooled connection that drops is reported here; the next query reconnects.
-  pool.on('error', () => {});
+  // The store's own queries (migration, readAll, head, snapshots saved); appends and the
+  // reads of streams and snapshots go through the feed's pool (see PostgresFeed).
+  const pool = createPool(config, 2);
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
   } catch (err) {
-    await pool.end();
+    await endPool(pool);
     throw new ServiceUnreachableError(option, shown, connectFailureReason(err, connectTimeoutMs));
   }
   try {
     await client.query(migrationSql(schema));
   } catch (err) {
     client.release();
-    await pool.end();
+    await endPool(pool);
     throw new ServiceUnreachableError(option, shown, `cannot set up schema ${schema}: ${messageOf(err)}`);
   }
   client.release();
-  return new PostgresEventStore(pool, config, schema, temporary);
+  const store = new PostgresEventStore(pool, config, options.poolSize ?? DEFAULT_POOL_SIZE, schema, temporary);
+  await store.warm();
+  return store;
 }
 
 /**
- * The PostgreSQL event store: one schema holding an `events` table (global position =
- * identity column, UNIQUE (stream, version)), a `snapshots` table and an `append`
- * function, so that an append is one round trip.
+ * The PostgreSQL event store: one schema holding an `events` table (global position from
+ * the identity's sequence, UNIQUE (stream, version)), a `snapshots` table and an `append`
+ * function, so that an append is one round trip (`postgres-schema.ts`).
  *
- * Ordering. A position is taken from a sequence when a row is inserted, but transactions
- * commit in any order, so a reader could see position 12 before 11 commits, move its
- * checkpoint past 11 and never deliver it. This store avoids that by serialising appends:
- * `append` takes a transaction-scoped advisory lock (one per schema) before reading the
- * stream's version and inserting, and holds it until commit. Positions are therefore
- * handed out in commit order, and any position a reader can see has every lower position
- * either committed or rolled back for good. The price is one append at a time per store,
- * which also makes the version check race-free; UNIQUE (stream, version) stays as a
- * second guard. It costs less than it seems: a transaction that calls pg_notify already
- * holds a database-wide lock from pre-commit to the end of commit (so that notifications
- * queue in commit order), so notifying appends commit one at a time anyway. Measured with
- * per-stream locks and readers that wait out gaps instead, appends were not clearly faster.
+ * Ordering without a table-wide lock. Appends to different streams run and commit in
+ * parallel (one advisory lock per stream makes the version check race-free; UNIQUE
+ * (stream, version) stays as a second guard), so PostgreSQL's group commit shares one WAL
+ * flush among them. Their positions are taken in one order but commit in another, so a
+ * reader could see position 12 before 11 commits: every read of the global log (`readAll`,
+ * `head`, the subscriptions) hands out only the prefix in which no position can still
+ * appear, judged exactly from transaction ids (`safePrefix`: a gap is passed only once every
+ * transaction that could fill it has ended — never on a timeout, so a slow transaction's
+ * event is not skipped and a rolled-back one's gap does not stall). Positions are therefore
+ * strictly increasing in the order events become readable, as the contract says; they are
+ * not handed out in commit order.
  *
  * JSON limits: data is stored as jsonb, which rejects the character U+0000 in strings.
  *
- * Live delivery. `append` calls `pg_notify` (sent at commit); subscriptions share one
- * LISTEN connection, and every notification triggers a catch-up read after the
- * subscription's checkpoint, so a notification is only a hint and none can be missed.
+ * Live delivery. The stores of one database and schema in a thread share a `PostgresFeed`:
+ * one LISTEN connection, one reader of the log's tail whose events every subscription takes
+ * without a query of its own, and notifications sent after commit, outside the appends'
+ * transactions (see `postgres-feed.ts`).
  */
 export class PostgresEventStore implements EventStore {
   readonly kind = 'postgres';
   readonly #subscriptions = new Set<CatchUpSubscription>();
-  readonly #channel: string;
   readonly #sql: ReturnType<typeof statements>;
-  #listener: Promise<pg.Client> | undefined;
+  readonly #feed: PostgresFeed;
   #closed = false;
-  readonly #source: LogSource = {
-    readAll: (after, limit) => this.readAll(after, limit),
-    ready: async () => {
-      await this.#listen();
-    },
-    release: (sub) => this.#subscriptions.delete(sub),
-  };
+  readonly #source: LogSource;
 
   /** Use `openPostgresEventStore`. */
   constructor(
     private readonly pool: pg.Pool,
-    private readonly config: pg.ClientConfig,
+    config: pg.ClientConfig,
+    poolSize: number,
     /** The schema holding this store's tables. */
     readonly schema: string,
     /** Whether `close()` drops the schema. */
     readonly temporary: boolean,
   ) {
-    this.#channel = `${schema}_events`;
     this.#sql = statements(schema);
+    this.#feed = feedFor(config, schema, poolSize);
+    const readAll = (after: number, limit: number) => this.readAll(after, limit);
+    this.#source = {
+      readAll: (after, limit) => this.#feed.read(after, limit, readAll),
+      ready: () => this.#feed.start(),
+      release: (sub) => {
+        this.#subscriptions.delete(sub);
+        this.#feed.remove(sub);
+      },
+    };
+  }
+
+  /** Opens the shared pool's connections ahead of use (see PostgresFeed.warm). */
+  warm(): Promise<void> {
+    return this.#feed.warm();
   }
 
   async append(stream: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
@@ -158,33 +164,14 @@ export class PostgresEventStore implements EventStore {
     const payload = JSON.stringify(
       events.map((e) => ({ type: e.type, data: e.data, ...(e.metadata === undefined ? {} : { metadata: e.metadata }) })),
     );
-    try {
-      const { rows } = await this.pool.query<{ new_version: string; new_position: string }>({
-        name: 'pb_es_append',
-        text: this.#sql.append,
-        values: [stream, expected, payload],
-      });
-      rows.sort((a, b) => Number(a.new_version) - Number(b.new_version));
-      const last = rows[rows.length - 1];
-      return { version: Number(last?.new_version), positions: rows.map((r) => Number(r.new_position)) };
-    } catch (err) {
-      if ((err as { code?: unknown }).code === WRONG_VERSION_SQLSTATE) {
-        throw new WrongExpectedVersionError(stream, expectedVersion, Number((err as { detail?: unknown }).detail));
-      }
-      throw err;
-    }
+    return this.#feed.append({ stream, expectedVersion, expected, payload });
   }
 
   async readStream(stream: string, afterVersion = 0): Promise<readonly RecordedEvent[]> {
     this.#checkOpen();
     checkStream(stream);
     checkCount('afterVersion', afterVersion, 0);
-    const { rows } = await this.pool.query<EventRow>({
-      name: 'pb_es_read_stream',
-      text: this.#sql.readStream,
-      values: [stream, afterVersion],
-    });
-    return rows.map(toRecorded);
+    return this.#feed.readStream(stream, afterVersion);
   }
 
   async readAll(afterPosition: number, limit = DEFAULT_READ_LIMIT): Promise<readonly RecordedEvent[]> {
@@ -196,19 +183,20 @@ export class PostgresEventStore implements EventStore {
       text: this.#sql.readAll,
       values: [afterPosition, limit],
     });
-    return rows.map(toRecorded);
+    return safePrefix(rows, afterPosition).events;
   }
 
   async head(): Promise<number> {
     this.#checkOpen();
-    const { rows } = await this.pool.query<{ head: string }>({ name: 'pb_es_head', text: this.#sql.head });
-    return Number(rows[0]?.head ?? 0);
+    const { rows } = await this.pool.query<HeadRow>({ name: 'pb_es_head', text: this.#sql.head });
+    return safeHead(rows);
   }
 
   subscribe(afterPosition: number, handler: EventHandler, options?: SubscribeOptions): Subscription {
     this.#checkOpen();
     const sub = new CatchUpSubscription(afterPosition, handler, this.#source, options);
     this.#subscriptions.add(sub);
+    this.#feed.add(sub);
     return sub;
   }
 
@@ -226,13 +214,7 @@ export class PostgresEventStore implements EventStore {
   async loadSnapshot(stream: string): Promise<Snapshot | undefined> {
     this.#checkOpen();
     checkStream(stream);
-    const { rows } = await this.pool.query<{ version: string; state: JsonObject; saved_at: string }>({
-      name: 'pb_es_load_snapshot',
-      text: this.#sql.loadSnapshot,
-      values: [stream],
-    });
-    const row = rows[0];
-    return row === undefined ? undefined : { version: Number(row.version), state: row.state, savedAt: Number(row.saved_at) };
+    return this.#feed.loadSnapshot(stream);
   }
 
   async close(): Promise<void> {
@@ -248,62 +230,17 @@ export class PostgresEventStore implements EventStore {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([...this.#subscriptions].map((sub) => sub.stop()));
-    const listener = this.#listener;
-    this.#listener = undefined;
-    if (listener !== undefined) {
-      await listener.then(
-        (client) => client.end(),
-        () => {},
-      );
-    }
+    await this.#feed.release();
     try {
       if (drop) await this.pool.query(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`);
     } finally {
-      await this.pool.end();
+      await endPool(this.pool);
     }
-  }
-
-  /** The shared LISTEN connection, opened on first use and reopened after a failure. */
-  #listen(): Promise<pg.Client> {
-    this.#checkOpen();
-    this.#listener ??= (async () => {
-      const client = new pg.Client(this.config);
-      client.on('notification', () => {
-        for (const sub of this.#subscriptions) sub.wake();
-      });
-      client.on('error', (err) => {
-        if (this.#listener !== undefined) this.#listener = undefined;
-        for (const sub of this.#subscriptions) sub.fail(err);
-        client.end().catch(() => {});
-      });
-      try {
-        await client.connect();
-        await client.query(`LISTEN "${this.#channel}"`);
-      } catch (err) {
-        this.#listener = undefined;
-        await client.end().catch(() => {});
-        throw err;
-      }
-      return client;
-    })();
-    return this.#listener;
   }
 
   #checkOpen(): void {
     if (this.#closed) throw new EventStoreClosedError(this.kind);
   }
-}
-
-function toRecorded(row: EventRow): RecordedEvent {
-  const base = {
-    type: row.type,
-    data: row.data,
-    stream: row.stream,
-    version: Number(row.version),
-    position: Number(row.position),
-    recordedAt: Number(row.recorded_at),
-  };
-  return Object.freeze(row.metadata === null ? base : { ...base, metadata: row.metadata });
 }
 
 /** Parses a `postgres://` or `postgresql://` URL with a host, or throws InvalidOptionError. */
@@ -337,74 +274,4 @@ function connectFailureReason(err: unknown, timeoutMs: number): string {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function statements(schema: string) {
-  const s = `"${schema}"`;
-  const columns = 'position, stream, version, type, data, metadata, recorded_at';
-  return {
-    append: `SELECT new_version, new_position FROM ${s}.append($1, $2, $3::jsonb)`,
-    version: `SELECT coalesce(max(version), 0) AS version FROM ${s}.events WHERE stream = $1`,
-    readStream: `SELECT ${columns} FROM ${s}.events WHERE stream = $1 AND version > $2 ORDER BY version`,
-    readAll: `SELECT ${columns} FROM ${s}.events WHERE position > $1 ORDER BY position LIMIT $2`,
-    head: `SELECT coalesce(max(position), 0) AS head FROM ${s}.events`,
-    saveSnapshot:
-      `INSERT INTO ${s}.snapshots AS sn (stream, version, state, saved_at) VALUES ($1, $2, $3::jsonb, $4) ` +
-      'ON CONFLICT (stream) DO UPDATE SET version = excluded.version, state = excluded.state, saved_at = excluded.saved_at ' +
-      'WHERE sn.version <= excluded.version',
-    loadSnapshot: `SELECT version, state, saved_at FROM ${s}.snapshots WHERE stream = $1`,
-  };
-}
-
-/**
- * Creates the schema idempotently. A global advisory lock serialises concurrent
- * migrations (CREATE … IF NOT EXISTS alone can still race on the catalogue).
- */
-function migrationSql(schema: string): string {
-  const s = `"${schema}"`;
-  const lit = (text: string) => `'${text}'`; // schema matches SCHEMA_NAME: no quotes to escape
-  return `
-BEGIN;
-SELECT pg_advisory_xact_lock(hashtextextended('pattern-bench event-store migration', 0));
-CREATE SCHEMA IF NOT EXISTS ${s};
-CREATE TABLE IF NOT EXISTS ${s}.events (
-  position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  stream text NOT NULL,
-  version bigint NOT NULL,
-  type text NOT NULL,
-  data jsonb NOT NULL,
-  metadata jsonb,
-  recorded_at bigint NOT NULL,
-  UNIQUE (stream, version)
-);
-CREATE TABLE IF NOT EXISTS ${s}.snapshots (
-  stream text PRIMARY KEY,
-  version bigint NOT NULL,
-  state jsonb NOT NULL,
-  saved_at bigint NOT NULL
-);
-CREATE OR REPLACE FUNCTION ${s}.append(p_stream text, p_expected bigint, p_events jsonb)
-RETURNS TABLE (new_version bigint, new_position bigint)
-LANGUAGE plpgsql AS $fn$
-DECLARE
-  v_current bigint;
-  v_now bigint;
-BEGIN
-  -- Held until commit: positions are assigned in commit order (see PostgresEventStore).
-  PERFORM pg_advisory_xact_lock(hashtextextended(${lit(schema)}, 0));
-  SELECT coalesce(max(e.version), 0) INTO v_current FROM ${s}.events e WHERE e.stream = p_stream;
-  IF p_expected >= 0 AND v_current <> p_expected THEN
-    RAISE EXCEPTION 'wrong expected version' USING ERRCODE = '${WRONG_VERSION_SQLSTATE}', DETAIL = v_current::text;
-  END IF;
-  v_now := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
-  RETURN QUERY
-    INSERT INTO ${s}.events AS e (stream, version, type, data, metadata, recorded_at)
-    SELECT p_stream, v_current + t.ord, t.ev->>'type', t.ev->'data', t.ev->'metadata', v_now
-    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS t(ev, ord)
-    ORDER BY t.ord
-    RETURNING e.version, e.position;
-  PERFORM pg_notify(${lit(`${schema}_events`)}, '');
-END
-$fn$;
-COMMIT;`;
 }
