@@ -118,6 +118,18 @@ describe('capacity table', () => {
     expect(capacityMarkdown(doc)).toContain('- Errored: queue trial 1: PB_ERR_BROKER: the broker closed the connection');
   });
 
+  it('says under the table which capacity run broke its invariants, and nothing for one that kept them', () => {
+    const ok = completedRun().invariants;
+    const broken = { ...ok, ok: false, lost: 3, doubleCharged: 1 };
+    const doc = { ...equalLoadDoc(), capacity: capacity([{ ...capacityRun('grpc', 700), invariants: broken }, { ...capacityRun('rest', 1500), invariants: ok }]) };
+    const line = 'grpc broke its invariants in its capacity run (BROKEN: lost 3, doubleCharged 1): its capacity counts orders that went wrong.';
+    expect(renderCapacityTable(doc).split('\n').at(-1)).toBe(line);
+    expect(capacityMarkdown(doc)).toContain(`- **${line}**`);
+    const clean = { ...equalLoadDoc(), capacity: capacity([{ ...capacityRun('rest', 1500), invariants: ok }]) };
+    expect(renderCapacityTable(clean)).not.toContain('broke its invariants');
+    expect(capacityMarkdown(clean).join('\n')).not.toContain('broke its invariants');
+  });
+
   it('renders the terminal table under its caption, and nothing without a capacity phase', () => {
     const lines = renderCapacityTable(equalLoadDoc()).split('\n');
     expect(lines[0]).toBe('Capacity: closed loop, 16 orders in flight, 1 s per pattern');

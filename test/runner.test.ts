@@ -30,6 +30,8 @@ describe('runner', () => {
     const doc = await runner.run();
     const capacity = doc.capacity?.runs[0];
     expect(capacity?.state).toBe('completed');
+    // The capacity run's invariants are checked and kept, as every run's are.
+    expect(capacity?.invariants).toMatchObject({ ok: true, lost: 0, stuck: 0 });
     const rate = Math.round(0.7 * (capacity?.achieved ?? 0));
     expect(rate).toBeGreaterThan(0);
     expect(doc.equalLoad).toEqual({ rate, source: 'capacity', fraction: 0.7, basis: { pattern: 'direct', capacity: capacity?.achieved } });

@@ -270,6 +270,8 @@ export interface CapacityRun {
   /** The system's busiest thread over the window (what capped it). */
   readonly busiestThread: { readonly name: string; readonly eventLoopUtilization: number } | null;
   readonly error?: { readonly code: string; readonly message: string };
+  /** What the invariant checker found after the run (a completed run); absent in older files. */
+  readonly invariants?: InvariantReport;
 }
 
 export interface CapacityPhase {

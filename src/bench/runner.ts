@@ -409,7 +409,7 @@ function readsOf(config: RunConfig, ref: RunRef, target: RunningPattern): { read
 function capacityRun(result: RunResult): CapacityRun {
   const base = { pattern: result.pattern, trial: result.trial };
   if (result.state === 'completed') {
-    return { ...base, state: 'completed', achieved: result.throughput.achieved, latencyMs: result.latencyMs, busiestThread: result.cost.system.busiestThread };
+    return { ...base, state: 'completed', achieved: result.throughput.achieved, latencyMs: result.latencyMs, busiestThread: result.cost.system.busiestThread, invariants: result.invariants };
   }
   return { ...base, state: result.state, achieved: null, latencyMs: null, busiestThread: null, ...(result.state === 'errored' ? { error: result.error } : {}) };
 }

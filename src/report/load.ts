@@ -5,6 +5,7 @@ import { medianWithCi, type MedianEstimate } from '../bench/stats.js';
 import { atLeast } from '../metrics/histogram.js';
 import { fmtInt, fmtMs, fmtPercent } from './format.js';
 import { fitTable } from './terminal.js';
+import { invariantVerdict } from './summary.js';
 
 /** `0.5 s`, `1 s`: a window as the captions say it. */
 const seconds = (ms: number) => `${ms / 1000} s`;
@@ -76,6 +77,8 @@ export interface CapacityRow {
   /** The equal-load rate as a share of this capacity, 0..; null without one of them. */
   readonly equalLoadShare: number | null;
   readonly errors: readonly { readonly trial: number; readonly code: string; readonly message: string }[];
+  /** Completed trials whose run broke its invariants, with the checker's verdict: their orders/s counts orders that went wrong. */
+  readonly broken: readonly { readonly trial: number; readonly verdict: string }[];
 }
 
 const medianOf = (xs: readonly number[]) => medianWithCi(xs)?.median ?? null;
@@ -101,6 +104,7 @@ export function capacityRows(doc: ResultsDocument): CapacityRow[] {
       busiestThread: first ? { name: first.name, eventLoopUtilization: medianOf(busy) ?? first.eventLoopUtilization } : null,
       equalLoadShare: rate !== null && capacity && capacity.median > 0 ? rate / capacity.median : null,
       errors: runs.flatMap((r) => (r.state === 'errored' && r.error ? [{ trial: r.trial, ...r.error }] : [])),
+      broken: done.flatMap((r) => (r.invariants && !r.invariants.ok ? [{ trial: r.trial, verdict: invariantVerdict(r.invariants) }] : [])),
     };
   });
 }
@@ -146,6 +150,11 @@ function capacityErrors(rows: readonly CapacityRow[]): string[] {
   return rows.flatMap((r) => r.errors.map((e) => `${r.pattern} trial ${e.trial}: ${e.code}: ${e.message}`));
 }
 
+/** The capacity runs that broke their invariants, one line each. */
+function capacityBroken(rows: readonly CapacityRow[]): string[] {
+  return rows.flatMap((r) => r.broken.map((b) => `${r.pattern}${r.trials > 1 ? ` trial ${b.trial}` : ''} broke its invariants in its capacity run (${b.verdict}): its capacity counts orders that went wrong.`));
+}
+
 /** What the capacity table's columns mean, in one line under it. */
 export const CAPACITY_LEGEND = 'capacity: orders/s when saturated (closed loop) · p99 at capacity · busiest thread: what capped it';
 
@@ -164,7 +173,7 @@ export function renderCapacityTable(doc: ResultsDocument, width?: number): strin
     table = full;
   } else table = fitTable(CAPACITY_HEAD, CAPACITY_ALIGN, rows.map(capacityCells), 1, width);
   const errors = capacityErrors(rows);
-  return [caption, table.toString(), ...(errors.length > 0 ? ['Errored capacity runs:', ...errors.map((e) => `  ${e}`)] : [])].join('\n');
+  return [caption, table.toString(), ...(errors.length > 0 ? ['Errored capacity runs:', ...errors.map((e) => `  ${e}`)] : []), ...capacityBroken(rows)].join('\n');
 }
 
 /** The markdown capacity section's body (caption, table, errored runs); empty without a capacity phase. */
@@ -179,5 +188,6 @@ export function capacityMarkdown(doc: ResultsDocument): string[] {
   const errors = capacityErrors(rows);
   // Under its `## Capacity` heading the caption need not say Capacity again.
   const sentence = caption.replace(/^Capacity: c/, 'C');
-  return [`${sentence}.`, '', table, '', ...(errors.length > 0 ? [...errors.map((e) => `- Errored: ${e}`), ''] : [])];
+  const broken = capacityBroken(rows);
+  return [`${sentence}.`, '', table, '', ...(errors.length > 0 ? [...errors.map((e) => `- Errored: ${e}`), ''] : []), ...(broken.length > 0 ? [...broken.map((b) => `- **${b}**`), ''] : [])];
 }
