@@ -1,5 +1,6 @@
 /** The load line, the coordinated-omission warning and the capacity table, on constructed results. */
 import { describe, expect, it } from 'vitest';
+import { renderHtml } from '../src/report/html.js';
 import type { ResultsDocument } from '../src/bench/results.js';
 import {
   capacityCaption,
@@ -125,6 +126,7 @@ describe('capacity table', () => {
     const line = 'grpc broke its invariants in its capacity run (BROKEN: lost 3, doubleCharged 1): its capacity counts orders that went wrong.';
     expect(renderCapacityTable(doc).split('\n').at(-1)).toBe(line);
     expect(capacityMarkdown(doc)).toContain(`- **${line}**`);
+    expect(renderHtml(doc)).toContain(`<li><strong>${line}</strong></li>`);
     const clean = { ...equalLoadDoc(), capacity: capacity([{ ...capacityRun('rest', 1500), invariants: ok }]) };
     expect(renderCapacityTable(clean)).not.toContain('broke its invariants');
     expect(capacityMarkdown(clean).join('\n')).not.toContain('broke its invariants');

@@ -4,7 +4,7 @@ import { whereDescription, whereName } from '../placement/types.js';
 import type { Chart } from './charts/index.js';
 import { hasReads, percentileText, READ_COLUMNS, readShareLine, recoveryText } from './columns.js';
 import { fmtInt, fmtMs, fmtNum, fmtPercent } from './format.js';
-import { capacityCaption, capacityRows, loadLine } from './load.js';
+import { capacityBroken, capacityCaption, capacityRows, loadLine } from './load.js';
 import { renderMarkdown } from './markdown.js';
 import { readObservations } from './reads.js';
 import { MERMAID_INIT, mermaidBundle } from './mermaid-bundle.js';
@@ -98,9 +98,11 @@ function capacityTable(doc: ResultsDocument): string {
       `<td class="num">${esc(`${r.p99AtLeast && r.p99Ms !== null ? '≥ ' : ''}${fmtMs(r.p99Ms)}`)}</td>` +
       `<td class="num">${esc(r.busiestThread ? `${r.busiestThread.name} ${fmtPercent(r.busiestThread.eventLoopUtilization)}` : '—')}</td></tr>`,
   );
+  const broken = capacityBroken(capacityRows(doc));
   return (
     `<div class="table"><table class="compact"><caption>${esc(caption)}</caption><thead><tr><th>pattern</th><th class="num">capacity orders/s</th>` +
-    `<th class="num">p99 ms at capacity</th><th class="num">busiest thread</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`
+    `<th class="num">p99 ms at capacity</th><th class="num">busiest thread</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>` +
+    (broken.length > 0 ? `<ul class="reads">${broken.map((b) => `<li><strong>${esc(b)}</strong></li>`).join('')}</ul>` : '')
   );
 }
 

@@ -151,7 +151,7 @@ function capacityErrors(rows: readonly CapacityRow[]): string[] {
 }
 
 /** The capacity runs that broke their invariants, one line each. */
-function capacityBroken(rows: readonly CapacityRow[]): string[] {
+export function capacityBroken(rows: readonly CapacityRow[]): string[] {
   return rows.flatMap((r) => r.broken.map((b) => `${r.pattern}${r.trials > 1 ? ` trial ${b.trial}` : ''} broke its invariants in its capacity run (${b.verdict}): its capacity counts orders that went wrong.`));
 }
 
