@@ -122,7 +122,27 @@ export class AmqpEndpoint {
     });
   }
 
+  /**
+   * After every connect. amqplib (2.3.1) attaches its own 'error' listener to a recovered
+   * connection only once setup has resolved, so a reset while setup runs (a reconnect into
+   * a fault that is still on, or a crashed service's downtime) would be an uncaught error:
+   * the connection's errors are ours until then — and, when setup fails and amqplib closes
+   * that connection, for good.
+   */
   private async setup(model: ChannelModel): Promise<void> {
+    const early = (err: Error) => this.options.onError?.('connection', err);
+    model.on('error', early);
+    try {
+      await this.setupOn(model);
+      model.removeListener('error', early);
+    } catch (err) {
+      model.removeListener('error', early);
+      model.on('error', () => undefined);
+      throw err;
+    }
+  }
+
+  private async setupOn(model: ChannelModel): Promise<void> {
     // A crashed service comes back only after its downtime: connected, but not consuming or publishing.
     const down = this.downUntil - performance.now();
     if (down > 0 && !this.stopped) {
