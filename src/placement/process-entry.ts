@@ -6,11 +6,9 @@
  * killed): then it stops what runs and exits, so no child outlives its parent.
  */
 import { performance } from 'node:perf_hooks';
-import type { ComponentApi, ComponentFactory } from './component.js';
-import { collectGarbage } from './gc.js';
+import { answerRequest } from './answer.js';
 import { ComponentHost, serializeError } from './host.js';
 import type { ParentToProcess, ProcessToParent } from './process-protocol.js';
-import { applyTracing } from './tracing.js';
 
 /** How long stopping may take once the parent is gone (or has asked to exit) before the process ends regardless. ms. */
 const ORPHAN_GRACE_MS = 2000;
@@ -24,43 +22,10 @@ const post = (message: ProcessToParent) => {
   if (process.connected) process.send?.(message);
 };
 
-async function factoryOf(moduleUrl: string, exportName: string): Promise<ComponentFactory<unknown, ComponentApi>> {
-  const mod = (await import(moduleUrl)) as Record<string, unknown>;
-  const factory = mod[exportName];
-  if (typeof factory !== 'function') throw new Error(`${moduleUrl} has no export ${exportName}`);
-  return factory as ComponentFactory<unknown, ComponentApi>;
-}
-
 async function answer(m: Exclude<ParentToProcess, { type: 'exit' }>): Promise<ProcessToParent> {
-  switch (m.type) {
-    case 'start': {
-      const started = await host.start(m.component, m.name, await factoryOf(m.moduleUrl, m.exportName), m.init, m.seed);
-      return { type: 'reply', id: m.id, started };
-    }
-    case 'call': {
-      // JSON text, as from a worker: the parent parses it the same way for both.
-      const value = await host.call(m.component, m.method, m.args);
-      return value === undefined ? { type: 'reply', id: m.id } : { type: 'reply', id: m.id, json: JSON.stringify(value) };
-    }
-    case 'wire':
-      return { type: 'reply', id: m.id, value: host.wire(m.component) };
-    case 'gate':
-      return { type: 'reply', id: m.id, value: host.gate(m.component, m.hop, m.op) };
-    case 'stop':
-      await host.stop(m.component);
-      // As a worker does (worker-entry.ts): the last component is gone, so is its run's garbage, before the next run starts here.
-      if (host.size === 0) collectGarbage();
-      return { type: 'reply', id: m.id };
-    case 'tracing':
-      return { type: 'reply', id: m.id, value: await applyTracing(m.op) };
-    case 'usage': {
-      const cpu = process.cpuUsage();
-      return { type: 'reply', id: m.id, value: { elu: performance.eventLoopUtilization(), cpuMs: (cpu.user + cpu.system) / 1000 } };
-    }
-    default:
-      // A request the worker protocol gained that a child does not answer yet: an error reply, not silence.
-      throw new Error(`a system process does not answer ${(m as { type: string }).type} requests`);
-  }
+  if (m.type !== 'usage') return answerRequest(host, m);
+  const cpu = process.cpuUsage();
+  return { type: 'reply', id: m.id, value: { elu: performance.eventLoopUtilization(), cpuMs: (cpu.user + cpu.system) / 1000 } };
 }
 
 /** End this process after stopping what runs, within ORPHAN_GRACE_MS. */

@@ -2,13 +2,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type { TakenSpans } from '../tracing/recorder.js';
-import type { WireStats } from '../wire/meter.js';
-import type { ComponentApi, ComponentModule } from './component.js';
-import { ThreadCallError, type GateOp, type StartedComponent } from './host.js';
+import { ThreadCallError } from './host.js';
 import type { ParentToProcess, ProcessToParent, ProcessUsage } from './process-protocol.js';
-import type { SystemThread } from './thread.js';
-import type { TracingOp } from './tracing.js';
+import { RequestedHost, type SystemThread } from './thread.js';
 
 /** How long a child asked to exit may take before it is killed. ms (as a worker's EXIT_GRACE_MS). */
 const EXIT_GRACE_MS = 3000;
@@ -48,16 +44,19 @@ interface Pending {
  * reading of its event loop and CPU time. Its components are reached at their addresses
  * on loopback, so the run's fault proxies (in this process) sit between the processes.
  */
-export class ProcessThread implements SystemThread {
+export class ProcessThread extends RequestedHost implements SystemThread {
   readonly isMain = false;
   /** A process has no thread of this process: its CPU time comes from `usage()`. */
   readonly tid = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
-  private exited = false;
   private exitError: Error | undefined;
   /** The latest `usage()` reading, for the synchronous eventLoopUtilization(). */
   private lastElu: EventLoopUtilization = { idle: 0, active: 0, utilization: 0 };
+
+  protected get label(): string {
+    return `system process ${this.name}`;
+  }
 
   private constructor(
     readonly name: string,
@@ -65,6 +64,7 @@ export class ProcessThread implements SystemThread {
     /** The child's process id. */
     readonly pid: number,
   ) {
+    super();
     child.on('message', (m: ProcessToParent) => {
       if (m.type !== 'reply') return;
       const p = this.pending.get(m.id);
@@ -127,35 +127,6 @@ export class ProcessThread implements SystemThread {
     return value;
   }
 
-  async start<I, A extends ComponentApi>(component: string, name: string, module: ComponentModule<I, A>, init: I, seed: number): Promise<StartedComponent> {
-    const reply = await this.request({ type: 'start', id: 0, component, name, moduleUrl: module.url.href, exportName: module.exportName, init, seed });
-    if (!reply.started) throw new Error(`system process ${this.name} did not start ${component}`);
-    return reply.started;
-  }
-
-  async call(component: string, method: string, args: readonly unknown[]): Promise<unknown> {
-    const reply = await this.request({ type: 'call', id: 0, component, method, args });
-    return reply.json === undefined ? undefined : (JSON.parse(reply.json) as unknown);
-  }
-
-  async wire(component: string): Promise<WireStats> {
-    return (await this.request({ type: 'wire', id: 0, component })).value as WireStats;
-  }
-
-  async gate(component: string, hop: string, op: GateOp): Promise<unknown> {
-    return (await this.request({ type: 'gate', id: 0, component, hop, op })).value;
-  }
-
-  async stop(component: string): Promise<void> {
-    if (this.exited) return;
-    await this.request({ type: 'stop', id: 0, component });
-  }
-
-  async tracing(op: TracingOp): Promise<TakenSpans> {
-    if (this.exited) return { spans: [], dropped: 0 };
-    return (await this.request({ type: 'tracing', id: 0, op })).value as TakenSpans;
-  }
-
   /** Ask the child to stop its components and exit; kill it (and reject) if it has not within EXIT_GRACE_MS. */
   async close(): Promise<void> {
     if (this.exited) return;
@@ -172,7 +143,7 @@ export class ProcessThread implements SystemThread {
     }
   }
 
-  private request(message: ParentToProcess): Promise<Extract<ProcessToParent, { type: 'reply' }>> {
+  protected request(message: ParentToProcess): Promise<Extract<ProcessToParent, { type: 'reply' }>> {
     if (this.exited || !this.child.connected) return Promise.reject(this.exitError ?? new Error(`system process ${this.name} has exited`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -91,19 +91,65 @@ interface Pending {
   reject(err: Error): void;
 }
 
+/**
+ * A thread (or process) holding components that this one drives by requests (protocol.ts):
+ * what a worker thread and a child process answer alike. Subclasses send the requests.
+ */
+export abstract class RequestedHost {
+  protected exited = false;
+
+  /** What it is, for errors: `system thread payments`, `system process payments`. */
+  protected abstract readonly label: string;
+
+  protected abstract request(message: MainToWorker): Promise<Extract<WorkerToMain, { type: 'reply' }>>;
+
+  async start<I, A extends ComponentApi>(component: string, name: string, module: ComponentModule<I, A>, init: I, seed: number): Promise<StartedComponent> {
+    const reply = await this.request({ type: 'start', id: 0, component, name, moduleUrl: module.url.href, exportName: module.exportName, init, seed });
+    if (!reply.started) throw new Error(`${this.label} did not start ${component}`);
+    return reply.started;
+  }
+
+  async call(component: string, method: string, args: readonly unknown[]): Promise<unknown> {
+    const reply = await this.request({ type: 'call', id: 0, component, method, args });
+    return reply.json === undefined ? undefined : (JSON.parse(reply.json) as unknown);
+  }
+
+  async wire(component: string): Promise<WireStats> {
+    return (await this.request({ type: 'wire', id: 0, component })).value as WireStats;
+  }
+
+  async gate(component: string, hop: string, op: GateOp): Promise<unknown> {
+    return (await this.request({ type: 'gate', id: 0, component, hop, op })).value;
+  }
+
+  async stop(component: string): Promise<void> {
+    if (this.exited) return;
+    await this.request({ type: 'stop', id: 0, component });
+  }
+
+  async tracing(op: TracingOp): Promise<TakenSpans> {
+    if (this.exited) return { spans: [], dropped: 0 };
+    return (await this.request({ type: 'tracing', id: 0, op })).value as TakenSpans;
+  }
+}
+
 /** A worker thread of this process holding components; spawned by `WorkerThread.spawn`. */
-export class WorkerThread implements SystemThread {
+export class WorkerThread extends RequestedHost implements SystemThread {
   readonly isMain = false;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
-  private exited = false;
   private exitError: Error | undefined;
+
+  protected get label(): string {
+    return `system thread ${this.name}`;
+  }
 
   private constructor(
     readonly name: string,
     private readonly worker: Worker,
     readonly tid: number | null,
   ) {
+    super();
     worker.on('message', (m: WorkerToMain) => {
       if (m.type !== 'reply') return;
       const p = this.pending.get(m.id);
@@ -145,35 +191,6 @@ export class WorkerThread implements SystemThread {
     return since ? this.worker.performance.eventLoopUtilization(since) : this.worker.performance.eventLoopUtilization();
   }
 
-  async start<I, A extends ComponentApi>(component: string, name: string, module: ComponentModule<I, A>, init: I, seed: number): Promise<StartedComponent> {
-    const reply = await this.request({ type: 'start', id: 0, component, name, moduleUrl: module.url.href, exportName: module.exportName, init, seed });
-    if (!reply.started) throw new Error(`system thread ${this.name} did not start ${component}`);
-    return reply.started;
-  }
-
-  async call(component: string, method: string, args: readonly unknown[]): Promise<unknown> {
-    const reply = await this.request({ type: 'call', id: 0, component, method, args });
-    return reply.json === undefined ? undefined : (JSON.parse(reply.json) as unknown);
-  }
-
-  async wire(component: string): Promise<WireStats> {
-    return (await this.request({ type: 'wire', id: 0, component })).value as WireStats;
-  }
-
-  async gate(component: string, hop: string, op: GateOp): Promise<unknown> {
-    return (await this.request({ type: 'gate', id: 0, component, hop, op })).value;
-  }
-
-  async stop(component: string): Promise<void> {
-    if (this.exited) return;
-    await this.request({ type: 'stop', id: 0, component });
-  }
-
-  async tracing(op: TracingOp): Promise<TakenSpans> {
-    if (this.exited) return { spans: [], dropped: 0 };
-    return (await this.request({ type: 'tracing', id: 0, op })).value as TakenSpans;
-  }
-
   async close(): Promise<void> {
     if (this.exited) return;
     const exit = once(this.worker, 'exit');
@@ -188,7 +205,7 @@ export class WorkerThread implements SystemThread {
     }
   }
 
-  private request(message: MainToWorker): Promise<Extract<WorkerToMain, { type: 'reply' }>> {
+  protected request(message: MainToWorker): Promise<Extract<WorkerToMain, { type: 'reply' }>> {
     if (this.exited) return Promise.reject(this.exitError ?? new Error(`system thread ${this.name} has exited`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

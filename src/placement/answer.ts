@@ -1,0 +1,49 @@
+/**
+ * How a thread or process holding components answers the main thread's requests — the
+ * worker protocol (protocol.ts) — the same in a worker thread (worker-entry.ts) and in a
+ * child process (process-entry.ts).
+ */
+import type { ComponentApi, ComponentFactory } from './component.js';
+import { collectGarbage } from './gc.js';
+import type { ComponentHost } from './host.js';
+import type { MainToWorker, WorkerToMain } from './protocol.js';
+import { applyTracing } from './tracing.js';
+
+type Reply = Extract<WorkerToMain, { type: 'reply' }>;
+
+async function factoryOf(moduleUrl: string, exportName: string): Promise<ComponentFactory<unknown, ComponentApi>> {
+  const mod = (await import(moduleUrl)) as Record<string, unknown>;
+  const factory = mod[exportName];
+  if (typeof factory !== 'function') throw new Error(`${moduleUrl} has no export ${exportName}`);
+  return factory as ComponentFactory<unknown, ComponentApi>;
+}
+
+/** The answer to one request (every one but `exit`, which each entry handles its own way). */
+export async function answerRequest(host: ComponentHost, m: Exclude<MainToWorker, { type: 'exit' }>): Promise<Reply> {
+  switch (m.type) {
+    case 'start': {
+      const started = await host.start(m.component, m.name, await factoryOf(m.moduleUrl, m.exportName), m.init, m.seed);
+      return { type: 'reply', id: m.id, started };
+    }
+    case 'call': {
+      // Results are plain data; as JSON text they cross the thread boundary about twice as
+      // fast as a structured clone (a 100k-order snapshot: 0.3 s vs 0.6 s).
+      const value = await host.call(m.component, m.method, m.args);
+      return value === undefined ? { type: 'reply', id: m.id } : { type: 'reply', id: m.id, json: JSON.stringify(value) };
+    }
+    case 'wire':
+      return { type: 'reply', id: m.id, value: host.wire(m.component) };
+    case 'gate':
+      return { type: 'reply', id: m.id, value: host.gate(m.component, m.hop, m.op) };
+    case 'stop':
+      await host.stop(m.component);
+      // The last component is gone, so is the run it served: its garbage too, before the next run starts here.
+      if (host.size === 0) collectGarbage();
+      return { type: 'reply', id: m.id };
+    case 'tracing':
+      return { type: 'reply', id: m.id, value: await applyTracing(m.op) };
+    default:
+      // A request this side does not know (the protocol grew): an error reply, not silence.
+      throw new Error(`a system thread does not answer ${(m as { type: string }).type} requests`);
+  }
+}
