@@ -2,32 +2,15 @@
  * The mixed workload (`--read-share`) in the load generator, on a fake clock: which
  * operations are reads, whose orders they read, and that they stay out of the orders' figures.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { drive, now, sleep, useFakeClock } from './support/fake-clock.js';
 import { runLoad, type LoadShape, type LoadTarget, type ReadMix } from '../src/bench/loadgen.js';
 import { seededRandom, type Random } from '../src/random.js';
 import { OrderGenerator } from '../src/workflow/generator.js';
 import type { OrderRecord } from '../src/workflow/orders.js';
 import type { OrderRequest } from '../src/workflow/types.js';
 
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'performance'] });
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
-
-const now = () => performance.now();
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function drive<T>(p: Promise<T>): Promise<T> {
-  let done = false;
-  p.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  while (!done) await vi.advanceTimersByTimeAsync(10);
-  return p;
-}
+useFakeClock();
 
 /**
  * A target whose orders answer at once and whose reads take `readMs` and show the customer's

@@ -2,7 +2,8 @@
  * The load generator on a fake clock: timers and performance.now() are vitest's, so every
  * figure that depends on time is exact (no wall-clock thresholds on a shared machine).
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { drive, now, sleep, useFakeClock } from './support/fake-clock.js';
 import { runLoad, type LoadTarget } from '../src/bench/loadgen.js';
 import { OpenLoopGrid, waitUntil } from '../src/bench/load/schedule.js';
 import { LoadWindow, segmentOf } from '../src/bench/load/window.js';
@@ -16,27 +17,7 @@ const generator = () => {
 };
 const confirm = (order: OrderRequest): OrderOutcome => ({ orderId: order.orderId, status: 'CONFIRMED' });
 
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'performance'] });
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
-
-/** The fake clock (the global performance is faked; perf_hooks' import is not). */
-const now = () => performance.now();
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Advance the fake clock until `p` settles. */
-async function drive<T>(p: Promise<T>): Promise<T> {
-  let done = false;
-  p.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  while (!done) await vi.advanceTimersByTimeAsync(10);
-  return p;
-}
+useFakeClock();
 
 /** A target that answers at once, except one call (after `stallAfterMs`) that takes `stallMs`. */
 function stallingTarget(stallAfterMs: number, stallMs: number): LoadTarget {
