@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveRunConfig } from '../src/bench/config.js';
-import { interleave, Runner } from '../src/bench/runner.js';
+import { capacitySettleOptions, interleave, Runner, settleOptions } from '../src/bench/runner.js';
 import { NoCapacityError } from '../src/errors.js';
 import { PATTERNS } from '../src/patterns/registry.js';
 import type { Pattern } from '../src/patterns/types.js';
@@ -18,6 +18,16 @@ const broken: Pattern = {
 };
 
 describe('runner', () => {
+  it('capacity runs warm up until throughput settles, from 0.5 s up to 2.5 s, judged on two 200 ms slices against the two before, as measured runs are from --warmup to their bound', () => {
+    const config = resolveRunConfig({ out: false });
+    if (config.load.kind !== 'equal') throw new Error('the default load model is equal load');
+    expect(capacitySettleOptions(config.load, config)).toEqual({ minMs: 500, maxMs: 2500, sliceMs: 200, window: 2 });
+    expect(settleOptions(config)).toEqual({ minMs: 500, maxMs: 3000, sliceMs: 200, window: 2 });
+    const fast = resolveRunConfig({ out: false, quick: true });
+    if (fast.load.kind !== 'equal') throw new Error('the default load model is equal load');
+    expect(capacitySettleOptions(fast.load, fast)).toEqual({ minMs: 100, maxMs: 100, sliceMs: 100, window: 2 });
+  });
+
   it('equal load: direct\'s capacity first, then every trial open loop at 70% of it, with typed events in order', async () => {
     const runner = new Runner({ ...resolveRunConfig({ ...quick, patterns: 'direct', trials: 2 }), sequentialMs: 50 });
     const events: string[] = [];
@@ -32,6 +42,9 @@ describe('runner', () => {
     expect(capacity?.state).toBe('completed');
     // The capacity run's invariants are checked and kept, as every run's are.
     expect(capacity?.invariants).toMatchObject({ ok: true, lost: 0, stuck: 0 });
+    // Its warm-up is kept too: --quick's is one 100 ms slice (settling would take four).
+    expect(capacity?.warmup?.slices.length).toBeGreaterThanOrEqual(1);
+    expect(capacity?.warmup?.warmupMs).toBeGreaterThanOrEqual(100);
     const rate = Math.round(0.7 * (capacity?.achieved ?? 0));
     expect(rate).toBeGreaterThan(0);
     expect(doc.equalLoad).toEqual({ rate, source: 'capacity', fraction: 0.7, basis: { pattern: 'direct', capacity: capacity?.achieved } });

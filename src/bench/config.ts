@@ -61,9 +61,10 @@ export type LoadModel =
       readonly kind: 'equal';
       readonly fraction: number;
       readonly capacityConcurrency: number;
-      /** The capacity run's window, and its fixed warm-up before it, ms. */
+      /** The capacity run's window, ms, and its warm-up before it: at least `capacityWarmupMs`, until throughput settles, at most `capacityWarmupMaxMs`. */
       readonly capacityMs: number;
       readonly capacityWarmupMs: number;
+      readonly capacityWarmupMaxMs: number;
     }
   | { readonly kind: 'open'; readonly rate: number }
   | { readonly kind: 'closed'; readonly concurrency: number }
@@ -117,6 +118,8 @@ export const DEFAULTS = {
   capacityConcurrency: 16,
   capacityS: 1,
   capacityWarmupS: 0.5,
+  /** The longest a capacity run's warm-up waits for throughput to settle, s. */
+  capacityWarmupMaxS: 2.5,
   /** Equal load: this share of the slowest selected pattern's capacity. */
   equalLoadFraction: 0.7,
   /** sweep: the latency objective, p99 ms. */
@@ -136,7 +139,7 @@ export const DEFAULTS = {
   warmupMaxS: 3,
   /** Load between the warm-up and the window, unrecorded: the pipeline fills again before anything counts. ms. */
   rampMs: 100,
-  quick: { durationS: 1, warmupS: 0.3, sequentialMs: 60, warmupMaxS: 0.6, capacityS: 0.3, capacityWarmupS: 0.1, rampMs: 50 },
+  quick: { durationS: 1, warmupS: 0.3, sequentialMs: 60, warmupMaxS: 0.6, capacityS: 0.3, capacityWarmupS: 0.1, capacityWarmupMaxS: 0.1, rampMs: 50 },
 } as const;
 
 /** What `pattern-bench sweep` takes: the run's options but the load, trials and scenarios (a sweep steps its own rates, in the baseline), and --slo. */
@@ -176,6 +179,7 @@ export function resolveRunConfig(input: RunOptionsInput = {}): RunConfig {
             capacityConcurrency: DEFAULTS.capacityConcurrency,
             capacityMs: (quick ? DEFAULTS.quick.capacityS : DEFAULTS.capacityS) * 1000,
             capacityWarmupMs: (quick ? DEFAULTS.quick.capacityWarmupS : DEFAULTS.capacityWarmupS) * 1000,
+            capacityWarmupMaxMs: (quick ? DEFAULTS.quick.capacityWarmupMaxS : DEFAULTS.capacityWarmupMaxS) * 1000,
           };
   const trials = num('--trials', input.trials, { min: 1, max: 100, integer: true, what: 'an integer from 1 to 100' }) ?? DEFAULTS.trials;
   const seed = num('--seed', input.seed, { min: 0, max: 2 ** 32 - 1, integer: true, what: 'an integer from 0 to 4294967295' }) ?? DEFAULTS.seed;

@@ -272,6 +272,8 @@ export interface CapacityRun {
   readonly error?: { readonly code: string; readonly message: string };
   /** What the invariant checker found after the run (a completed run); absent in older files. */
   readonly invariants?: InvariantReport;
+  /** How its warm-up went: how long until throughput settled (a completed run); absent in older files. */
+  readonly warmup?: WarmupResult;
 }
 
 export interface CapacityPhase {

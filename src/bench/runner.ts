@@ -31,7 +31,7 @@ import { failureFigures } from './failure.js';
 import { measureSequential } from './sequential.js';
 import { PlacedLog } from './placed.js';
 import { explainViolations, offendingOrders } from './violations.js';
-import { warmFor, warmUntilSettled, type SettleOptions } from './warmup.js';
+import { warmUntilSettled, type SettleOptions } from './warmup.js';
 import { RunTracer } from './run-traces.js';
 import { seededRandom } from '../random.js';
 import { busiestSystemThread, ThreadProbe, type ThreadCost } from './threads.js';
@@ -76,8 +76,8 @@ interface RunSpec {
   readonly durationMs: number;
   /** Measure sequential latency afterwards (steady-state runs only). */
   readonly sequential: boolean;
-  /** `settle`: warm up until throughput stops climbing; a number: a fixed warm-up of that many ms. */
-  readonly warmup: 'settle' | number;
+  /** Warm up until throughput stops climbing, within these bounds. */
+  readonly warmup: SettleOptions;
 }
 
 type PlanItem = { readonly pattern: string; readonly scenario: string; readonly trial: number };
@@ -145,7 +145,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
           continue;
         }
         const scenario = getScenario(item.scenario);
-        const spec: RunSpec = { scenario, shape: shapeOf(config.load, equalLoad?.rate ?? null), durationMs: config.durationMs, sequential: scenario.steps.length === 0, warmup: 'settle' };
+        const spec: RunSpec = { scenario, shape: shapeOf(config.load, equalLoad?.rate ?? null), durationMs: config.durationMs, sequential: scenario.steps.length === 0, warmup: settleOptions(config) };
         runs.push(await this.measured(ref, spec, signal));
       }
     } finally {
@@ -179,7 +179,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
   /** Equal load's first phase: each pattern's closed-loop capacity, in the baseline scenario. */
   private async capacityPhase(model: Extract<LoadModel, { kind: 'equal' }>, total: number, signal: AbortSignal | undefined): Promise<CapacityPhase> {
     const scenario = getScenario('baseline');
-    const spec: RunSpec = { scenario, shape: { kind: 'closed', concurrency: model.capacityConcurrency }, durationMs: model.capacityMs, sequential: false, warmup: model.capacityWarmupMs };
+    const spec: RunSpec = { scenario, shape: { kind: 'closed', concurrency: model.capacityConcurrency }, durationMs: model.capacityMs, sequential: false, warmup: capacitySettleOptions(model, this.config) };
     const runs: CapacityRun[] = [];
     for (const [i, pattern] of this.config.patterns.entries()) {
       const ref: RunRef = { stage: 'capacity', pattern, scenario: scenario.id, trial: 1, index: i + 1, total };
@@ -256,10 +256,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
     const warm = () => warmGenerator.next();
     // A pattern's first measured run traces a few orders for the report, as the run placed it, beside its warm-up.
     const journeys = ref.stage === 'load' && this.tracer.wantsJourneys(ref.pattern) ? await this.tracer.placeJourneyOrders(target, started.journeyOrders(), log, this.pool()) : null;
-    const warmup =
-      spec.warmup === 'settle'
-        ? await warmUntilSettled(target, spec.shape, warm, log, settleOptions(config), signal)
-        : await warmFor(target, spec.shape, warm, log, spec.warmup, signal);
+    const warmup = await warmUntilSettled(target, spec.shape, warm, log, spec.warmup, signal);
     if (journeys) await this.tracer.finishJourneys(ref.pattern, whereName(config.placement, config.topology), journeys, this.pool());
     phase('load');
     const measuredTarget = ref.stage === 'load' ? await this.tracer.measuredTarget(target, this.pool(), seededRandom(config.seed + ref.index * 7_919)) : target;
@@ -367,8 +364,22 @@ export class Runner extends EventEmitter<RunnerEvents> {
  * before; with --quick two 100 ms slices (a first look pays for less certainty).
  */
 export function settleOptions(config: RunConfig): SettleOptions {
-  return { minMs: config.warmupMs, maxMs: config.warmupMaxMs, sliceMs: config.quick ? 100 : 200, window: config.quick ? 2 : 3 };
+  return { minMs: config.warmupMs, maxMs: config.warmupMaxMs, ...settleSlices(config) };
 }
+
+/**
+ * The capacity run's warm-up settles too: each pattern's capacity run is the first run of its
+ * code on its threads, and a saturating closed loop climbs for 1–3 s while the JIT compiles
+ * (rest from ~1,000 to ~2,300 orders/s), so a fixed warm-up measured a point on that climb.
+ */
+export function capacitySettleOptions(model: Extract<LoadModel, { kind: 'equal' }>, config: RunConfig): SettleOptions {
+  return { minMs: model.capacityWarmupMs, maxMs: model.capacityWarmupMaxMs, ...settleSlices(config) };
+}
+
+function settleSlices(config: RunConfig): Pick<SettleOptions, 'sliceMs' | 'window'> {
+  return { sliceMs: config.quick ? 100 : 200, window: 2 };
+}
+
 
 /** The patterns of a run, described for the reports (which read these, not the registry). */
 export function patternCards(config: RunConfig, patterns: readonly Pattern[]): PatternCard[] {
@@ -409,7 +420,7 @@ function readsOf(config: RunConfig, ref: RunRef, target: RunningPattern): { read
 function capacityRun(result: RunResult): CapacityRun {
   const base = { pattern: result.pattern, trial: result.trial };
   if (result.state === 'completed') {
-    return { ...base, state: 'completed', achieved: result.throughput.achieved, latencyMs: result.latencyMs, busiestThread: result.cost.system.busiestThread, invariants: result.invariants };
+    return { ...base, state: 'completed', achieved: result.throughput.achieved, latencyMs: result.latencyMs, busiestThread: result.cost.system.busiestThread, invariants: result.invariants, warmup: result.warmup };
   }
   return { ...base, state: result.state, achieved: null, latencyMs: null, busiestThread: null, ...(result.state === 'errored' ? { error: result.error } : {}) };
 }
