@@ -360,8 +360,8 @@ export class Runner extends EventEmitter<RunnerEvents> {
 }
 
 /**
- * How the warm-up decides throughput has settled: three 200 ms slices against the three
- * before; with --quick two 100 ms slices (a first look pays for less certainty).
+ * How a measured run's warm-up decides throughput has settled: two 200 ms slices against the
+ * two before (100 ms with --quick), from `--warmup` to its bound.
  */
 export function settleOptions(config: RunConfig): SettleOptions {
   return { minMs: config.warmupMs, maxMs: config.warmupMaxMs, ...settleSlices(config) };
@@ -379,7 +379,6 @@ export function capacitySettleOptions(model: Extract<LoadModel, { kind: 'equal' 
 function settleSlices(config: RunConfig): Pick<SettleOptions, 'sliceMs' | 'window'> {
   return { sliceMs: config.quick ? 100 : 200, window: 2 };
 }
-
 
 /** The patterns of a run, described for the reports (which read these, not the registry). */
 export function patternCards(config: RunConfig, patterns: readonly Pattern[]): PatternCard[] {
