@@ -215,6 +215,8 @@ export class Runner extends EventEmitter<RunnerEvents> {
     let result: RunResult;
     try {
       phase('starting');
+      // A capacity run's violations are counted, not explained: its services keep no journal, which would only cost it throughput.
+      this.pool().journal = ref.stage !== 'capacity';
       started = await startRun(pattern, this.config, ref.trial, needsFaultNetwork(spec.scenario), this.pool());
       player = new ScenarioPlayer(spec.scenario, started.running, started.network, rampMs(this.config), spec.durationMs);
       result = await this.drive(key, started, player, spec, phase, ref, signal);

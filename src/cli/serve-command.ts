@@ -193,7 +193,7 @@ export async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number
   const components = new ComponentHost();
   let started;
   try {
-    started = await components.start(`${patternId}:${service}`, service, served.factory, served.init as never, seed);
+    started = await components.start(`${patternId}:${service}`, service, served.factory, served.init as never, seed, true);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new InvalidOptionError(port === 0 ? '--host' : '--port', port === 0 ? host : String(port), `an address this machine can listen on (${code})`);

@@ -21,7 +21,7 @@ async function factoryOf(moduleUrl: string, exportName: string): Promise<Compone
 export async function answerRequest(host: ComponentHost, m: Exclude<MainToWorker, { type: 'exit' }>): Promise<Reply> {
   switch (m.type) {
     case 'start': {
-      const started = await host.start(m.component, m.name, await factoryOf(m.moduleUrl, m.exportName), m.init, m.seed);
+      const started = await host.start(m.component, m.name, await factoryOf(m.moduleUrl, m.exportName), m.init, m.seed, m.journal);
       return { type: 'reply', id: m.id, started };
     }
     case 'call': {

@@ -1,3 +1,4 @@
+import { setJournal } from '../workflow/clock.js';
 import { BoundaryGate } from '../faults/boundary.js';
 import type { FaultSpec } from '../faults/toxics/registry.js';
 import { seededRandom } from '../random.js';
@@ -32,8 +33,10 @@ interface Hosted {
 export class ComponentHost {
   private readonly components = new Map<string, Hosted>();
 
-  async start<I, A extends ComponentApi>(id: string, name: string, factory: ComponentFactory<I, A>, init: I, seed: number): Promise<StartedComponent> {
+  async start<I, A extends ComponentApi>(id: string, name: string, factory: ComponentFactory<I, A>, init: I, seed: number, journal: boolean): Promise<StartedComponent> {
     if (this.components.has(id)) throw new Error(`a component ${id} runs here already`);
+    // Every component of one run asks the same, so the thread's setting holds for the services it builds.
+    setJournal(journal);
     const meter = new WireMeter();
     const random = seededRandom(seed);
     const gates = new Map<string, BoundaryGate>();

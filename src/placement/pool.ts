@@ -23,6 +23,12 @@ export class ThreadPool {
   private closed = false;
   /** Span recording is on: every thread records, threads spawned meanwhile too. */
   private recording = false;
+  /**
+   * Whether the services of the systems started from now on record when each effect happened
+   * (the journeys that explain a broken invariant). The runner turns it off for capacity runs,
+   * whose violations nothing explains: there it would only cost throughput.
+   */
+  journal = true;
 
   constructor(options: ThreadPoolOptions = {}) {
     this.topology = options.topology ?? DEFAULT_TOPOLOGY;

@@ -13,6 +13,8 @@ export type MainToWorker =
       readonly exportName: string;
       readonly init: unknown;
       readonly seed: number;
+      /** Whether its services record when each effect happened (a capacity run's do not). */
+      readonly journal: boolean;
     }
   | { readonly type: 'call'; readonly id: number; readonly component: string; readonly method: string; readonly args: readonly unknown[] }
   | { readonly type: 'wire'; readonly id: number; readonly component: string }

@@ -60,7 +60,7 @@ export class PlacedSystem {
     if (this.stopped) throw new Error(`the system is stopped; cannot start ${name}`);
     const thread = await this.pool.thread(threadFor(this.placement, name));
     const id = `${this.prefix}:${name}`;
-    const started = await thread.start(id, name, module, init, this.random.int(0, 2 ** 31));
+    const started = await thread.start(id, name, module, init, this.random.int(0, 2 ** 31), this.pool.journal);
     this.started.push({ id, thread });
     const use = this.uses.get(thread.name) ?? { thread, components: [] };
     use.components.push(name);

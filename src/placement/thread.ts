@@ -35,7 +35,8 @@ export interface SystemThread {
   readonly tid: number | null;
   /** Cumulative event-loop utilisation of the thread (pass an earlier reading to get the delta). */
   eventLoopUtilization(since?: EventLoopUtilization): EventLoopUtilization;
-  start<I, A extends ComponentApi>(component: string, name: string, module: ComponentModule<I, A>, init: I, seed: number): Promise<StartedComponent>;
+  /** `journal`: whether the component's services record when each effect happened (see `setJournal`). */
+  start<I, A extends ComponentApi>(component: string, name: string, module: ComponentModule<I, A>, init: I, seed: number, journal: boolean): Promise<StartedComponent>;
   call(component: string, method: string, args: readonly unknown[]): Promise<unknown>;
   wire(component: string): Promise<WireStats>;
   gate(component: string, hop: string, op: GateOp): Promise<unknown>;
@@ -57,8 +58,8 @@ export class MainThread implements SystemThread {
     return since ? performance.eventLoopUtilization(since) : performance.eventLoopUtilization();
   }
 
-  start<I, A extends ComponentApi>(component: string, name: string, module: ComponentModule<I, A>, init: I, seed: number): Promise<StartedComponent> {
-    return this.host.start(component, name, module.factory, init, seed);
+  start<I, A extends ComponentApi>(component: string, name: string, module: ComponentModule<I, A>, init: I, seed: number, journal: boolean): Promise<StartedComponent> {
+    return this.host.start(component, name, module.factory, init, seed, journal);
   }
 
   async call(component: string, method: string, args: readonly unknown[]): Promise<unknown> {
@@ -103,8 +104,8 @@ export abstract class RequestedHost {
 
   protected abstract request(message: MainToWorker): Promise<Extract<WorkerToMain, { type: 'reply' }>>;
 
-  async start<I, A extends ComponentApi>(component: string, name: string, module: ComponentModule<I, A>, init: I, seed: number): Promise<StartedComponent> {
-    const reply = await this.request({ type: 'start', id: 0, component, name, moduleUrl: module.url.href, exportName: module.exportName, init, seed });
+  async start<I, A extends ComponentApi>(component: string, name: string, module: ComponentModule<I, A>, init: I, seed: number, journal: boolean): Promise<StartedComponent> {
+    const reply = await this.request({ type: 'start', id: 0, component, name, moduleUrl: module.url.href, exportName: module.exportName, init, seed, journal });
     if (!reply.started) throw new Error(`${this.label} did not start ${component}`);
     return reply.started;
   }

@@ -14,9 +14,25 @@ export function epochMs(): number {
 /**
  * Where the services read the time of each effect they record (the journeys of broken
  * invariants). `null` records no time (the snapshot has no `at`, no history, no
- * notifications log) — only `bench/journal-cost.ts` uses it, to measure what recording costs.
+ * notifications log): capacity runs' services (see `setJournal`), and `bench/journal-cost.ts`,
+ * to measure what recording costs.
  */
 export type Clock = (() => number) | null;
+
+let journal = true;
+
+/**
+ * Whether services built on this thread from now on record their effects' times: the
+ * component host sets it from each component's start (a run asks the same of all of its).
+ */
+export function setJournal(on: boolean): void {
+  journal = on;
+}
+
+/** The clock a service built now records with: `epochMs`, or null while the journal is off. */
+export function effectClock(): Clock {
+  return journal ? epochMs : null;
+}
 
 /**
  * Times of effects, one per index, in a Float64Array that doubles when full: no object and

@@ -1,4 +1,4 @@
-import { epochMs, TimeColumn, type Clock } from './clock.js';
+import { effectClock, TimeColumn, type Clock } from './clock.js';
 import type { OrderItem, ReserveResult } from './types.js';
 
 /** One reservation as the inventory records it. `released` once compensated. */
@@ -39,7 +39,7 @@ export class InventoryService {
   private readonly releasedAt: TimeColumn;
   private duplicates = 0;
 
-  constructor(initialStock: Readonly<Record<string, number>>, clock: Clock = epochMs) {
+  constructor(initialStock: Readonly<Record<string, number>>, clock: Clock = effectClock()) {
     this.reservedAt = new TimeColumn(clock);
     this.releasedAt = new TimeColumn(clock);
     this.initial = { ...initialStock };

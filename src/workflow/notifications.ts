@@ -1,4 +1,4 @@
-import { epochMs, TimeColumn, type Clock } from './clock.js';
+import { effectClock, TimeColumn, type Clock } from './clock.js';
 import type { TerminalStatus } from './types.js';
 
 /** One notification sent: for which order, which status, when (epoch ms). */
@@ -22,7 +22,7 @@ export class NotificationsService {
   private readonly sentAt: TimeColumn;
   private duplicates = 0;
 
-  constructor(clock: Clock = epochMs) {
+  constructor(clock: Clock = effectClock()) {
     this.sentAt = new TimeColumn(clock);
   }
 

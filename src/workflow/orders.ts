@@ -1,4 +1,4 @@
-import { epochMs, TimeColumn, type Clock } from './clock.js';
+import { effectClock, TimeColumn, type Clock } from './clock.js';
 import { ORDER_STATUSES, isTerminal } from './types.js';
 import type { CancelReason, OrderOutcome, OrderRequest, OrderStatus, TerminalStatus } from './types.js';
 
@@ -53,7 +53,7 @@ export class OrdersService {
   private readonly moves: number[] = [];
   private readonly movedAt: TimeColumn;
 
-  constructor(private readonly clock: Clock = epochMs) {
+  constructor(private readonly clock: Clock = effectClock()) {
     this.movedAt = new TimeColumn(clock);
   }
 

@@ -1,4 +1,4 @@
-import { epochMs, TimeColumn, type Clock } from './clock.js';
+import { effectClock, TimeColumn, type Clock } from './clock.js';
 import type { ChargeResult } from './types.js';
 
 /** One movement of money. The net charge of an order is its charges minus its refunds. */
@@ -40,7 +40,7 @@ export class PaymentsService {
   private readonly ledgerAt: TimeColumn;
   private duplicates = 0;
 
-  constructor(initialBalances: Readonly<Record<string, number>>, clock: Clock = epochMs) {
+  constructor(initialBalances: Readonly<Record<string, number>>, clock: Clock = effectClock()) {
     this.chargedAt = new TimeColumn(clock);
     this.ledgerAt = new TimeColumn(clock);
     for (const [customer, cents] of Object.entries(initialBalances)) this.balances.set(customer, cents);

@@ -1,4 +1,4 @@
-import { epochMs, type Clock } from './clock.js';
+import { effectClock, type Clock } from './clock.js';
 import { InventoryService, type InventorySnapshot } from './inventory.js';
 import { NotificationsService, type NotificationsSnapshot } from './notifications.js';
 import { OrdersService, type OrdersSnapshot } from './orders.js';
@@ -30,7 +30,7 @@ export interface SystemSnapshot {
 }
 
 /** `clock`: when each effect happened, for the journeys (see `Clock`). */
-export function createServices(world: World, clock: Clock = epochMs): WorkflowServices {
+export function createServices(world: World, clock: Clock = effectClock()): WorkflowServices {
   return {
     orders: new OrdersService(clock),
     inventory: new InventoryService(world.stock, clock),
