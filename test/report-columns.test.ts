@@ -144,3 +144,15 @@ describe('lateness notes', () => {
     expect(latenessNotes(summarize(resultsDoc([completedRun()])))).toEqual([]);
   });
 });
+
+describe('lateness cells', () => {
+  const open = (trial: number, latenessP99: number): CompletedRun =>
+    completedRun({ trial, throughput: { target: 400, offered: 400, achieved: 400 }, schedulerLatenessMs: latency(latenessP99 / 4, latenessP99) });
+
+  it('show the scheduler lateness p99, the largest of the trials’, in the performance table, — for a closed loop', () => {
+    const row = onlyRow([open(1, 0.2), open(2, 0.7), open(3, 0.3)]);
+    expect(perf('lateness p99 ms', row)).toBe('0.700');
+    expect(perf('lateness p99 ms', onlyRow([open(1, 12.34)]))).toBe('12.3');
+    expect(perf('lateness p99 ms', onlyRow([completedRun()]))).toBe('—');
+  });
+});

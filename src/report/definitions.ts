@@ -113,7 +113,8 @@ export const DEFINITIONS: readonly Definition[] = [
   {
     term: 'scheduler lateness',
     text:
-      'Open loop: how far behind its schedule the load generator started orders (p99). Latency is timed from the intended start, so ' +
+      "Open loop: how far behind its schedule the load generator started orders, at p99 (the largest of the trials'): the lateness p99 column, " +
+      '— for a closed loop. Latency is timed from the intended start, so ' +
       "lateness is inside the latency figures, not hidden; above 10% of the p50 latency the report warns: part of that row's latency is " +
       "the generator's, not the system's.",
   },
