@@ -78,6 +78,14 @@ describe('report.md', () => {
       "> rest (baseline): the load generator started orders up to 1.20 ms late (p99), more than 10% of p50 5.00 ms: latency here is partly the generator's.",
     ]);
   });
+
+  it('shows the failed orders’ p50 / p99 in the failure table, — where no order failed', () => {
+    const rows = markdownTable(md, 'Failure behaviour');
+    expect(pick(rows, 'pattern', 'scenario', 'success', 'failed p50/p99 ms')).toEqual([
+      ['rest', 'outage', '90%', '80.0 / 2,000'],
+      ['grpc', 'outage', '100%', '—'],
+    ]);
+  });
 });
 
 describe('report.html', () => {
@@ -92,6 +100,14 @@ describe('report.html', () => {
       ['grpc', 'baseline', '20.0', '0.400', '1,500'],
       ['rest', 'outage', '20.0', '0.450', '1,500'],
       ['grpc', 'outage', '20.0', '—', '1,500'],
+    ]);
+  });
+
+  it('shows the failed orders’ p50 / p99 in the full detail’s failure table', () => {
+    const rows = htmlTable(html, '>Failure behaviour</h2>', full);
+    expect(pick(rows, 'pattern', 'failed p50/p99 ms')).toEqual([
+      ['rest', '80.0 / 2,000'],
+      ['grpc', '—'],
     ]);
   });
 });

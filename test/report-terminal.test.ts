@@ -31,6 +31,7 @@ function bigDoc(): ResultsDocument {
       pattern,
       scenario: 'slow-downstream',
       latencyMs: latency(8, 5000, 5000),
+      failedLatencyMs: i === 0 ? latency(300, 5000, 5000, 52) : null,
       failure: failure(i % 2 === 0 ? { kind: 'not-recovered' } : { kind: 'recovered', ms: 1200 }, {
         successRate: 0.873,
         compensations: 1234,
@@ -189,12 +190,18 @@ describe('renderTables, wide', () => {
     expect(renderTables(doc)).not.toContain('double-charged');
   });
 
-  it('shows scheduler lateness p99 in the full performance table', () => {
+  it('shows scheduler lateness p99 in the full performance table and the failed orders’ p50 / p99 in the full failure table', () => {
     const text = renderTables(doc, { wide: true });
     const [perf = []] = boxTables(text, 'Throughput and latency at equal load (412 orders/s, open loop)');
     expect(cellsOf(perf.filter((r) => r.pattern === 'direct'), 'scenario', 'max ms', 'lateness p99 ms', 'accept p50/p99 ms')).toEqual([
       ['baseline', '20.0', '1.20', '—'],
       ['slow-downstream', '5,000', '—', '—'],
+    ]);
+    const [failed = []] = boxTables(text, 'Failure behaviour');
+    // direct's 52 failed orders: p50 300 ms, p99 5 s; rest's none.
+    expect(cellsOf(failed.filter((r) => r.pattern === 'direct' || r.pattern === 'rest'), 'pattern', 'success', 'failed p50/p99 ms')).toEqual([
+      ['direct', '87%', '300 / 5,000'],
+      ['rest', '87%', '—'],
     ]);
   });
 

@@ -84,6 +84,13 @@ export function latenessText(row: SummaryRow): string {
   return fmtMs(row.schedulerLatenessP99Ms);
 }
 
+/** The failed and timed-out orders' latency p50 / p99 (≥ where it falls among the timeouts), ms; — when no order failed. */
+export function failedLatencyText(row: SummaryRow): string {
+  const failed = row.failedLatencyMs;
+  if (!failed || failed.count === 0) return '—';
+  return `${percentileText(failed, 50)} / ${percentileText(failed, 99)}`;
+}
+
 /** Time to recover over a row's trials, in words: `1.2 s`, `never dropped`, `not within the window in 1 of 3 trials`… — without fault figures. */
 export function recoveryText(row: SummaryRow): string {
   const r = row.failure?.recovery;
@@ -159,6 +166,7 @@ export const FAILURE_COLUMNS: readonly Column[] = [
   { header: 'pattern', align: 'left', cell: (r) => r.pattern },
   { header: 'scenario', align: 'left', cell: (r) => r.scenario },
   { header: 'success', align: 'right', cell: (r) => fmtPercent(r.failure?.successRate) },
+  { header: 'failed p50/p99 ms', align: 'right', cell: failedLatencyText },
   {
     header: 'p99 before→during ms',
     align: 'right',
