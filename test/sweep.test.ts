@@ -78,6 +78,12 @@ describe('sweepSteps, on constructed steps', () => {
     expect(kneeOf(steps)).toBe(1418);
   });
 
+  it('never repeats a rate: a probe under 4 orders/s starts at 1 and steps 1, 2, 3, 4, 6', async () => {
+    const p = constructed(keepsUpTo(1e9), fast);
+    expect(await sweepSteps(0, { ...RULE, maxSteps: 5 }, p.measure, [], p.now)).toBe('steps');
+    expect(p.rates()).toEqual([1, 2, 3, 4, 6]);
+  });
+
   it('stops as saturated at the first step that falls behind, refines between the last that held and it, and puts the knee on the refinement that kept up', async () => {
     // Completes at most 600 orders/s: 709 falls behind (600 < 95% of 709) with a p99 well within the SLO.
     const p = constructed(keepsUpTo(600), fast);

@@ -71,7 +71,7 @@ function missOf(step: SweepStep): 'saturated' | 'slo' | null {
 /**
  * One pattern's steps, pushed into `steps` (kept there when `measure` throws) and sorted by
  * rate: from `startFraction` × the probe, each rate the last one's × `factor` (whole
- * orders/s), until a step misses, `maxSteps` steps have held, or `budgetMs` has passed on
+ * orders/s, and at least 1 more), until a step misses, `maxSteps` steps have held, or `budgetMs` has passed on
  * `now` since the first step began (checked after each step: no step starts past the
  * budget). After a miss within the budget, one refinement step; resolves with why it stopped.
  */
@@ -89,7 +89,8 @@ export async function sweepSteps(probe: number, rule: StepRule, measure: Measure
     }
     if (steps.length >= rule.maxSteps) return 'steps';
     if (overTime) return 'time';
-    rate = wholeRate(rate * rule.factor);
+    // At 1 order/s, × √2 rounds back to 1: the next step is always at least 1 more.
+    rate = Math.max(rate + 1, wholeRate(rate * rule.factor));
   }
 }
 
