@@ -76,12 +76,19 @@ export class InvalidResultsFileError extends PatternBenchError {
   }
 }
 
-/** `compare` was given two results measured under configs that change what is measured. */
+/**
+ * `compare` was given two results measured under configs that change what is measured.
+ * The message's first line names the keys; `differences`, the lines after it, say what
+ * differs, old → new (the CLI prints them all on stderr).
+ */
 export class ConfigsDifferError extends PatternBenchError {
   override readonly code = 'PB_ERR_CONFIGS_DIFFER';
   override readonly exitCode = 2;
-  constructor(readonly keys: readonly string[]) {
-    super(`the two results were measured with different configs (${keys.join(', ')}); pass --force to compare them anyway`);
+  constructor(
+    readonly keys: readonly string[],
+    readonly differences: readonly string[] = [],
+  ) {
+    super([`the two results were measured with different configs (${keys.join(', ')}); pass --force to compare them anyway`, ...differences].join('\n'));
     this.name = 'ConfigsDifferError';
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CompletedRun, ResultsDocument } from '../src/bench/results.js';
 import { ConfigsDifferError } from '../src/errors.js';
-import { compareDocuments, configDifferences, environmentDifferences, renderComparison } from '../src/report/compare.js';
+import { compareDocuments, configDifferences, differenceLines, environmentDifferences, renderComparison } from '../src/report/compare.js';
 import { completedRun, latency, resultsDoc } from './support/results.js';
 
 const NAMES = ['old.json', 'new.json'] as const;
@@ -148,6 +148,47 @@ describe('compare: different configs', () => {
     const out = renderComparison(a, seeded, NAMES);
     expect(out).toContain('\n  seed: 42 → 7 (does not change what is measured)');
     expect(out).not.toContain('warning:');
+  });
+});
+
+describe('compare: a refusal says what differs', () => {
+  // --rate 300 against --rate 400 with another seed, on another Node.js.
+  const a = resultsDoc(trials(3, steady), { rate: 300 });
+  const b: ResultsDocument = { ...resultsDoc(trials(3, steady), { rate: 400, seed: 7 }), environment: { ...a.environment, node: 'v22.1.0' } };
+  const refusal = (): ConfigsDifferError => {
+    try {
+      renderComparison(a, b, NAMES);
+    } catch (err) {
+      if (err instanceof ConfigsDifferError) return err;
+      throw err;
+    }
+    throw new Error('compared without --force');
+  };
+
+  it('lists Node, then each config key old → new, the neutral ones marked, after the one line naming the blocking keys', () => {
+    const err = refusal();
+    expect(err.keys).toEqual(['load.rate']);
+    expect(err.differences).toEqual(['differences, old → new:', '  Node: v20.20.2 → v22.1.0', '  load.rate: 300 → 400', '  seed: 42 → 7 (does not change what is measured)']);
+    expect(err.message).toBe(
+      [
+        'the two results were measured with different configs (load.rate); pass --force to compare them anyway',
+        'differences, old → new:',
+        '  Node: v20.20.2 → v22.1.0',
+        '  load.rate: 300 → 400',
+        '  seed: 42 → 7 (does not change what is measured)',
+      ].join('\n'),
+    );
+    expect(err.exitCode).toBe(2);
+  });
+
+  it('carries the very lines the comparison under --force prints', () => {
+    const lines = differenceLines(a, b);
+    expect(refusal().differences).toEqual(lines);
+    expect(renderComparison(a, b, NAMES, { force: true })).toContain(`\n${lines.join('\n')}\n`);
+  });
+
+  it('says "same machine, Node and config" when nothing differs', () => {
+    expect(differenceLines(a, a)).toEqual(['same machine, Node and config']);
   });
 });
 

@@ -144,3 +144,26 @@ describe('lateness notes', () => {
     expect(latenessNotes(summarize(resultsDoc([completedRun()])))).toEqual([]);
   });
 });
+
+describe('lateness and failed-order latency cells', () => {
+  const open = (trial: number, latenessP99: number): CompletedRun =>
+    completedRun({ trial, throughput: { target: 400, offered: 400, achieved: 400 }, schedulerLatenessMs: latency(latenessP99 / 4, latenessP99) });
+
+  it('show the scheduler lateness p99, the largest of the trials’, in the performance table, — for a closed loop', () => {
+    const row = onlyRow([open(1, 0.2), open(2, 0.7), open(3, 0.3)]);
+    expect(perf('lateness p99 ms', row)).toBe('0.700');
+    expect(perf('lateness p99 ms', onlyRow([open(1, 12.34)]))).toBe('12.3');
+    expect(perf('lateness p99 ms', onlyRow([completedRun()]))).toBe('—');
+  });
+
+  it('show the failed orders’ p50 / p99 in the failure table, ≥ where the p99 falls among the timeouts, — when no order failed', () => {
+    const faulted = (failedLatencyMs: CompletedRun['failedLatencyMs'], trial = 1) => completedRun({ scenario: 'outage', trial, failure: failure({ kind: 'recovered', ms: 800 }), failedLatencyMs });
+    // Two trials' failures combined: the medians of their p50 (100, 300) and p99 (5,000, 4,000).
+    expect(failureCell('failed p50/p99 ms', onlyRow([faulted(latency(100, 5000, 5000, 10)), faulted(latency(300, 4000, 5000, 30), 2)]))).toBe('200 / 4,500');
+    // 5 of 20 failed orders timed out at the 5 s deadline: ranks 16..20; p99 is rank 20, p50 rank 10.
+    const timedOut = { p50: 12, p90: 5000, p99: 5000, p999: 5000, max: 5000, mean: 1259, count: 20, lowerBounds: 5 };
+    expect(failureCell('failed p50/p99 ms', onlyRow([faulted(timedOut)]))).toBe('12.0 / ≥ 5,000');
+    expect(failureCell('failed p50/p99 ms', onlyRow([faulted(null)]))).toBe('—');
+    expect(failureCell('failed p50/p99 ms', onlyRow([faulted(undefined)]))).toBe('—');
+  });
+});

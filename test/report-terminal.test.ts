@@ -31,6 +31,7 @@ function bigDoc(): ResultsDocument {
       pattern,
       scenario: 'slow-downstream',
       latencyMs: latency(8, 5000, 5000),
+      failedLatencyMs: i === 0 ? latency(300, 5000, 5000, 52) : null,
       failure: failure(i % 2 === 0 ? { kind: 'not-recovered' } : { kind: 'recovered', ms: 1200 }, {
         successRate: 0.873,
         compensations: 1234,
@@ -58,6 +59,30 @@ function bigDoc(): ResultsDocument {
 const doc = bigDoc();
 const overWidth = (text: string) => text.split('\n').filter((l) => [...l].length > 100);
 
+/**
+ * The box-drawn tables right after the line `title` (more than one when a table was split
+ * to fit): each its body rows as records by header.
+ */
+function boxTables(text: string, title: string): Record<string, string>[][] {
+  const lines = text.split('\n');
+  const at = lines.indexOf(title);
+  expect(at, title).toBeGreaterThan(-1);
+  const block: string[] = [];
+  for (const line of lines.slice(at + 1)) {
+    if (!/^[┌│├└]/.test(line)) break;
+    block.push(line);
+  }
+  const cells = (line: string) => line.split('│').slice(1, -1).map((c) => c.trim());
+  const tables: string[][] = [];
+  for (const line of block) {
+    if (line.startsWith('┌')) tables.push([]);
+    else if (line.startsWith('│')) tables.at(-1)?.push(line);
+  }
+  return tables.map(([head = '', ...rows]) => rows.map((r) => Object.fromEntries(cells(r).map((c, i) => [cells(head)[i] ?? '', c]))));
+}
+
+const cellsOf = (rows: readonly Record<string, string>[], ...headers: string[]) => rows.map((r) => headers.map((h) => r[h]));
+
 /** The line after the last line of the table that follows `title`. */
 function lineUnderTable(lines: readonly string[], title: string): string | undefined {
   let i = lines.indexOf(title);
@@ -80,7 +105,7 @@ describe('renderTables, condensed (the default)', () => {
     const lines = renderTables(doc).split('\n');
     const first = (legend: string) => wrap(legend)[0];
     expect(lineUnderTable(lines, 'Throughput and latency at equal load (412 orders/s, open loop)')).toBe(first(TABLE_LEGENDS.performance));
-    expect(lineUnderTable(lines, 'Latency tail, accept latency and wire cost')).toBe(first(TABLE_LEGENDS.tail));
+    expect(lineUnderTable(lines, 'Latency tail, scheduler lateness, accept latency and wire cost')).toBe(first(TABLE_LEGENDS.tail));
     expect(lineUnderTable(lines, 'Outcomes and invariants')).toBe(first(TABLE_LEGENDS.outcomes));
     expect(lineUnderTable(lines, 'CPU and threads')).toBe(first(TABLE_LEGENDS.cost));
     expect(lineUnderTable(lines, 'Queues, event logs and sagas')).toBe(first(TABLE_LEGENDS.async));
@@ -117,6 +142,26 @@ describe('renderTables, condensed (the default)', () => {
     for (const value of Object.values(cells)) expect(rowLines.some((l) => l.includes(` ${value} `)), value).toBe(true);
   });
 
+  it('shows scheduler lateness p99 in the latency tail table, still one table within 100 columns with the longest pattern and scenario names', () => {
+    const tables = boxTables(renderTables(doc), 'Latency tail, scheduler lateness, accept latency and wire cost');
+    expect(tables).toHaveLength(1);
+    const rows = tables[0] ?? [];
+    expect(Object.keys(rows[0] ?? {})).toEqual(['pattern', 'scenario', 'p99.9 ms', 'lateness p99', 'accept p50/p99', 'bytes', 'msgs']);
+    // direct's generator ran 1.2 ms late at p99, every other 0.1 ms; the slow-downstream runs recorded none.
+    expect(cellsOf(rows.filter((r) => r.pattern === 'direct' || r.pattern === 'queue'), 'pattern', 'scenario', 'lateness p99', 'accept p50/p99', 'bytes', 'msgs')).toEqual([
+      ['direct', 'baseline', '1.20', '—', '1,500', '8.0'],
+      ['direct', 'slow-downstream', '—', '—', '1,500', '8.0'],
+      ['queue', 'baseline', '0.100', '0.800 / 2.50', '1,500', '8.0'],
+      ['queue', 'slow-downstream', '—', '—', '1,500', '8.0'],
+    ]);
+  });
+
+  it('leaves the lateness column out of a closed loop’s tail table, which has none', () => {
+    const closed = resultsDoc([completedRun()], { concurrency: 8 });
+    const [rows = []] = boxTables(renderTables(closed), 'Latency tail, scheduler lateness, accept latency and wire cost');
+    expect(Object.keys(rows[0] ?? {})).toEqual(['pattern', 'scenario', 'p99.9 ms', 'bytes', 'msgs']);
+  });
+
   it('wraps long notes and the definitions with a hanging indent', () => {
     const lines = renderTables(doc).split('\n');
     const note = lines.findIndex((l) => l.startsWith('direct (baseline): the load generator started orders up to 1.20 ms late'));
@@ -143,6 +188,21 @@ describe('renderTables, wide', () => {
     for (const h of FAILURE_COLUMNS.map((c) => c.header)) expect(header, h).toContain(h);
     expect(overWidth(text).length).toBeGreaterThan(0);
     expect(renderTables(doc)).not.toContain('double-charged');
+  });
+
+  it('shows scheduler lateness p99 in the full performance table and the failed orders’ p50 / p99 in the full failure table', () => {
+    const text = renderTables(doc, { wide: true });
+    const [perf = []] = boxTables(text, 'Throughput and latency at equal load (412 orders/s, open loop)');
+    expect(cellsOf(perf.filter((r) => r.pattern === 'direct'), 'scenario', 'max ms', 'lateness p99 ms', 'accept p50/p99 ms')).toEqual([
+      ['baseline', '20.0', '1.20', '—'],
+      ['slow-downstream', '5,000', '—', '—'],
+    ]);
+    const [failed = []] = boxTables(text, 'Failure behaviour');
+    // direct's 52 failed orders: p50 300 ms, p99 5 s; rest's none.
+    expect(cellsOf(failed.filter((r) => r.pattern === 'direct' || r.pattern === 'rest'), 'pattern', 'success', 'failed p50/p99 ms')).toEqual([
+      ['direct', '87%', '300 / 5,000'],
+      ['rest', '87%', '—'],
+    ]);
   });
 
   it('is the output of before the condensed tables: the unwrapped notes and definitions, no legend lines', () => {

@@ -79,6 +79,31 @@ describe('runner', () => {
     }
   });
 
+  it('equal load: a fault scenario runs open loop at the equal-load rate, as the baseline does', async () => {
+    const runner = new Runner({ ...resolveRunConfig({ ...quick, patterns: 'direct', scenarios: 'baseline,outage' }), sequentialMs: 0 });
+    const chosen: number[] = [];
+    runner.on('equal-load', (e) => chosen.push(e.rate));
+    const doc = await runner.run();
+    // One capacity run, in the baseline, sets the one rate.
+    expect(doc.capacity?.runs.map((r) => [r.pattern, r.state])).toEqual([['direct', 'completed']]);
+    const rate = Math.round(0.7 * (doc.capacity?.runs[0]?.achieved ?? 0));
+    expect(rate).toBeGreaterThan(0);
+    expect(chosen).toEqual([rate]);
+    expect(doc.equalLoad).toMatchObject({ rate, source: 'capacity', basis: { pattern: 'direct' } });
+    expect(doc.runs.map((r) => [r.scenario, r.state])).toEqual([
+      ['baseline', 'completed'],
+      ['outage', 'completed'],
+    ]);
+    const [baseline, outage] = doc.runs;
+    if (baseline?.state !== 'completed' || outage?.state !== 'completed') throw new Error('a run did not complete');
+    expect(baseline.throughput.target).toBe(rate);
+    expect(outage.throughput.target).toBe(rate);
+    // The outage was played on this run: it is the fault scenario, not a second baseline.
+    expect(baseline.failure).toBeNull();
+    expect(outage.failure?.applied).toBe(true);
+    expect(outage.failure?.played.length).toBeGreaterThan(0);
+  });
+
   it('interleaves trials round-robin: trial 1 of every pattern, then trial 2, per scenario', () => {
     expect(interleave(['a', 'b'], ['s', 't'], 2).map((p) => `${p.scenario}:${p.pattern}${p.trial}`)).toEqual(['s:a1', 's:b1', 's:a2', 's:b2', 't:a1', 't:b1', 't:a2', 't:b2']);
   });

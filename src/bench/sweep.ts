@@ -22,8 +22,14 @@ export interface SweepEvents {
   curve: [SweepCurve];
 }
 
-/** The step's figures, judged against the rate asked for and the SLO. */
-export function stepOf(rate: number, load: LoadResult, sloMs: number): SweepStep {
+/** What a step is judged on: the figures of its load. */
+export type StepLoad = Pick<LoadResult, 'outcomes' | 'throughput' | 'latency'>;
+
+/**
+ * The step's figures, judged against the rate asked for (not what the generator managed
+ * to offer: a generator that fell behind must not hide a miss) and the SLO.
+ */
+export function stepOf(rate: number, load: StepLoad, sloMs: number): SweepStep {
   const { placed, confirmed, cancelled } = load.outcomes;
   const achieved = load.throughput.achieved;
   return {
@@ -46,6 +52,61 @@ export function kneeOf(steps: readonly SweepStep[]): number | null {
 
 /** Whole orders/s, at least 1. */
 const wholeRate = (r: number) => Math.max(1, Math.round(r));
+
+/** Why a sequence of steps ended by itself (a thrown error or an abort ends it otherwise). */
+export type StopReason = Exclude<SweepCurve['stoppedBy'], 'error' | 'aborted'>;
+
+/** Measures one open-loop step at `rate` orders/s: real load in a Sweeper, constructed figures in a test. */
+export type MeasureStep = (rate: number) => Promise<SweepStep>;
+
+/** The settings the step sequence follows. */
+export type StepRule = Pick<SweepSettings, 'startFraction' | 'factor' | 'maxSteps' | 'budgetMs'>;
+
+/** `saturated` when the step fell behind, `slo` when it kept up but its p99 broke the SLO, null when it held. */
+function missOf(step: SweepStep): 'saturated' | 'slo' | null {
+  if (!step.keepsUp) return 'saturated';
+  return step.withinSlo ? null : 'slo';
+}
+
+/**
+ * One pattern's steps, pushed into `steps` (kept there when `measure` throws) and sorted by
+ * rate: from `startFraction` × the probe, each rate the last one's × `factor` (whole
+ * orders/s, and at least 1 more), until a step misses, `maxSteps` steps have held, or `budgetMs` has passed on
+ * `now` since the first step began (checked after each step: no step starts past the
+ * budget). After a miss within the budget, one refinement step; resolves with why it stopped.
+ */
+export async function sweepSteps(probe: number, rule: StepRule, measure: MeasureStep, steps: SweepStep[], now: () => number = () => performance.now()): Promise<StopReason> {
+  const began = now();
+  let rate = wholeRate(Math.max(1, probe) * rule.startFraction);
+  for (;;) {
+    const step = await measure(rate);
+    steps.push(step);
+    const missed = missOf(step);
+    const overTime = now() - began >= rule.budgetMs;
+    if (missed) {
+      if (!overTime) await refine(steps, rate, measure);
+      return missed;
+    }
+    if (steps.length >= rule.maxSteps) return 'steps';
+    if (overTime) return 'time';
+    // At 1 order/s, × √2 rounds back to 1: the next step is always at least 1 more.
+    rate = Math.max(rate + 1, wholeRate(rate * rule.factor));
+  }
+}
+
+/**
+ * After a miss at `missedRate`: one more step halfway (geometric mean, whole orders/s)
+ * between the last step that held and it, when such a rate lies strictly between; none
+ * when no step held.
+ */
+async function refine(steps: SweepStep[], missedRate: number, measure: MeasureStep): Promise<void> {
+  const held = steps.filter((s) => s.keepsUp && s.withinSlo).at(-1);
+  if (!held) return;
+  const between = wholeRate(Math.sqrt(held.rate * missedRate));
+  if (between <= held.rate || between >= missedRate) return;
+  steps.push(await measure(between));
+  steps.sort((a, b) => a.rate - b.rate);
+}
 
 /**
  * `pattern-bench sweep`: for each pattern, a closed-loop probe sets the scale, then the
@@ -149,7 +210,7 @@ export class Sweeper extends EventEmitter<SweepEvents> {
     return load.throughput.achieved;
   }
 
-  /** The steps, into `steps` in rate order; resolves with why they stopped. */
+  /** The steps, into `steps` in rate order, each measured under real load; resolves with why they stopped. */
   private async step(
     id: string,
     target: RunningPattern,
@@ -158,9 +219,8 @@ export class Sweeper extends EventEmitter<SweepEvents> {
     probe: number,
     steps: SweepStep[],
     signal: AbortSignal | undefined,
-  ): Promise<SweepCurve['stoppedBy']> {
+  ): Promise<StopReason> {
     const { settings } = this;
-    const began = performance.now();
     const measure = async (rate: number) => {
       const load = await runLoad(target, {
         shape: { kind: 'open', rate, maxInFlight: Math.max(64, Math.ceil(rate)) },
@@ -177,24 +237,6 @@ export class Sweeper extends EventEmitter<SweepEvents> {
       this.emit('step', { pattern: id, step });
       return step;
     };
-    let rate = wholeRate(Math.max(1, probe) * settings.startFraction);
-    for (;;) {
-      const step = await measure(rate);
-      steps.push(step);
-      const missed = !step.keepsUp ? 'saturated' : !step.withinSlo ? 'slo' : null;
-      const overTime = performance.now() - began >= settings.budgetMs;
-      if (missed) {
-        const held = steps.filter((s) => s.keepsUp && s.withinSlo).at(-1);
-        const between = held ? wholeRate(Math.sqrt(held.rate * rate)) : null;
-        if (!overTime && held && between !== null && between > held.rate && between < rate) {
-          steps.push(await measure(between));
-          steps.sort((a, b) => a.rate - b.rate);
-        }
-        return missed;
-      }
-      if (steps.length >= settings.maxSteps) return 'steps';
-      if (overTime) return 'time';
-      rate = wholeRate(rate * settings.factor);
-    }
+    return sweepSteps(probe, settings, measure, steps);
   }
 }

@@ -79,6 +79,18 @@ export function latenessNotes(rows: readonly SummaryRow[]): string[] {
   );
 }
 
+/** Open loop: how late the generator started orders at p99, the largest over trials, ms; — for a closed loop. */
+export function latenessText(row: SummaryRow): string {
+  return fmtMs(row.schedulerLatenessP99Ms);
+}
+
+/** The failed and timed-out orders' latency p50 / p99 (≥ where it falls among the timeouts), ms; — when no order failed. */
+export function failedLatencyText(row: SummaryRow): string {
+  const failed = row.failedLatencyMs;
+  if (!failed || failed.count === 0) return '—';
+  return `${percentileText(failed, 50)} / ${percentileText(failed, 99)}`;
+}
+
 /** Time to recover over a row's trials, in words: `1.2 s`, `never dropped`, `not within the window in 1 of 3 trials`… — without fault figures. */
 export function recoveryText(row: SummaryRow): string {
   const r = row.failure?.recovery;
@@ -112,6 +124,7 @@ export const PERFORMANCE_COLUMNS: readonly Column[] = [
   { header: 'p99 ms', align: 'right', cell: (r) => intervalCell(r, 99, r.p99Ci) },
   { header: 'p99.9 ms', align: 'right', cell: (r) => percentileText(r.latencyMs, 99.9) },
   { header: 'max ms', align: 'right', cell: (r) => percentileText(r.latencyMs, 100) },
+  { header: 'lateness p99 ms', align: 'right', cell: latenessText },
   {
     header: 'accept p50/p99 ms',
     align: 'right',
@@ -153,6 +166,7 @@ export const FAILURE_COLUMNS: readonly Column[] = [
   { header: 'pattern', align: 'left', cell: (r) => r.pattern },
   { header: 'scenario', align: 'left', cell: (r) => r.scenario },
   { header: 'success', align: 'right', cell: (r) => fmtPercent(r.failure?.successRate) },
+  { header: 'failed p50/p99 ms', align: 'right', cell: failedLatencyText },
   {
     header: 'p99 before→during ms',
     align: 'right',
@@ -278,14 +292,19 @@ const outcome = (h: string, s?: string) => reuse(OUTCOME_COLUMNS, h, s);
  */
 export const TERMINAL_PERFORMANCE_COLUMNS: readonly Column[] = ['pattern', 'scenario', 'orders/s', 'n', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'].map((h) => perf(h));
 
-/** The performance table's other columns: the deep tail, accept latency and wire cost. */
+/**
+ * The performance table's other columns: the deep tail, the generator's lateness, accept
+ * latency and wire cost, headers short enough for one table in 100 columns with the longest
+ * pattern and scenario names (the legend line says what they are).
+ */
 export const TERMINAL_TAIL_COLUMNS: readonly Column[] = [
   perf('pattern'),
   perf('scenario'),
   perf('p99.9 ms'),
+  perf('lateness p99 ms', 'lateness p99'),
   perf('accept p50/p99 ms', 'accept p50/p99'),
-  perf('bytes/order'),
-  perf('msgs/order'),
+  perf('bytes/order', 'bytes'),
+  perf('msgs/order', 'msgs'),
 ];
 
 /** Outcomes, invariants and the trials that completed. */

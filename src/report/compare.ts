@@ -166,12 +166,13 @@ export function environmentDifferences(a: Environment, b: Environment): Environm
  * show one (Mann–Whitney U, p < 0.05, ≥ 3 trials a side) and `~` where they do not, the
  * invariants of both, and every difference of machine, Node.js and config.
  * Throws ConfigsDifferError when a config key that changes what is measured differs
- * (anything but NEUTRAL_CONFIG_KEYS), unless `options.force`.
+ * (anything but NEUTRAL_CONFIG_KEYS), unless `options.force`; the error carries the same
+ * difference lines the comparison would end with.
  */
 export function renderComparison(a: ResultsDocument, b: ResultsDocument, names: readonly [string, string], options: { force?: boolean } = {}): string {
   const configs = configDifferences(a, b);
   const blocking = configs.filter((d) => !d.neutral).map((d) => d.key);
-  if (blocking.length > 0 && options.force !== true) throw new ConfigsDifferError(blocking);
+  if (blocking.length > 0 && options.force !== true) throw new ConfigsDifferError(blocking, differenceLines(a, b, configs));
 
   const rows = compareDocuments(a, b);
   const table = new Table({
@@ -213,13 +214,7 @@ export function renderComparison(a: ResultsDocument, b: ResultsDocument, names: 
   if (trialNote) lines.push(trialNote);
   if (noInterval) lines.push('± ∞: fewer than 6 trials give no 95% confidence interval for the median');
 
-  const env = environmentDifferences(a.environment, b.environment);
-  if (env.length === 0 && configs.length === 0) lines.push('same machine, Node and config');
-  else {
-    lines.push('differences, old → new:');
-    for (const d of env) lines.push(`  ${d.what}: ${d.old} → ${d.new}`);
-    for (const d of configs) lines.push(`  ${d.key}: ${shownValue(d.old)} → ${shownValue(d.new)}${d.neutral ? ' (does not change what is measured)' : ''}`);
-  }
+  lines.push(...differenceLines(a, b, configs));
   if (a.equalLoad && b.equalLoad && a.equalLoad.rate !== b.equalLoad.rate) {
     // Under equal load orders/s follows the rate each run's capacity phase chose.
     lines.push(`equal load: ${fmtInt(a.equalLoad.rate)} → ${fmtInt(b.equalLoad.rate)} orders/s offered to every pattern (set by each run's capacity phase)`);
@@ -228,6 +223,21 @@ export function renderComparison(a: ResultsDocument, b: ResultsDocument, names: 
     lines.push(`warning: the configs differ (${blocking.join(', ')}); compared anyway (--force), so a change may come from the config rather than the pattern`);
   }
   return lines.join('\n');
+}
+
+/**
+ * What differs between the two runs, machine and Node.js first, then each config key, old →
+ * new; `same machine, Node and config` when nothing does. The comparison ends with these
+ * lines, and a refusal (ConfigsDifferError) carries them.
+ */
+export function differenceLines(a: ResultsDocument, b: ResultsDocument, configs: readonly ConfigDifference[] = configDifferences(a, b)): string[] {
+  const env = environmentDifferences(a.environment, b.environment);
+  if (env.length === 0 && configs.length === 0) return ['same machine, Node and config'];
+  return [
+    'differences, old → new:',
+    ...env.map((d) => `  ${d.what}: ${d.old} → ${d.new}`),
+    ...configs.map((d) => `  ${d.key}: ${shownValue(d.old)} → ${shownValue(d.new)}${d.neutral ? ' (does not change what is measured)' : ''}`),
+  ];
 }
 
 /** One line, like benchstat's, when trial counts kept some rows from a verdict; null when none did. */

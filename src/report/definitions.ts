@@ -47,7 +47,8 @@ export const DEFINITIONS: readonly Definition[] = [
     text:
       "From an order's intended start to its terminal state (confirmed or cancelled), for every order started in the window, failures included. " +
       'An order that timed out counts at its deadline, a lower bound: a percentile that falls among those is marked ≥. ' +
-      'Accept latency is until the system took the order, for patterns that answer before the work is done.',
+      'Accept latency is until the system took the order, for patterns that answer before the work is done. ' +
+      'Failed p50/p99 are the same percentiles over the failed and timed-out orders alone: how long a client waited on an order that failed; — when none failed.',
   },
   {
     term: 'percentiles over trials',
@@ -113,7 +114,8 @@ export const DEFINITIONS: readonly Definition[] = [
   {
     term: 'scheduler lateness',
     text:
-      'Open loop: how far behind its schedule the load generator started orders (p99). Latency is timed from the intended start, so ' +
+      "Open loop: how far behind its schedule the load generator started orders, at p99 (the largest of the trials'): the lateness p99 column, " +
+      '— for a closed loop. Latency is timed from the intended start, so ' +
       "lateness is inside the latency figures, not hidden; above 10% of the p50 latency the report warns: part of that row's latency is " +
       "the generator's, not the system's.",
   },

@@ -67,14 +67,14 @@ export function legendTerms(doc: ResultsDocument, rows: readonly SummaryRow[]): 
     ...(rows.some((r) => r.projection) ? ['projection lag'] : []),
     ...(rows.some((r) => r.compensationMs && r.compensationMs.count > 0) ? ['compensated'] : []),
     ...(faulted ? ['success', 'before / during / after', 'time to recover'] : []),
-    ...(latenessNotes(rows).length > 0 ? ['scheduler lateness'] : []),
+    ...(rows.some((r) => r.schedulerLatenessP99Ms !== null) ? ['scheduler lateness'] : []),
   ];
 }
 
 /** What each condensed table's columns mean, in the one line under it (the Definitions below say more). */
 export const TABLE_LEGENDS = {
   performance: 'orders/s: achieved · n: orders timed · latency ms from intended start to outcome; ≥: a lower bound',
-  tail: 'accept: until the system took the order · wire per order: bytes and messages at the server sockets',
+  tail: 'lateness: generator behind schedule · accept: until the system took it · wire: bytes, msgs per order',
   outcomes: "the window's orders by outcome (failed: failed or timed out) · invariants: OK, or what broke",
   cost: "CPU per order, µs: system threads / generator · busy: the event loop's share of the window",
   reads: 'n: reads timed · latency from intended start · stale: own order not shown at once · TTC: until shown',
@@ -166,7 +166,7 @@ function renderCondensed(doc: ResultsDocument, width: number): string {
     ...lines(mainTableTitle(doc)),
     condensed(TERMINAL_PERFORMANCE_COLUMNS, rows, TABLE_LEGENDS.performance, width),
     '',
-    'Latency tail, accept latency and wire cost',
+    'Latency tail, scheduler lateness, accept latency and wire cost',
     condensed(TERMINAL_TAIL_COLUMNS, rows, TABLE_LEGENDS.tail, width),
     ...(hasReads(rows) ? ['', "Reads of a customer's orders", condensed(TERMINAL_READ_COLUMNS, rows, TABLE_LEGENDS.reads, width), ...readObservations(rows).flatMap((o) => wrap(o, width))] : []),
     '',
