@@ -135,6 +135,7 @@ describe('compare: different configs', () => {
       { key: 'load.capacityConcurrency', old: 16, new: undefined, neutral: false },
       { key: 'load.capacityMs', old: 1000, new: undefined, neutral: false },
       { key: 'load.capacityWarmupMs', old: 500, new: undefined, neutral: false },
+      { key: 'load.capacityWarmupMaxMs', old: 2500, new: undefined, neutral: false },
       { key: 'load.rate', old: undefined, new: 2000, neutral: false },
     ]);
     const out = renderComparison(a, open, NAMES, { force: true });
