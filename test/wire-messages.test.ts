@@ -6,13 +6,13 @@
  */
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
-import { status, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type ServiceDefinition, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FaultProxy } from '../src/faults/proxy.js';
 import type { Address } from '../src/net/address.js';
 import { createClient, grpcError, serverStream, unary } from '../src/patterns/grpc/calls.js';
-import type { Empty, OrderUpdate } from '../src/patterns/grpc/messages.js';
+import type { Empty, OrderUpdate, PlaceOrderRequest } from '../src/patterns/grpc/messages.js';
 import { loadOrderProto } from '../src/patterns/grpc/proto.js';
 import { channelOptions, GRPC_DEFAULTS, handle, serve as serveGrpc, streamOrderUpdates } from '../src/patterns/grpc/services.js';
 import { sendJson } from '../src/patterns/rest/http.js';
@@ -193,6 +193,28 @@ describe('gRPC messages on the wire (gRPC serve)', () => {
     expect((await done.promise)?.code).toBe(status.CANCELLED);
     expect(await charge(address)).toEqual({});
     expect(meter.stats().messages).toBe(1 + 2);
+  });
+
+  it('leaves SubmitOrder\'s messages uncounted: saga-orchestration\'s handler counts them itself, so they are not counted twice', async () => {
+    const meter = new WireMeter();
+    const address = await grpcServer(
+      meter,
+      {
+        SubmitOrder: (call: ServerWritableStream<PlaceOrderRequest, OrderUpdate>) => {
+          call.write({ orderId: call.request.orderId, status: 'PENDING', reason: 'CANCEL_REASON_UNSPECIFIED' });
+          call.write({ orderId: call.request.orderId, status: 'CONFIRMED', reason: 'CANCEL_REASON_UNSPECIFIED' });
+          call.end();
+        },
+      },
+      proto.OrderService,
+    );
+    const order: PlaceOrderRequest = { orderId: 'ord-1', customerId: 'cust-1', items: [{ sku: 'sku-1', qty: 1 }], amountCents: 100 };
+    const updates = serverStream(channel(address), proto.OrderService.SubmitOrder, order, 5000);
+    const seen: string[] = [];
+    updates.on('data', (update: OrderUpdate) => seen.push(update.status));
+    await once(updates, 'end');
+    expect(seen).toEqual(['PENDING', 'CONFIRMED']);
+    expect(meter.stats().messages).toBe(0);
   });
 
   it('counts a server stream\'s request and every update written: PENDING, CHARGED, RESERVED, CONFIRMED and the request count 5', async () => {
