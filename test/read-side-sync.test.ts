@@ -156,7 +156,7 @@ function recordingNetwork(): { network: Network; at(hop: string): Address } {
 }
 
 describe('the read side on the wire', () => {
-  it('REST answers GET /customers/:id/orders with 200 and a JSON list of {orderId,status,reason?}, two messages metered', async () => {
+  it('REST answers GET /customers/:id/orders with 200 and a JSON list of {orderId,status,reason?}, two messages metered (a 404 too)', async () => {
     const { network, at } = recordingNetwork();
     const { running, generator } = await startPattern(restPattern, { placement: 'same-thread' }, network);
     const client = new Pool(`http://${at('rest:orders').host}:${at('rest:orders').port}`);
@@ -174,6 +174,8 @@ describe('the read side on the wire', () => {
       const missing = await client.request({ method: 'GET', path: '/customers/nobody' });
       expect(missing.statusCode).toBe(404);
       expect(await missing.body.json()).toEqual({ error: 'no resource /customers/nobody (try /customers/<id>/orders)' });
+      // A refused read is still a request and a response on the socket.
+      expect((await running.wireStats()).messages - wire.messages).toBe(4);
     } finally {
       await client.destroy();
       await running.stop();
@@ -183,7 +185,7 @@ describe('the read side on the wire', () => {
   it.each([
     ['grpc', grpcPattern, 'grpc:orders'],
     ['saga-orchestration', sagaOrchestrationPattern, 'saga:orchestrator'],
-  ] as const)('%s: GetCustomerOrders answers the repeated Order message, enums by name, two messages metered', async (_id, pattern, hop) => {
+  ] as const)('%s: GetCustomerOrders answers the repeated Order message, enums by name, two messages metered (one for a refused read)', async (_id, pattern, hop) => {
     const { network, at } = recordingNetwork();
     const { running, generator } = await startPattern(pattern, { placement: 'same-thread' }, network);
     const client = createClient(at(hop), channelOptions(GRPC_DEFAULTS));
@@ -199,6 +201,8 @@ describe('the read side on the wire', () => {
       await expect(unary(client, loadOrderProto().OrderService.GetCustomerOrders, { customerId: '' }, 2000)).rejects.toMatchObject({
         details: 'customer_id must be a non-empty string of at most 200 characters',
       });
+      // Two reads answered (2 each), and one refused with INVALID_ARGUMENT: its request, and a status with no message.
+      expect((await running.wireStats()).messages - wire.messages).toBe(2 + 2 + 1);
     } finally {
       client.close();
       await running.stop();

@@ -5,9 +5,10 @@ import { seededRandom } from '../src/random.js';
 import { OrderGenerator } from '../src/workflow/generator.js';
 import { checkInvariants } from '../src/workflow/invariants.js';
 import type { OrderOutcome, OrderRequest } from '../src/workflow/types.js';
+import { callsOf } from './support/workflow-calls.js';
 
 describe('rest pattern', () => {
-  it('runs the workflow over HTTP with invariants intact, and meters the wire', async () => {
+  it('runs the workflow over HTTP with invariants intact, and meters the wire: 2 messages per call, none failed', async () => {
     const generator = new OrderGenerator(seededRandom(11), { outOfStockShare: 0.2, declineShare: 0.2 });
     const running = await restPattern.start({
       world: generator.world(),
@@ -38,9 +39,8 @@ describe('rest pattern', () => {
 
       if (!isWireMetered(running) || !isHopErrorCounter(running)) throw new Error('rest must meter its wire and count hop errors');
       const wire = (await running.wireStats());
-      // client→orders, →inventory, →payments, →notifications: 4 requests + 4 responses at least.
-      expect(wire.messages / placed.length).toBeGreaterThanOrEqual(6);
-      expect(wire.messages / placed.length).toBeLessThan(12);
+      // A request and a response per call: each order's calls, and the retried order's one POST.
+      expect(wire.messages).toBe(2 * (callsOf(outcomes) + 1));
       expect(wire.bytes / placed.length).toBeGreaterThan(500);
       expect(await running.hopErrors()).toEqual({});
     } finally {

@@ -1,6 +1,8 @@
 import { once } from 'node:events';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { meterHttpServer } from '../src/wire/http.js';
 import { publishWireStats, readWireStats, SHARED_WIRE_BYTES, WireMeter } from '../src/wire/meter.js';
 
 describe('WireMeter', () => {
@@ -39,6 +41,36 @@ describe('WireMeter', () => {
     meter.countMessages(2);
     meter.countMessages();
     expect(meter.stats()).toEqual({ bytes: 0, messages: 3 });
+  });
+
+  it('meterHttpServer counts each parsed request and each written response: 3 requests pipelined in one write count 6, bytes as at the socket', async () => {
+    const meter = new WireMeter();
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-length': 2 }).end('ok');
+    });
+    meterHttpServer(meter, server);
+    const accepted: Socket[] = [];
+    server.on('connection', (socket: Socket) => accepted.push(socket));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    closers.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+
+    const client = connect(port, '127.0.0.1');
+    const request = 'GET / HTTP/1.1\r\nHost: test\r\n\r\n';
+    client.write(request.repeat(3)); // one chunk on the wire, three messages in it
+    let received = '';
+    await new Promise<void>((resolve) =>
+      client.on('data', (chunk: Buffer) => {
+        received += chunk.toString('latin1');
+        if (received.split('HTTP/1.1 200 OK').length - 1 === 3 && received.endsWith('ok')) resolve();
+      }),
+    );
+    client.end();
+    await Promise.all(accepted.map((s) => (s.closed ? undefined : once(s, 'close'))));
+    expect(accepted).toHaveLength(1);
+    expect(meter.stats()).toEqual({ bytes: 3 * request.length + Buffer.byteLength(received), messages: 6 });
   });
 
   it('hands stats to another thread through a shared buffer', () => {

@@ -12,8 +12,11 @@ export interface WireStats {
  *
  * Bytes are counted at the *server* end of every connection (`socket.bytesRead` +
  * `socket.bytesWritten`): every hop has exactly one server end, so each byte on the wire
- * is counted once, whatever opened the connection. Messages are counted by the server
- * code that handles them (`countMessages`). Plain numbers: the hot path only adds.
+ * is counted once, whatever opened the connection. Messages are counted once each as they
+ * cross (`countMessages`): at a node:http server's sockets by `meterHttpServer` (http.ts),
+ * on a grpc-js server's streams by its interceptor (`countGrpcMessages`, grpc.ts), and by
+ * the code that publishes or takes each AMQP message or event-store frame. Plain numbers:
+ * the hot path only adds.
  */
 export class WireMeter {
   private readonly live = new Set<Socket>();

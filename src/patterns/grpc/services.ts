@@ -3,6 +3,7 @@ import {
   Server,
   ServerCredentials,
   status,
+  type ServerInterceptor,
   type ChannelOptions,
   type Client,
   type sendUnaryData,
@@ -14,6 +15,7 @@ import {
 import type { Address } from '../../net/address.js';
 import type { ComponentEnv, ComponentFactory, RunningComponent } from '../../placement/component.js';
 import { WARM_UP_CALLS, warmUp } from '../../placement/warmup.js';
+import { countGrpcMessages } from '../../wire/grpc.js';
 import type { WireMeter } from '../../wire/meter.js';
 import { InventoryService } from '../../workflow/inventory.js';
 import { NotificationsService } from '../../workflow/notifications.js';
@@ -136,14 +138,17 @@ export function toOrder(req: PlaceOrderRequest): OrderRequest {
   return { orderId: requireText(req.orderId, 'order_id'), customerId: requireText(req.customerId, 'customer_id'), items: toItems(req.items), amountCents: req.amountCents };
 }
 
-/** Answer a unary call from `body`; a thrown InvalidArgument becomes INVALID_ARGUMENT. */
 /** What serializes a method's request: its definition (`proto.PaymentService.Charge`), for a traced call's bytes. */
 export interface Serializer<Req> {
   requestSerialize(req: Req): Buffer;
 }
 
-export function handle<Req, Res>(meter: WireMeter, body: (req: Req) => Res | Promise<Res>, errors?: ErrorRate, method?: Serializer<Req>) {
-  const serveCall = answer(meter, body, errors);
+/**
+ * Answer a unary call from `body`; a thrown InvalidArgument becomes INVALID_ARGUMENT. Its
+ * messages are counted by the server it is added to (`serve`: at the wire), not here.
+ */
+export function handle<Req, Res>(body: (req: Req) => Res | Promise<Res>, errors?: ErrorRate, method?: Serializer<Req>) {
+  const serveCall = answer(body, errors);
   return (call: ServerUnaryCall<Req, Res>, reply: sendUnaryData<Res>) => {
     // Traced only when the caller sent a traceparent (tracing off: one metadata lookup).
     const parent = traceContextOf(call.metadata);
@@ -162,15 +167,8 @@ export function handle<Req, Res>(meter: WireMeter, body: (req: Req) => Res | Pro
   };
 }
 
-function answer<Req, Res>(meter: WireMeter, body: (req: Req) => Res | Promise<Res>, errors?: ErrorRate) {
-  return (call: ServerUnaryCall<Req, Res>, reply: sendUnaryData<Res>) => {
-    // gRPC messages as they cross: the request message, and a response message when there is
-    // one (an error status is trailers only: no message).
-    meter.countMessages(1);
-    const callback: sendUnaryData<Res> = (err, value) => {
-      if (!err) meter.countMessages(1);
-      reply(err, value);
-    };
+function answer<Req, Res>(body: (req: Req) => Res | Promise<Res>, errors?: ErrorRate) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     // The caller gave up (deadline passed) while the call queued: shed it, cause no effect.
     if (call.cancelled) return callback(grpcError(status.CANCELLED, 'the call was cancelled before it was handled'));
     // The flaky scenario: "try again" before anything is done.
@@ -202,11 +200,14 @@ export interface Served {
 
 /**
  * One grpc-js server on 127.0.0.1:0 (or `at`). The TCP listener is ours and hands each connection
- * to grpc-js (`createConnectionInjector`), so the wire meter sees every server socket.
- * A crash shuts the grpc-js server down for good; the restart builds a new one.
+ * to grpc-js (`createConnectionInjector`), so the wire meter sees every server socket; the
+ * server's interceptor counts every gRPC message its calls read off or write to those sockets
+ * (`countGrpcMessages`), whatever the method. A crash shuts the grpc-js server down for good;
+ * the restart builds a new one.
  */
 export async function serve(settings: GrpcSettings, meter: WireMeter, add: (server: Server) => void, at: ListenAt = LOOPBACK_ANY_PORT): Promise<Served> {
-  let incarnation = incarnate(settings, add);
+  const counting = countGrpcMessages(meter, countedByHandler());
+  let incarnation = incarnate(settings, add, counting);
   const sockets = new Set<Socket>();
   const listener = createNetServer({ noDelay: true }, (socket) => {
     meter.attach(socket);
@@ -230,7 +231,7 @@ export async function serve(settings: GrpcSettings, meter: WireMeter, add: (serv
       await shutDown();
       restart = setTimeout(() => {
         restart = undefined;
-        incarnation = incarnate(settings, add);
+        incarnation = incarnate(settings, add, counting);
         listenOn(listener, at.host, port).catch(() => undefined); // taken meanwhile: the service stays down, and the run shows it
       }, downMs);
     },
@@ -242,8 +243,18 @@ export async function serve(settings: GrpcSettings, meter: WireMeter, add: (serv
   };
 }
 
-function incarnate(settings: GrpcSettings, add: (server: Server) => void) {
-  const server = new Server(channelOptions(settings));
+/**
+ * SubmitOrder (saga-orchestration's orchestrator) still counts its messages in its handler
+ * (`submit` in saga-orchestration/component.ts): the interceptor leaves them to it, so they are
+ * not counted twice. Once that handler stops counting, this exception goes.
+ */
+function countedByHandler(): (path: string) => boolean {
+  const submitOrder = loadOrderProto().OrderService.SubmitOrder.path;
+  return (path) => path === submitOrder;
+}
+
+function incarnate(settings: GrpcSettings, add: (server: Server) => void, counting: ServerInterceptor) {
+  const server = new Server({ ...channelOptions(settings), interceptors: [counting] });
   add(server);
   return { server, injector: server.createConnectionInjector(ServerCredentials.createInsecure()) };
 }
@@ -286,7 +297,7 @@ function serviceComponent(served: Served, errors: ErrorRate, snapshot: GrpcServi
 export async function startParticipant(init: Extract<GrpcServiceInit, { service: 'inventory' | 'payments' | 'notifications' }>, meter: WireMeter, errors?: ErrorRate) {
   const proto = loadOrderProto();
   const { settings } = init;
-  const handleWith = <Req, Res>(method: Serializer<Req>, body: (req: Req) => Res | Promise<Res>) => handle(meter, body, errors, method);
+  const handleWith = <Req, Res>(method: Serializer<Req>, body: (req: Req) => Res | Promise<Res>) => handle(body, errors, method);
   if (init.service === 'inventory') {
     const inventory = new InventoryService(init.world.stock);
     const served = await serve(settings, meter, (server) =>
@@ -373,9 +384,9 @@ async function startOrders(init: Extract<GrpcServiceInit, { service: 'orders' }>
     const onHopError = (hop: string, err: unknown) => count(`${hop}:${statusName(err)}`);
     const served = await serve(init.settings, meter, (server) =>
       server.addService(proto.OrderService, {
-        PlaceOrder: handle(meter, async (req: PlaceOrderRequest): Promise<OrderUpdate> => toUpdate(await runOrderWorkflow(orders, ports, toOrder(req), onHopError)), errors, proto.OrderService.PlaceOrder),
-        StreamOrderUpdates: streamOrderUpdates(orders, meter),
-        GetCustomerOrders: serveCustomerOrders(orders, meter, errors),
+        PlaceOrder: handle(async (req: PlaceOrderRequest): Promise<OrderUpdate> => toUpdate(await runOrderWorkflow(orders, ports, toOrder(req), onHopError)), errors, proto.OrderService.PlaceOrder),
+        StreamOrderUpdates: streamOrderUpdates(orders),
+        GetCustomerOrders: serveCustomerOrders(orders, undefined, errors),
       } satisfies UntypedServiceImplementation),
       init.listen,
     );
@@ -386,21 +397,26 @@ async function startOrders(init: Extract<GrpcServiceInit, { service: 'orders' }>
   }
 }
 
-/** GetCustomerOrders over `orders`: the read side, a unary call metered and flaky like the others. */
-export function serveCustomerOrders(orders: OrdersService, meter: WireMeter, errors?: ErrorRate) {
+/**
+ * GetCustomerOrders over `orders`: the read side, a unary call metered (by `serve`) and flaky
+ * like the others. `_meter` is not used: saga-orchestration's orchestrator still passes one.
+ */
+export function serveCustomerOrders(orders: OrdersService, _meter?: WireMeter, errors?: ErrorRate) {
   const proto = loadOrderProto();
   return handle(
-    meter,
     (req: GetCustomerOrdersRequest): GetCustomerOrdersResponse => ({ orders: orders.forCustomer(requireText(req.customerId, 'customer_id')).map(toUpdate) }),
     errors,
     proto.OrderService.GetCustomerOrders,
   );
 }
 
-/** StreamOrderUpdates over `orders`: each state once, the current one first, ending after the terminal one. */
-export function streamOrderUpdates(orders: OrdersService, meter: WireMeter) {
+/**
+ * StreamOrderUpdates over `orders`: each state once, the current one first, ending after the
+ * terminal one; its request and each update are counted by `serve` as they cross. `_meter` is
+ * not used: saga-orchestration's orchestrator still passes one.
+ */
+export function streamOrderUpdates(orders: OrdersService, _meter?: WireMeter) {
   return (call: ServerWritableStream<{ orderId: string }, OrderUpdate>) => {
-    meter.countMessages(1);
     const { orderId } = call.request;
     if (orderId.length === 0) {
       call.emit('error', grpcError(status.INVALID_ARGUMENT, 'order_id must not be empty'));
@@ -415,7 +431,6 @@ export function streamOrderUpdates(orders: OrdersService, meter: WireMeter) {
       const rank = ORDER_STATUSES.indexOf(record.status);
       if (rank <= sent) return;
       sent = rank;
-      meter.countMessages(1);
       call.write(toUpdate(record));
       if (isTerminal(record.status)) {
         stop();

@@ -17,7 +17,7 @@ export const startGrpcSingleHop: ComponentFactory<SingleHopInit<GrpcSettings>, R
   const ports = directPorts(services);
   const served = await serve(settings, meter, (server) =>
     server.addService(proto.OrderService, {
-      PlaceOrder: handle(meter, async (req: PlaceOrderRequest): Promise<OrderUpdate> => toUpdate(await runOrderWorkflow(services.orders, ports, toOrder(req)))),
+      PlaceOrder: handle(async (req: PlaceOrderRequest): Promise<OrderUpdate> => toUpdate(await runOrderWorkflow(services.orders, ports, toOrder(req)))),
     } satisfies UntypedServiceImplementation),
   );
   return { addresses: { grpc: served.address }, stop: () => served.close() };

@@ -9,6 +9,7 @@ import { RESILIENCE_POLICIES, withResilience, type ResiliencePolicy } from '../.
 import { context } from '@opentelemetry/api';
 import { endSpan, extractTrace, openSpan } from '../../tracing/index.js';
 import { traceContext } from '../../tracing/undici.js';
+import { countHttpExchange, meterHttpServer } from '../../wire/http.js';
 import type { WireMeter } from '../../wire/meter.js';
 import { InventoryService } from '../../workflow/inventory.js';
 import { NotificationsService } from '../../workflow/notifications.js';
@@ -115,7 +116,6 @@ export interface RestServer {
  */
 export async function serve(name: string, routes: Routes, meter: WireMeter, errors?: ErrorRate, at: ListenAt = LOOPBACK_ANY_PORT): Promise<RestServer> {
   const server = createServer({ noDelay: true, keepAliveTimeout: 30_000 }, (req, res) => {
-    countExchange(meter, res);
     // The flaky scenario: "try again" before anything is done.
     if (errors?.fail()) {
       req.resume();
@@ -131,7 +131,8 @@ export async function serve(name: string, routes: Routes, meter: WireMeter, erro
     res.once('close', () => endSpan(opened.span));
     context.with(opened.ctx, () => route(name, routes, meter, req, res));
   });
-  meter.meterServer(server);
+  // Bytes, and HTTP/1.1 messages as they cross the sockets: each request node parsed off one, each response written to one.
+  meterHttpServer(meter, server);
   await listen(server, at.host, at.port);
   const { port } = server.address() as AddressInfo;
   let restart: NodeJS.Timeout | undefined;
@@ -164,13 +165,12 @@ function listen(server: Server, host: string, port: number): Promise<void> {
 }
 
 /**
- * HTTP/1.1 messages as they cross the socket: the request as it arrives, its response once
- * it has been written out (a request whose connection died first has none).
+ * Count one HTTP/1.1 exchange from inside a request handler: the request, and its response
+ * once written to the socket (`countHttpExchange`). REST's servers no longer call it — `serve`
+ * meters them with `meterHttpServer` — but event sourcing's command and query servers still
+ * do, from their handlers (the same count: a handler runs on the server's 'request').
  */
-export function countExchange(meter: WireMeter, res: ServerResponse): void {
-  meter.countMessages(1);
-  res.once('finish', () => meter.countMessages(1));
-}
+export const countExchange: (meter: WireMeter, res: ServerResponse) => void = countHttpExchange;
 
 /** `/orders` of `/orders/ord-1`. */
 function collectionOf(url = '/'): string {
