@@ -15,10 +15,10 @@ import type { WireMeter } from './meter.js';
  *
  * A status is trailers (HEADERS), not a message: a call that fails with a status and sends no
  * message counts its request alone; a unary call that completes counts two, as an HTTP/1.1
- * exchange does. `skip(path)` leaves a method's messages uncounted here (its handler counts them).
+ * exchange does.
  */
-export function countGrpcMessages(meter: WireMeter, skip: (path: string) => boolean = () => false): ServerInterceptor {
-  return (method, call) => (skip(method.path) ? new ServerInterceptingCall(call) : new CountingCall(call, meter));
+export function countGrpcMessages(meter: WireMeter): ServerInterceptor {
+  return (_method, call) => new CountingCall(call, meter);
 }
 
 /** The call `next`, with the messages it hands up and the ones it has written counted. */

@@ -5,7 +5,7 @@ import { WireMeter } from '../../wire/meter.js';
 import type { OrderRequest } from '../../workflow/types.js';
 import { HttpError, readJson, sendError, sendJson } from '../rest/http.js';
 import { parseOrder } from '../rest/validate.js';
-import { countExchange } from '../rest/services.js';
+import { meterHttpServer } from '../../wire/http.js';
 import type { Address } from '../types.js';
 import { orderStream } from './events.js';
 import { OrderAggregate } from './order-aggregate.js';
@@ -53,7 +53,6 @@ export async function startCommandServer(repo: Repository, outcomes: OrderOutcom
   const place = (order: OrderRequest): Promise<boolean> => repo.create(orderStream(order.orderId), OrderAggregate.place(null, order));
 
   const server: Server = createServer({ noDelay: true, keepAliveTimeout: 30_000 }, (req, res) => {
-    countExchange(meter, res);
     const url = req.url ?? '/';
     const work = async () => {
       try {
@@ -80,7 +79,7 @@ export async function startCommandServer(repo: Repository, outcomes: OrderOutcom
         : { name: 'orders: PlaceOrder', operation: 'POST /orders', bytes: Number(req.headers['content-length'] ?? 0) };
     void withSpan(span.name, { service: 'orders', operation: span.operation, bytes: span.bytes }, work, extractTrace(req.headers));
   });
-  meter.meterServer(server);
+  meterHttpServer(meter, server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {

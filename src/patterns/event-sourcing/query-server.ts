@@ -4,7 +4,7 @@ import type { Address } from '../../net/address.js';
 import type { WireMeter } from '../../wire/meter.js';
 import { isTerminal } from '../../workflow/types.js';
 import { sendJson } from '../rest/http.js';
-import { countExchange } from '../rest/services.js';
+import { meterHttpServer } from '../../wire/http.js';
 import type { OrderRecord } from '../../workflow/orders.js';
 import type { OrdersReadModel, OrderView } from './read-model.js';
 
@@ -76,7 +76,6 @@ function answerCustomer(readModel: OrdersReadModel, encodedId: string, res: Serv
 export async function startQueryServer(readModel: OrdersReadModel, meter: WireMeter): Promise<QueryServer> {
   const waiting: Waiting = new Map();
   const server: Server = createServer({ noDelay: true, keepAliveTimeout: 30_000 }, (req, res) => {
-    countExchange(meter, res);
     req.resume();
     const url = new URL(req.url ?? '/', 'http://query');
     if (req.method === 'GET' && url.pathname.startsWith('/orders/')) return answerOrder(readModel, waiting, url, res);
@@ -84,7 +83,7 @@ export async function startQueryServer(readModel: OrdersReadModel, meter: WireMe
     if (customer !== undefined) return answerCustomer(readModel, customer, res);
     sendJson(res, 404, { error: `no resource ${req.method ?? ''} ${url.pathname}` });
   });
-  meter.meterServer(server);
+  meterHttpServer(meter, server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {

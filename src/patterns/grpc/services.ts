@@ -206,7 +206,7 @@ export interface Served {
  * the restart builds a new one.
  */
 export async function serve(settings: GrpcSettings, meter: WireMeter, add: (server: Server) => void, at: ListenAt = LOOPBACK_ANY_PORT): Promise<Served> {
-  const counting = countGrpcMessages(meter, countedByHandler());
+  const counting = countGrpcMessages(meter);
   let incarnation = incarnate(settings, add, counting);
   const sockets = new Set<Socket>();
   const listener = createNetServer({ noDelay: true }, (socket) => {
@@ -241,16 +241,6 @@ export async function serve(settings: GrpcSettings, meter: WireMeter, add: (serv
       await shutDown();
     },
   };
-}
-
-/**
- * SubmitOrder (saga-orchestration's orchestrator) still counts its messages in its handler
- * (`submit` in saga-orchestration/component.ts): the interceptor leaves them to it, so they are
- * not counted twice. Once that handler stops counting, this exception goes.
- */
-function countedByHandler(): (path: string) => boolean {
-  const submitOrder = loadOrderProto().OrderService.SubmitOrder.path;
-  return (path) => path === submitOrder;
 }
 
 function incarnate(settings: GrpcSettings, add: (server: Server) => void, counting: ServerInterceptor) {
@@ -386,7 +376,7 @@ async function startOrders(init: Extract<GrpcServiceInit, { service: 'orders' }>
       server.addService(proto.OrderService, {
         PlaceOrder: handle(async (req: PlaceOrderRequest): Promise<OrderUpdate> => toUpdate(await runOrderWorkflow(orders, ports, toOrder(req), onHopError)), errors, proto.OrderService.PlaceOrder),
         StreamOrderUpdates: streamOrderUpdates(orders),
-        GetCustomerOrders: serveCustomerOrders(orders, undefined, errors),
+        GetCustomerOrders: serveCustomerOrders(orders, errors),
       } satisfies UntypedServiceImplementation),
       init.listen,
     );
@@ -399,9 +389,9 @@ async function startOrders(init: Extract<GrpcServiceInit, { service: 'orders' }>
 
 /**
  * GetCustomerOrders over `orders`: the read side, a unary call metered (by `serve`) and flaky
- * like the others. `_meter` is not used: saga-orchestration's orchestrator still passes one.
+ * like the others.
  */
-export function serveCustomerOrders(orders: OrdersService, _meter?: WireMeter, errors?: ErrorRate) {
+export function serveCustomerOrders(orders: OrdersService, errors?: ErrorRate) {
   const proto = loadOrderProto();
   return handle(
     (req: GetCustomerOrdersRequest): GetCustomerOrdersResponse => ({ orders: orders.forCustomer(requireText(req.customerId, 'customer_id')).map(toUpdate) }),
@@ -412,10 +402,9 @@ export function serveCustomerOrders(orders: OrdersService, _meter?: WireMeter, e
 
 /**
  * StreamOrderUpdates over `orders`: each state once, the current one first, ending after the
- * terminal one; its request and each update are counted by `serve` as they cross. `_meter` is
- * not used: saga-orchestration's orchestrator still passes one.
+ * terminal one; its request and each update are counted by `serve` as they cross.
  */
-export function streamOrderUpdates(orders: OrdersService, _meter?: WireMeter) {
+export function streamOrderUpdates(orders: OrdersService) {
   return (call: ServerWritableStream<{ orderId: string }, OrderUpdate>) => {
     const { orderId } = call.request;
     if (orderId.length === 0) {

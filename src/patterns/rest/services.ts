@@ -9,7 +9,7 @@ import { RESILIENCE_POLICIES, withResilience, type ResiliencePolicy } from '../.
 import { context } from '@opentelemetry/api';
 import { endSpan, extractTrace, openSpan } from '../../tracing/index.js';
 import { traceContext } from '../../tracing/undici.js';
-import { countHttpExchange, meterHttpServer } from '../../wire/http.js';
+import { meterHttpServer } from '../../wire/http.js';
 import type { WireMeter } from '../../wire/meter.js';
 import { InventoryService } from '../../workflow/inventory.js';
 import { NotificationsService } from '../../workflow/notifications.js';
@@ -163,14 +163,6 @@ function listen(server: Server, host: string, port: number): Promise<void> {
     });
   });
 }
-
-/**
- * Count one HTTP/1.1 exchange from inside a request handler: the request, and its response
- * once written to the socket (`countHttpExchange`). REST's servers no longer call it — `serve`
- * meters them with `meterHttpServer` — but event sourcing's command and query servers still
- * do, from their handlers (the same count: a handler runs on the server's 'request').
- */
-export const countExchange: (meter: WireMeter, res: ServerResponse) => void = countHttpExchange;
 
 /** `/orders` of `/orders/ord-1`. */
 function collectionOf(url = '/'): string {

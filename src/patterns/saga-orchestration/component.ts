@@ -57,14 +57,14 @@ export const startOrchestrator: ComponentFactory<OrchestratorInit, OrchestratorA
   const served = await serve(init.settings, env.meter, (server) =>
     server.addService(proto.OrderService, {
       SubmitOrder: (call: ServerWritableStream<PlaceOrderRequest, OrderUpdate>) => {
-        const run = () => submit(call, orders, orchestrator, placed, env.meter.countMessages.bind(env.meter));
+        const run = () => submit(call, orders, orchestrator, placed);
         const parent = traceContextOf(call.metadata);
         if (!parent) return void run();
         const bytes = proto.OrderService.SubmitOrder.requestSerialize(call.request).length; // traced calls only
         void withSpan('orchestrator: SubmitOrder', { service: 'orchestrator', operation: 'SubmitOrder', bytes }, run, parent);
       },
-      StreamOrderUpdates: streamOrderUpdates(orders, env.meter),
-      GetCustomerOrders: serveCustomerOrders(orders, env.meter),
+      StreamOrderUpdates: streamOrderUpdates(orders),
+      GetCustomerOrders: serveCustomerOrders(orders),
     } satisfies UntypedServiceImplementation),
   ).catch(async (err: unknown) => {
     clients.close();
@@ -105,13 +105,8 @@ async function submit(
   orders: OrdersService,
   orchestrator: Orchestrator,
   placed: Set<string>,
-  count: (n?: number) => void,
 ): Promise<void> {
-  count(1);
-  const write = (update: OrderUpdate) => {
-    count(1);
-    call.write(update);
-  };
+  const write = (update: OrderUpdate) => call.write(update);
   let order: OrderRequest;
   try {
     order = toOrder(call.request);
