@@ -56,6 +56,8 @@ describe('bad input: one line naming the option and the value, exit 2, nothing w
     [['--read-share', '1'], 'pattern-bench: invalid value for --read-share: "1" (expected a share from 0 to less than 1)'],
     [['--read-share', 'abc'], 'pattern-bench: invalid value for --read-share: "abc" (expected a share from 0 to less than 1)'],
     [['--out-of-stock-share', '0.6', '--decline-share', '0.5'], 'pattern-bench: --out-of-stock-share and --decline-share cannot be used together: their sum 1.1 is over 1'],
+    [['--threshold', 'rest.p99<20ms', '--threshold', 'rest.p99<20ms'], 'pattern-bench: invalid value for --threshold: "rest.p99<20ms" (expected each expression once (it is given twice))'],
+    [['--threshold', '*.lost==0', '--threshold', 'rest.p99<20ms', '--threshold', ' *.lost == 0'], 'pattern-bench: invalid value for --threshold: " *.lost == 0" (expected each expression once (it is given twice))'],
   ];
 
   for (const [args, line] of cases) {
@@ -94,6 +96,27 @@ describe('bad input: one line naming the option and the value, exit 2, nothing w
     const r = await cli('report', foreign);
     expect(r.err).toBe(`pattern-bench: cannot read results file ${JSON.stringify(foreign)}: not a pattern-bench results document (schemaVersion 1)\n`);
     expect(r.code).toBe(2);
+  });
+
+  // sweep and trace check --patterns with run's names(): an empty item or one given twice is refused, not dropped.
+  const listCases: [string, string, string][] = [
+    ['sweep', 'rest,,grpc', 'with no empty item'],
+    ['sweep', 'rest,grpc,rest', 'each once (rest is listed twice)'],
+    ['trace', 'rest,,grpc', 'with no empty item'],
+    ['trace', 'rest,grpc,rest', 'each once (rest is listed twice)'],
+  ];
+  for (const [command, value, detail] of listCases) {
+    it(`${command} --patterns ${value}`, async () => {
+      const args = command === 'sweep' ? ['sweep', '--patterns', value, '--quick', '--out', join(dir, 'out')] : ['trace', '--patterns', value];
+      const r = await cli(...args);
+      expect(r).toEqual({ code: 2, out: '', err: `pattern-bench: invalid value for --patterns: ${JSON.stringify(value)} (expected a comma-separated list of: ${PATTERN_IDS}, ${detail})\n` });
+      expect(readdirSync(dir)).toEqual([]);
+    });
+  }
+
+  it('serve --peer with one name twice', async () => {
+    const r = await cli('serve', '--pattern', 'rest', '--service', 'orders', '--peer', 'inventory=http://127.0.0.1:8081', '--peer', 'payments=http://127.0.0.1:8082', '--peer', 'inventory=http://127.0.0.1:8089');
+    expect(r).toEqual({ code: 2, out: '', err: 'pattern-bench: invalid value for --peer: "inventory=http://127.0.0.1:8089" (expected each peer once (inventory is given twice))\n' });
   });
 
   it('report --format pdf', async () => {

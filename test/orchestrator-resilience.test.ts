@@ -1,12 +1,18 @@
 /** --resilience reaches the orchestrated saga: its own retry policy under default, one attempt each under none. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { patternCards } from '../src/bench/runner.js';
 import { MemoryEventStore } from '../src/event-store/index.js';
 import type { SagaParticipants } from '../src/patterns/saga-orchestration/definition.js';
+import { sagaOrchestrationPattern } from '../src/patterns/saga-orchestration/index.js';
 import { describeOrchestratorPolicy, Orchestrator, ORCHESTRATOR_POLICIES } from '../src/patterns/saga-orchestration/orchestrator.js';
+import { isDrainable, isErrorInjectable, isHopErrorCounter, type RunningPattern } from '../src/patterns/types.js';
 import { seededRandom } from '../src/random.js';
+import { renderMarkdown } from '../src/report/markdown.js';
 import { createServices } from '../src/workflow/services.js';
-import type { OrderRequest } from '../src/workflow/types.js';
+import type { OrderOutcome, OrderRequest } from '../src/workflow/types.js';
+import { startPattern } from './support/pattern.js';
+import { completedRun, resultsDoc } from './support/results.js';
 
 const order: OrderRequest = { orderId: 'o1', customerId: 'rich', items: [{ sku: 'a', qty: 1 }], amountCents: 100 };
 
@@ -33,9 +39,12 @@ function participantsFailingChargeOnce() {
 }
 
 let running: Orchestrator | undefined;
+let pattern: RunningPattern | undefined;
 afterEach(async () => {
   await running?.stop();
   running = undefined;
+  await pattern?.stop();
+  pattern = undefined;
 });
 
 async function settle(o: Orchestrator): Promise<void> {
@@ -70,5 +79,65 @@ describe('the orchestrator under --resilience', () => {
       'forward steps (charge, reserve): tried once; each attempt bounded by the gRPC deadline of 2000 ms',
       'compensations (refund, release) and steps after the pivot (notify): tried once',
     ]);
+  });
+});
+
+const ORDERS = 4;
+
+/**
+ * Start the saga-orchestration pattern under `resilience`, make payments fail every other
+ * call it receives with UNAVAILABLE (the `flaky` scenario's injection at share 0.5: never
+ * two calls in a row), and place ORDERS orders one after another, every one payable and in
+ * stock. Each order's first charge meets a failure or follows one, so at least ORDERS - 1
+ * of the charges fail once whatever the injection's seeded phase.
+ */
+async function placeUnderFlakyPayments(resilience: 'none' | 'default') {
+  const started = await startPattern(sagaOrchestrationPattern, { resilience }, undefined, 42, undefined, { outOfStockShare: 0, declineShare: 0 });
+  const p = (pattern = started.running);
+  if (!isErrorInjectable(p) || !isHopErrorCounter(p) || !isDrainable(p)) throw new Error('the orchestrated saga injects errors, counts hop errors and drains');
+  await p.injectErrors('payments', 0.5);
+  const outcomes: OrderOutcome[] = [];
+  for (let i = 0; i < ORDERS; i++) outcomes.push(await p.placeOrder(started.generator.next()));
+  await p.drain(5000);
+  const hopErrors = await p.hopErrors();
+  return { statuses: outcomes.map((o) => (o.reason ? `${o.status}:${o.reason}` : o.status)), chargeFailures: hopErrors['charge:UNAVAILABLE'] ?? 0 };
+}
+
+describe('--resilience through the saga-orchestration pattern (over gRPC, the option as the runner passes it)', () => {
+  it('default: every charge that failed once is retried by the orchestrator, and every order confirms', async () => {
+    const r = await placeUnderFlakyPayments('default');
+    expect(r.chargeFailures).toBeGreaterThanOrEqual(ORDERS - 1);
+    expect(r.statuses).toEqual(Array<string>(ORDERS).fill('CONFIRMED'));
+  }, 30_000);
+
+  it('none: the same failures are not retried: each failed charge cancels its order with downstream_error', async () => {
+    const r = await placeUnderFlakyPayments('none');
+    expect(r.chargeFailures).toBeGreaterThanOrEqual(ORDERS - 1);
+    expect(r.statuses.filter((s) => s === 'CANCELLED:downstream_error')).toHaveLength(r.chargeFailures);
+    expect(r.statuses.filter((s) => s === 'CONFIRMED')).toHaveLength(ORDERS - r.chargeFailures);
+  }, 30_000);
+
+  it("report.md prints the orchestrator's own policy lines under the run's --resilience", () => {
+    const expected = {
+      default: [
+        'saga-orchestration has a retry policy of its own; under `--resilience default`:',
+        '',
+        '- forward steps (charge, reserve): up to 3 attempts, backoff 10–500 ms with jitter; each attempt bounded by the gRPC deadline of 2000 ms',
+        '- compensations (refund, release) and steps after the pivot (notify): up to 60 attempts, backoff 10–500 ms with jitter',
+      ],
+      none: [
+        'saga-orchestration has a retry policy of its own; under `--resilience none`:',
+        '',
+        '- forward steps (charge, reserve): tried once; each attempt bounded by the gRPC deadline of 2000 ms',
+        '- compensations (refund, release) and steps after the pivot (notify): tried once',
+      ],
+    };
+    for (const resilience of ['default', 'none'] as const) {
+      const doc = resultsDoc([completedRun({ pattern: 'saga-orchestration' })], { resilience });
+      const md = renderMarkdown({ ...doc, patterns: patternCards(doc.config, [sagaOrchestrationPattern]) });
+      // The section holds only the orchestrator's policy: saga-orchestration has no wrapped synchronous hops.
+      const section = md.slice(md.indexOf('## Resilience policies\n'), md.indexOf('## Definitions'));
+      expect(section).toBe(['## Resilience policies', '', ...expected[resilience], '', ''].join('\n'));
+    }
   });
 });

@@ -436,7 +436,7 @@ export function runBenchmark(config: RunConfig, options: RunnerOptions = {}): Pr
  * CPU per order, the system's CPU per order (its threads' CPU; null when it shares the
  * generator's thread or the platform does not tell one thread's CPU) and its busiest thread.
  */
-function threadFigures(threads: readonly ThreadCost[], completed: number): Pick<CompletedRun['cost'], 'generator' | 'system'> {
+export function threadFigures(threads: readonly ThreadCost[], completed: number): Pick<CompletedRun['cost'], 'generator' | 'system'> {
   const perOrder = (ms: number | null) => (ms === null || completed === 0 ? null : (ms * 1000) / completed);
   const main = threads.find((t) => t.role !== 'system');
   const system = threads.filter((t) => t.role === 'system');

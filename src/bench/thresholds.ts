@@ -136,15 +136,22 @@ export function parseThreshold(text: string): Threshold {
 /**
  * Parse every `--threshold` of a run and check its names up front: a pattern (and, when
  * `knownScenarios` is given, a scenario) that is not one of the run's is refused with
- * UnknownNameError, so a typo fails before the run rather than as a FAIL after it.
+ * UnknownNameError, so a typo fails before the run rather than as a FAIL after it. An
+ * expression given twice (spaces aside) is refused with InvalidOptionError, as a list
+ * option's repeated item is. Two spellings of one check (`rest.success>=58%` and
+ * `rest.success>=0.58`) are not the same expression and both stand.
  */
 export function parseThresholds(texts: readonly string[], knownPatterns: readonly string[], knownScenarios?: readonly string[]): Threshold[] {
+  const seen = new Set<string>();
   return texts.map((text) => {
     const t = parseThreshold(text);
     if (t.pattern !== '*' && !knownPatterns.includes(t.pattern)) throw new UnknownNameError(OPTION, t.pattern, [...knownPatterns, '*']);
     if (knownScenarios && t.scenario !== null && !knownScenarios.includes(t.scenario)) {
       throw new UnknownNameError(OPTION, t.scenario, [...knownScenarios, '*']);
     }
+    const key = text.replace(/\s+/g, '');
+    if (seen.has(key)) throw new InvalidOptionError(OPTION, text, 'each expression once (it is given twice)');
+    seen.add(key);
     return t;
   });
 }

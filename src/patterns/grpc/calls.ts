@@ -52,8 +52,8 @@ const GRPC_SERVICES: Readonly<Record<string, string>> = {
  * channel (`Channel.createCall`, grpc-js's public call API) rather than through
  * `Client.makeUnaryRequest`: that wraps every call in an interceptor chain and an event
  * emitter and captures a stack trace (`new Error()`) per call, for interceptors and call
- * objects nothing here uses — 10–25 µs of the client thread's CPU per call on this machine
- * (bench:transport's per-thread figures). Same channel, same wire, same deadline; errors
+ * objects nothing here uses: work per call that this path skips (not measured apart:
+ * bench:transport times the calls as made here, not against makeUnaryRequest). Same channel, same wire, same deadline; errors
  * are ServiceErrors as grpc-js builds them (`14 UNAVAILABLE: …`).
  */
 export function unary<Req, Res>(client: Client, method: MethodDefinition<Req, Res>, request: Req, timeoutMs: number): Promise<Res> {
