@@ -16,6 +16,7 @@ import {
   timelineData,
   timelineSpec,
 } from '../src/report/charts/index.js';
+import { p99Domain, TIMELINE_PANEL_WIDTH } from '../src/report/charts/timeline.js';
 import { renderMarkdown } from '../src/report/markdown.js';
 import { summarize } from '../src/report/summary.js';
 import { curve, equalLoadDoc, step, sweepDoc } from './support/figures.js';
@@ -66,6 +67,20 @@ function marks(svg: string, type: string): number {
     const open = g.slice(0, g.indexOf('>') + 1);
     return open.endsWith('/>') ? n : n + (g.slice(open.length, g.indexOf('</g>')).match(/<(path|line|rect)\b/g) ?? []).length;
   }, 0);
+}
+
+const round3 = (v: number) => Math.round(v * 1000) / 1000;
+
+/** The rects a named mark draws (a shaded fault window): each one's aria label and its x and width, px, from its path. */
+function shadeOf(svg: string, name: string): { label: string; x: number; width: number }[] {
+  const start = svg.indexOf(`<g class="mark-rect role-mark ${name}_marks"`);
+  if (start < 0) return [];
+  const group = svg.slice(start, svg.indexOf('</g>', start));
+  return [...group.matchAll(/<path aria-label="([^"]*)"[^>]*d="M([\d.]+),0h([\d.]+)/g)].map((m) => ({
+    label: m[1] ?? '',
+    x: round3(Number(m[2])),
+    width: round3(Number(m[3])),
+  }));
 }
 
 describe('throughputData', () => {
@@ -240,8 +255,8 @@ describe('renderCharts', () => {
     expect(marks(byId.get('throughput') ?? '', 'rule')).toBe(0); // one trial: no whiskers
     expect(marks(byId.get('latency-spectrum') ?? '', 'line')).toBeGreaterThan(0);
     const timeline = byId.get('timeline-outage') ?? '';
-    // Each pattern's 30 slices, completed and failed, and its fault window.
-    expect(marks(timeline, 'rect')).toBeGreaterThanOrEqual(7 * (2 * 30 + 1));
+    // Each pattern's 30 slices, completed and failed, and its fault window shaded twice (counts and p99).
+    expect(marks(timeline, 'rect')).toBeGreaterThanOrEqual(7 * (2 * 30 + 2));
     expect(marks(timeline, 'line')).toBeGreaterThan(0);
     expect(marks(byId.get('cost') ?? '', 'rect')).toBeGreaterThan(0);
   });
@@ -255,19 +270,43 @@ describe('renderCharts', () => {
     expect(marks(chart?.svg ?? '', 'symbol')).toBeGreaterThan(0);
   });
 
-  it('shades the fault window where the run’s failure.faultWindowMs is, on the 640 px time axis', async () => {
+  it('shades the fault window where the run’s failure.faultWindowMs is, on each panel’s 400 px time axis', async () => {
     const run = faultRun('rest', { failure: failure({ kind: 'recovered', ms: 300 }, { faultWindowMs: { fromMs: 600, toMs: 1800 } }) });
     const data = timelineData(resultsDoc([run]))[0];
     if (!data) throw new Error('no timeline');
     const svg = await renderSvg(timelineSpec(data));
-    // The pattern's row and the p99 panel: 0.6 s → 1.8 s of 3 s is 128 px → 384 px.
-    const shaded = svg.match(/aria-label="fromS: 0\.6; toS: 1\.8"[^>]*d="M([\d.]+),0h([\d.]+)/g) ?? [];
-    expect(shaded).toHaveLength(2);
-    for (const s of shaded) {
-      const [, x, w] = /d="M([\d.]+),0h([\d.]+)/.exec(s) ?? [];
-      expect(Number(x)).toBeCloseTo(128, 3);
-      expect(Number(w)).toBeCloseTo(256, 3);
+    // The pattern's counts panel and its p99 panel: 0.6 s → 1.8 s of 3 s is 80 px → 240 px.
+    expect(TIMELINE_PANEL_WIDTH).toBe(400);
+    expect(shadeOf(svg, 'shade_counts_0')).toEqual([{ label: 'fromS: 0.6; toS: 1.8', x: 80, width: 160 }]);
+    expect(shadeOf(svg, 'shade_p99_0')).toEqual([{ label: 'fromS: 0.6; toS: 1.8', x: 80, width: 160 }]);
+  });
+
+  it('shades each pattern’s own fault window in its counts panel and in its p99 panel', async () => {
+    // rest's fault ran 1000–2000 ms into its window, grpc's 1200–2100 ms: neither panel may show the other's.
+    const grpc = faultRun('grpc', { failure: failure({ kind: 'recovered', ms: 100 }, { faultWindowMs: { fromMs: 1200, toMs: 2100 } }) });
+    const doc = resultsDoc([faultRun('rest'), grpc]);
+    const data = timelineData(doc)[0];
+    if (!data) throw new Error('no timeline');
+    const svg = await renderSvg(timelineSpec(data));
+    const px = (ms: number) => round3((ms / 3000) * TIMELINE_PANEL_WIDTH);
+    for (const [i, run] of doc.runs.entries()) {
+      const w = run.state === 'completed' ? run.failure?.faultWindowMs : undefined;
+      if (!w) throw new Error('a fault run without a fault window');
+      const expected = [{ label: `fromS: ${w.fromMs / 1000}; toS: ${w.toMs / 1000}`, x: px(w.fromMs), width: px(w.toMs - w.fromMs) }];
+      expect(shadeOf(svg, `shade_p99_${i}`), `${run.pattern} p99`).toEqual(expected);
+      expect(shadeOf(svg, `shade_counts_${i}`), `${run.pattern} counts`).toEqual(expected);
     }
+    // Rows in the document's order, each titled with its pattern.
+    expect([...svg.matchAll(/<text[^>]*>(rest|grpc)<\/text>/g)].map((m) => m[1])).toEqual(['rest', 'grpc']);
+  });
+
+  it('puts every pattern’s p99 on one log axis: the smallest to the largest p99 of any slice, niced', () => {
+    const slow = faultRun('grpc', { timeline: [{ atMs: 0, completed: 5, failed: 0, p99Ms: 3 }, { atMs: 100, completed: 5, failed: 0, p99Ms: 900 }] });
+    const data = timelineData(resultsDoc([faultRun('rest'), slow]))[0];
+    if (!data) throw new Error('no timeline');
+    expect(p99Domain(data.slices)).toEqual([3, 900]);
+    const scales = JSON.stringify(timelineSpec(data)).match(/"scale":\{"type":"log"[^}]*\}/g);
+    expect(scales).toEqual(['"scale":{"type":"log","domain":[3,900],"nice":true}', '"scale":{"type":"log","domain":[3,900],"nice":true}']);
   });
 });
 

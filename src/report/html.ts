@@ -22,8 +22,9 @@ export function escapeHtml(text: string): string {
 const esc = escapeHtml;
 
 /**
- * For a projector at 1280×720, offline: the system font stack, nothing loaded. The page
- * itself never scrolls sideways; a wide table scrolls inside its own box.
+ * For a projector at 1280×720, offline: the system font stack, nothing loaded. Neither the
+ * page nor any box in it scrolls sideways (the compact tables fit); only the full detail,
+ * once opened, lets its wide tables and code scroll inside their own boxes.
  */
 const STYLE = `*{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
