@@ -176,6 +176,8 @@ export class Sweeper extends EventEmitter<SweepEvents> {
     let probe: number | null = null;
     let curve: SweepCurve;
     try {
+      // A sweep's invariants are counted, never explained: its services keep no journal (see ThreadPool.journal).
+      this.pool().journal = false;
       const started = await startRun(pattern, this.config, 1, false, this.pool());
       running = started.running;
       const log = new PlacedLog();

@@ -79,8 +79,10 @@ export const DEFINITIONS: readonly Definition[] = [
   {
     term: 'wire per order',
     text:
-      'Bytes and messages per order placed, counted at the server end of every socket of the system; a figure that leaves some traffic out ' +
-      'says so (excl. PostgreSQL).',
+      'Bytes per order placed, counted at the server end of every socket of the system; messages per order placed, each once: an ' +
+      'HTTP/1.1 request or response and a gRPC message as they crossed a server\'s socket (a gRPC status alone is not one, so a refused ' +
+      'call counts 1), an AMQP message as a service consumed or published it, a request or answer of the event-store server. A figure ' +
+      'that leaves some traffic out says so (excl. PostgreSQL).',
   },
   {
     term: 'backlog',
