@@ -17,4 +17,10 @@ export default tseslint.config(
     files: ['src/cli.ts', 'bench/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // npm's lifecycle scripts: plain Node, run before anything is built.
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
+    rules: { 'no-console': 'off' },
+  },
 );
