@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { PlacedLog } from '../src/bench/placed.js';
 import { FaultNetwork } from '../src/faults/network.js';
 import { ThreadPool } from '../src/placement/pool.js';
 import { PLACEMENTS } from '../src/placement/types.js';
@@ -76,8 +77,9 @@ describe.each(EVENT_STORES)('event sourcing read side on %s', (eventStore) => {
     const system = running as EventSourcingSystem;
     // Load until some customer has ordered twice (one 600 ms load is enough unless the machine is loaded): a read must show order, not only presence.
     let expected = new Map<string, OrderRecord[]>();
+    const log = new PlacedLog(); // each check knows the orders of every load so far
     for (let load = 0; load < 5 && !(busiestCount(expected) > 1); load++) {
-      const r = await loadAndCheck(system, generator, { durationMs: 600 });
+      const r = await loadAndCheck(system, generator, { durationMs: 600, log });
       expect(r.invariants).toMatchObject({ ok: true, stuck: 0, lost: 0 });
       expected = await expectedByCustomer(system, orders);
     }

@@ -1,3 +1,4 @@
+import { PlacedLog } from '../../src/bench/placed.js';
 import { runLoad, type LoadShape } from '../../src/bench/loadgen.js';
 import type { ThreadPool } from '../../src/placement/pool.js';
 import { DIRECT_NETWORK, type Network, type Pattern, type PatternOptions, type RunningPattern } from '../../src/patterns/types.js';
@@ -34,7 +35,8 @@ export async function startPattern(
 export async function loadAndCheck(
   running: RunningPattern,
   generator: OrderGenerator,
-  opts: { durationMs: number; shape?: LoadShape; drainMs?: number; at?: { ms: number; action: () => Promise<void> | void } },
+  /** `log`: the orders of earlier loads on the same system, so that a check after several loads knows all of them. */
+  opts: { durationMs: number; shape?: LoadShape; drainMs?: number; at?: { ms: number; action: () => Promise<void> | void }; log?: PlacedLog },
 ): Promise<{ invariants: InvariantReport; placed: number; failed: number }> {
   // A fault that fails to apply fails the test: a crash that never happened proves nothing.
   let actionFailed: { error: unknown } | undefined;
@@ -52,6 +54,7 @@ export async function loadAndCheck(
     durationMs: opts.durationMs,
     drainTimeoutMs: opts.drainMs ?? 10_000,
     nextOrder: () => generator.next(),
+    ...(opts.log ? { log: opts.log } : {}),
   });
   if (timer) clearTimeout(timer);
   await acted;
