@@ -16,8 +16,10 @@ export function aggregateTypes(world: World): AggregateTypes {
   return {
     // An order stream has at most five events: folding it is cheaper than fetching a snapshot.
     order: { name: 'order', snapshots: false, initial: () => null, apply: applyOrderEvent, toJson: orderToJson, fromJson: orderFromJson },
+    // A SKU's stock and a customer's account are written by their processor alone: its repository keeps their state.
     stock: {
       name: 'stock',
+      kept: true,
       initial: (stream) => initialStock(world.stock[stream.slice(STOCK_STREAM_PREFIX.length)] ?? 0),
       apply: applyStockEvent,
       toJson: stockToJson,
@@ -25,6 +27,7 @@ export function aggregateTypes(world: World): AggregateTypes {
     },
     account: {
       name: 'account',
+      kept: true,
       initial: (stream) => initialAccount(world.balances[stream.slice(ACCOUNT_STREAM_PREFIX.length)] ?? 0),
       apply: applyAccountEvent,
       toJson: accountToJson,

@@ -137,7 +137,10 @@ export const startProcessor: ComponentFactory<ProcessorInit, ProcessorApi> = asy
       restarts: () => processor.restartCount,
       counters: () => ({ ...repo.counters }),
       hopErrors: () => ({ ...hopErrors }),
-      crash: (downMs?: number) => processor.crash(downMs),
+      crash: (downMs?: number) => {
+        repo.forget(); // a crashed process remembers nothing
+        return processor.crash(downMs);
+      },
       errors: (share: number) => errors.set(share),
       snapshot: () => (init.service === 'notifications' ? { notifications: notifications.snapshot() } : {}),
     },

@@ -9,6 +9,14 @@ export interface AggregateType<S> {
   readonly name: string;
   /** Whether its streams are long enough to snapshot. Default true. */
   readonly snapshots?: boolean;
+  /**
+   * Its streams are written by one repository only (the processor that owns them: a SKU's
+   * stock, a customer's account), so the state that repository kept after its own append is
+   * the stream's state, and the next command decides on it without reading the store. Not
+   * for a stream that others write too (an order's): a command that decides "nothing to do"
+   * appends nothing, so no expected version would catch a state that others moved on.
+   */
+  readonly kept?: boolean;
   initial(stream: string): S;
   apply(state: S, event: Pick<RecordedEvent, 'type' | 'data'>): S;
   toJson(state: S): JsonObject;
@@ -59,6 +67,8 @@ export interface RepositoryOptions {
   readonly maxAttempts?: number;
   /** Called just before an append, with the versions the events will get (projection lag starts here). */
   readonly beforeAppend?: (stream: string, firstVersion: number, count: number) => void;
+  /** Streams whose state after this repository's last append is kept for the next command on them. Default 10,000; 0: none. */
+  readonly cacheStreams?: number;
 }
 
 /** A command run by a processor that has crashed since: it stops before its next append. */
@@ -85,11 +95,21 @@ export class ConflictRetriesExhaustedError extends Error {
  * Loads aggregates (latest snapshot + the events after it) and runs commands on them
  * with optimistic concurrency: decide on the state at version v, append with expected
  * version v; on a conflict re-read the stream and decide again.
+ *
+ * For aggregates it alone writes (`AggregateType.kept`) it keeps each stream's state and
+ * version after its append (a bounded cache, least recently used out first), and the next
+ * command on that stream decides on them without reading the store. The append's expected
+ * version still guards them: a stream moved since (a concurrent command of its own) fails
+ * the append, drops the entry and is read afresh. On PostgreSQL this saves a hot account's
+ * or SKU's snapshot and stream queries; `forget()` drops everything (a crashed processor's
+ * memory).
  */
 export class Repository {
   readonly counters: ConcurrencyCounters = { conflicts: 0, retries: 0, exhausted: 0, appended: 0, snapshots: 0 };
   private readonly maxAttempts: number;
   private readonly useSnapshots: boolean;
+  private readonly cacheStreams: number;
+  private readonly cache = new Map<string, Loaded<unknown>>();
 
   constructor(
     readonly store: EventStore,
@@ -97,6 +117,12 @@ export class Repository {
   ) {
     this.maxAttempts = options.maxAttempts ?? 200;
     this.useSnapshots = options.useSnapshots ?? true;
+    this.cacheStreams = options.cacheStreams ?? 10_000;
+  }
+
+  /** Drop every kept state: the next command on any stream reads it from the store. */
+  forget(): void {
+    this.cache.clear();
   }
 
   async load<S>(type: AggregateType<S>, stream: string): Promise<Loaded<S>> {
@@ -117,7 +143,7 @@ export class Repository {
    */
   async execute<S, R>(type: AggregateType<S>, stream: string, decide: (state: S) => Decision<R>, alive: () => boolean = () => true): Promise<R> {
     for (let attempt = 1; ; attempt++) {
-      const { state, version } = await this.load(type, stream);
+      const { state, version } = (type.kept ? this.kept<S>(stream) : undefined) ?? (await this.load(type, stream));
       const { events, result } = decide(state);
       if (events.length === 0) return result;
       if (!alive()) throw new ProcessorCrashedError(type.name);
@@ -125,9 +151,14 @@ export class Repository {
       try {
         const appended = await this.store.append(stream, traced(events), version);
         this.counters.appended += events.length;
-        await this.maybeSnapshot(type, stream, state, events, version, appended.version);
+        let folded = state;
+        for (const event of events) folded = type.apply(folded, event);
+        if (type.kept) this.keep(stream, { state: folded, version: appended.version });
+        await this.maybeSnapshot(type, stream, folded, version, appended.version);
         return result;
       } catch (err) {
+        // Whatever happened to the append, what this repository kept of the stream may be behind now.
+        this.cache.delete(stream);
         if (!(err instanceof WrongExpectedVersionError)) throw err;
         this.counters.conflicts++;
         if (attempt >= this.maxAttempts) {
@@ -157,11 +188,26 @@ export class Repository {
     return true;
   }
 
-  private async maybeSnapshot<S>(type: AggregateType<S>, stream: string, state: S, events: readonly NewEvent[], from: number, to: number): Promise<void> {
+  /** The state kept for `stream`, marked as just used (the cache drops the least recently used). */
+  private kept<S>(stream: string): Loaded<S> | undefined {
+    const entry = this.cache.get(stream) as Loaded<S> | undefined;
+    if (entry === undefined) return undefined;
+    this.cache.delete(stream);
+    this.cache.set(stream, entry);
+    return entry;
+  }
+
+  private keep<S>(stream: string, loaded: Loaded<S>): void {
+    if (this.cacheStreams <= 0) return;
+    this.cache.delete(stream);
+    this.cache.set(stream, loaded);
+    if (this.cache.size > this.cacheStreams) this.cache.delete(this.cache.keys().next().value as string);
+  }
+
+  /** `folded`: the state at `to`, with the appended events (from `from`) folded in. */
+  private async maybeSnapshot<S>(type: AggregateType<S>, stream: string, folded: S, from: number, to: number): Promise<void> {
     const every = this.options.snapshotEvery;
     if (every <= 0 || type.snapshots === false || Math.floor(to / every) === Math.floor(from / every)) return;
-    let folded = state;
-    for (const event of events) folded = type.apply(folded, event);
     await this.store.saveSnapshot(stream, to, type.toJson(folded));
     this.counters.snapshots++;
   }
