@@ -22,6 +22,17 @@ const NO_LOSS = new Set(['queue', 'saga-choreography', 'saga-orchestration', 'ev
 const SHOWS = 1.5;
 
 /**
+ * A latency fault shows as the latency it adds, too: on a loaded machine a slow pattern's p99
+ * before the fault is already far above the 50 ms `slow-downstream` adds to each payments
+ * call (146 → 204 ms for saga-orchestration, once), so a ratio can miss what a difference
+ * shows. Half the added latency is the bar.
+ */
+function addedLatencyMs(scenario: string): number {
+  const s = SCENARIOS.find((x) => x.id === scenario);
+  return Math.max(0, ...(s?.steps ?? []).map((step) => (step.action.kind === 'fault' && step.action.fault.type === 'latency' ? step.action.fault.latencyMs : 0)));
+}
+
+/**
  * Fault scenarios run open loop, at a rate every pattern sustains here: clients keep
  * arriving while a service is down (a closed loop would stop sending, and the orders that
  * start "during" the fault would be the few that got through).
@@ -33,7 +44,9 @@ function shows(r: CompletedRun): boolean {
   if (!f) return false;
   const p99 = (name: string) => f.segments.find((s) => s.name === name)?.latency.p99 ?? 0;
   const hopFailures = Object.entries(f.errorsByKind).some(([kind, n]) => kind.startsWith('hop ') && n > 0);
-  return f.successRate < 1 || p99('during') > SHOWS * p99('before') || hopFailures || (r.scenario === 'spike' && inFlight(f, 'during') > SHOWS * inFlight(f, 'before'));
+  const added = addedLatencyMs(r.scenario);
+  const slowed = added > 0 && p99('during') - p99('before') >= added / 2;
+  return f.successRate < 1 || p99('during') > SHOWS * p99('before') || slowed || hopFailures || (r.scenario === 'spike' && inFlight(f, 'during') > SHOWS * inFlight(f, 'before'));
 }
 
 /**

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { OrderOutcome, OrderRequest } from '../workflow/types.js';
 import type { LatencySummary } from '../metrics/histogram.js';
 import { PlacedLog } from './placed.js';
-import { CostMeter, type WindowCost } from './load/cost.js';
+import { CostMeter, type WindowCost, type CpuClock } from './load/cost.js';
 import { Launcher } from './load/launcher.js';
 import { READ_YOUR_WRITES } from './load/consistency.js';
 import { ReadPath, type ReadMix, type ReadResult } from './load/reads.js';
@@ -81,6 +81,8 @@ export interface LoadOptions {
   readonly segments?: readonly SegmentSpec[];
   /** Told when the measurement window opens and closes, at the moments the generator's own cost readings are taken. */
   readonly windowProbe?: { open(): void; close(): void };
+  /** Where the window's CPU time is read. Default `process.cpuUsage`; a test gives a clock of its own. */
+  readonly cpuUsage?: CpuClock;
   /**
    * The mixed workload: this share of the operations started (open loop: ticks; closed
    * loop: a worker's next) are reads of a random customer who has ordered so far, timed
@@ -200,7 +202,7 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
   const reads = options.reads && options.reads.share > 0 ? new ReadPath(options.reads, window, now) : undefined;
   const launcher = new Launcher(target, options.nextOrder, log, recorder, now, options.correctCoordinatedOmission ?? true, reads);
   const stop = new StopSwitch(options.signal);
-  const cost = new CostMeter(warmupMs, durationMs, options.windowProbe);
+  const cost = new CostMeter(warmupMs, durationMs, options.windowProbe, options.cpuUsage);
   const progress = reportProgress(options, launcher, window, t0, now);
   const ctx: ScheduleContext = { now, t0, window, surges: options.surges ?? [], launcher, recorder, stop, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 };
   let offered: number | null = null;

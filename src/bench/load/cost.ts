@@ -9,13 +9,16 @@ export interface WindowCost {
   readonly eventLoopUtilization: number;
 }
 
+/** The process's CPU time, as `process.cpuUsage` reads it (a test passes a clock of its own). */
+export type CpuClock = (since?: NodeJS.CpuUsage) => NodeJS.CpuUsage;
+
 /**
  * Reads the cost counters when the window opens and when it closes (timers from the start
  * of the load), telling `probe` at the same moments. A window that opened but whose
  * closing timer has not fired when the load ends (aborted, or a test's clock) closes then.
  */
 export class CostMeter {
-  private cpuStart = process.cpuUsage();
+  private cpuStart: NodeJS.CpuUsage;
   private eluStart: Elu = performance.eventLoopUtilization();
   private cpu: NodeJS.CpuUsage | undefined;
   private elu: Elu | undefined;
@@ -26,7 +29,9 @@ export class CostMeter {
     warmupMs: number,
     durationMs: number,
     private readonly probe?: { open(): void; close(): void },
+    private readonly cpuUsage: CpuClock = (since) => process.cpuUsage(since),
   ) {
+    this.cpuStart = cpuUsage();
     if (warmupMs <= 0) this.open();
     else this.timers.push(setTimeout(() => this.open(), warmupMs));
     this.timers.push(setTimeout(() => this.close(), warmupMs + durationMs));
@@ -36,21 +41,21 @@ export class CostMeter {
   finish(): WindowCost {
     for (const timer of this.timers) clearTimeout(timer);
     if (this.opened && !this.cpu) this.close();
-    const cpu = this.cpu ?? process.cpuUsage(this.cpuStart);
+    const cpu = this.cpu ?? this.cpuUsage(this.cpuStart);
     const elu = this.elu ?? performance.eventLoopUtilization(this.eluStart);
     return { cpuMicros: cpu.user + cpu.system, eventLoopUtilization: elu.utilization };
   }
 
   private open(): void {
     this.opened = true;
-    this.cpuStart = process.cpuUsage();
+    this.cpuStart = this.cpuUsage();
     this.eluStart = performance.eventLoopUtilization();
     this.probe?.open();
   }
 
   private close(): void {
     if (this.cpu) return;
-    this.cpu = process.cpuUsage(this.cpuStart);
+    this.cpu = this.cpuUsage(this.cpuStart);
     this.elu = performance.eventLoopUtilization(this.eluStart);
     this.probe?.close();
   }
