@@ -2,9 +2,9 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main, type CliIo } from '../src/cli.js';
 import { SCENARIOS } from '../src/faults/scenarios/registry.js';
 import { PATTERNS } from '../src/patterns/registry.js';
+import { runMain } from './support/cli.js';
 
 const PATTERN_IDS = PATTERNS.map((p) => p.id).join(', ');
 const SCENARIO_IDS = SCENARIOS.map((s) => s.id).join(', ');
@@ -15,13 +15,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t), interactive: false };
-  const code = await main(args, io);
-  return { code, out, err };
-}
+const cli = (...args: string[]) => runMain(args);
 
 describe('bad input: one line naming the option and the value, exit 2, nothing written', () => {
   const cases: [string[], string][] = [

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompletedRun, ResultsDocument } from '../src/bench/results.js';
-import { main, type CliIo } from '../src/cli.js';
+import { runMain } from './support/cli.js';
 import { serviceUrl } from './support/services.js';
 
 const AMQP_URL = serviceUrl('AMQP_URL');
@@ -25,11 +25,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
  * results document, writes the same document to results.json, and every run completed.
  */
 async function runCli(...args: string[]): Promise<CompletedRun[]> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t), interactive: false };
   const outDir = mkdtempSync(join(dir, 'run-'));
-  const code = await main(['run', '--quick', '--json', '--out', outDir, ...args], io);
+  const { code, out, err } = await runMain(['run', '--quick', '--json', '--out', outDir, ...args]);
   expect(code, err).toBe(0);
   const folders = readdirSync(outDir);
   expect(folders).toHaveLength(1);

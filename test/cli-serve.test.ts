@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main, type CliIo } from '../src/cli.js';
 import type { Address } from '../src/net/address.js';
 import { createGrpcClient } from '../src/patterns/grpc/index.js';
 import { createRestClient } from '../src/patterns/rest/index.js';
@@ -13,7 +12,7 @@ import type { OrderRecord } from '../src/workflow/orders.js';
 import type { OrderOutcome, OrderRequest } from '../src/workflow/types.js';
 import { seededRandom } from '../src/random.js';
 import { OrderGenerator } from '../src/workflow/generator.js';
-import { BIN } from './support/cli.js';
+import { BIN, runMain } from './support/cli.js';
 
 interface Served {
   readonly child: ChildProcess;
@@ -93,13 +92,7 @@ describe.each(CLIENTS)('pattern-bench serve --pattern %s', (pattern, connect) =>
 });
 
 describe('serve: bad input is one line and exit 2', () => {
-  async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t), interactive: false };
-    const code = await main(['serve', ...args], io);
-    return { code, out, err };
-  }
+  const cli = (...args: string[]) => runMain(['serve', ...args]);
   const cases: [string[], string][] = [
     [['--pattern', 'soap', '--service', 'orders'], 'pattern-bench: unknown value for --pattern: "soap" (known: direct, rest, grpc, grpc-stream, queue, event-sourcing, saga-choreography, saga-orchestration)'],
     [['--pattern', 'event-sourcing', '--service', 'orders'], 'pattern-bench: invalid value for --pattern: "event-sourcing" (expected a pattern serve can run: rest, grpc, grpc-stream, queue, saga-choreography (not yet: direct, event-sourcing, saga-orchestration))'],

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveRunConfig } from '../src/bench/config.js';
-import { main, type CliIo } from '../src/cli.js';
+import { runMain } from './support/cli.js';
 
 let dir: string;
 beforeEach(() => {
@@ -12,13 +12,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t), interactive: false };
-  const code = await main(args, io);
-  return { code, out, err };
-}
+const cli = (...args: string[]) => runMain(args);
 
 describe('--topology', () => {
   it('defaults to threads with the default placement; processes implies per-service', () => {

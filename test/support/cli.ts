@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { main, type CliIo } from '../../src/cli.js';
 
 /** The real binary, as a user runs it (`npm run build` first): it must exit by itself (no handle left open). */
 export const BIN = resolve(import.meta.dirname, '../../dist/src/cli.js');
@@ -27,4 +28,13 @@ export function runBinary(args: readonly string[], timeoutMs: number): Promise<C
       done({ code, out, err });
     });
   });
+}
+
+/** Run `pattern-bench args…` in this process (`main`, not a terminal): its exit code and what it wrote. */
+export async function runMain(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t), interactive: false };
+  const code = await main([...args], io);
+  return { code, out, err };
 }
