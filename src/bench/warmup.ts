@@ -66,14 +66,3 @@ export async function warmUntilSettled(
     if ((settled && elapsed >= options.minMs) || elapsed >= options.maxMs) return { warmupMs: elapsed, settled, slices };
   }
 }
-
-/**
- * A fixed warm-up: the run's own load for `ms`, nothing recorded but the orders. For the
- * capacity phase, whose closed loop is short and saturating: settling would cost more
- * than the figure it protects.
- */
-export async function warmFor(target: LoadTarget, shape: LoadShape, nextOrder: () => OrderRequest, log: PlacedLog, ms: number, signal?: AbortSignal): Promise<WarmupResult> {
-  if (ms <= 0) return { warmupMs: 0, settled: false, slices: [] };
-  const slice = await runLoad(target, { shape, warmupMs: 0, durationMs: ms, nextOrder, log, ...(signal ? { signal } : {}) });
-  return { warmupMs: slice.windowMs, settled: false, slices: [Math.round(slice.throughput.achieved)] };
-}

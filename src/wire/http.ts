@@ -24,7 +24,7 @@ export function meterHttpServer(meter: WireMeter, server: Server): void {
 }
 
 /** One request, parsed off the socket, and its response once it has been written to it (see meterHttpServer). */
-export function countHttpExchange(meter: WireMeter, res: ServerResponse): void {
+function countHttpExchange(meter: WireMeter, res: ServerResponse): void {
   meter.countMessages(1);
   res.once('finish', () => meter.countMessages(1));
 }
