@@ -121,7 +121,7 @@ export const startProcessor: ComponentFactory<ProcessorInit, ProcessorApi> = asy
   const inner: ProcessorHandler =
     init.service === 'inventory' ? inventoryHandler(repo, types, duplicates) : init.service === 'payments' ? paymentsHandler(repo, types, duplicates) : notificationsHandler(notifications);
   // The flaky scenario: a task fails before it does anything; the processor tries it again.
-  const handler: ProcessorHandler = (event, alive) => (work.has(event.type) && errors.fail() ? Promise.reject(new TransientServiceError(init.service)) : inner(event, alive));
+  const handler: ProcessorHandler = (event, alive, first) => (work.has(event.type) && errors.fail() ? Promise.reject(new TransientServiceError(init.service)) : inner(event, alive, first));
   const processor = new Processor(store, handler, {
     name: init.service,
     concurrency: init.settings.processorConcurrency,

@@ -51,17 +51,24 @@ export interface OrderCreatedData {
   readonly amountCents: number;
 }
 
-/** PaymentCharged carries what inventory needs, so it does not read the order back to know the items. */
+/**
+ * PaymentCharged carries what inventory needs, so it does not read the order back: the
+ * items to reserve, and the rest of the order (`orderAt`: the order's state as of this
+ * event). The last two are optional for events written before they were added.
+ */
 export interface PaymentChargedData {
   readonly orderId: string;
   readonly items: readonly OrderItem[];
+  readonly customerId?: string;
+  readonly amountCents?: number;
 }
 
-/** StockRejected carries what payments needs to refund, so it does not read the order back. */
+/** StockRejected carries what payments needs to refund, and the items (`orderAt`), so it does not read the order back. */
 export interface StockRejectedData {
   readonly orderId: string;
   readonly customerId: string;
   readonly amountCents: number;
+  readonly items?: readonly OrderItem[];
 }
 
 /** OrderConfirmed and OrderCancelled carry the items, so inventory can release them. */

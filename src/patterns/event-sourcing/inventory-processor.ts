@@ -2,7 +2,7 @@ import type { NewEvent, RecordedEvent } from '../../event-store/index.js';
 import type { OrderItem } from '../../workflow/types.js';
 import type { AggregateTypes } from './aggregates.js';
 import { ORDER_EVENTS, STOCK_EVENTS, dataOf, orderStream, stockStream, type OrderTerminalData, type PaymentChargedData, type StockSettledData } from './events.js';
-import { OrderAggregate } from './order-aggregate.js';
+import { OrderAggregate, orderAt } from './order-aggregate.js';
 import { HANDLED, type ProcessorHandler } from './processor.js';
 import type { Repository } from './repository.js';
 import { StockAggregate, type StockState } from './stock-aggregate.js';
@@ -43,8 +43,15 @@ export function inventoryHandler(repo: Repository, types: AggregateTypes, counte
     const pending = settleable.get(sku);
     for (const orderId of (last.data as unknown as StockSettledData).orderIds) pending?.delete(orderId);
   };
-  const reserve = async (order: PaymentChargedData, alive: () => boolean): Promise<void> => {
-    const current = await repo.load(types.order, orderStream(order.orderId));
+  /**
+   * A first delivery decides on the order as the event left it (`orderAt`: no read). A
+   * redelivery or a retry reads the order first: its stock may be decided already, and its
+   * items settled since, so reserving again would hold them twice.
+   */
+  const reserve = async (event: RecordedEvent, alive: () => boolean, first: boolean): Promise<void> => {
+    const order = dataOf<PaymentChargedData>(event);
+    const known = first ? orderAt(event) : undefined;
+    const current = known ?? (await repo.load(types.order, orderStream(order.orderId)));
     if (current.state?.stock !== undefined) {
       counter.duplicates++; // decided before a crash: nothing to redo
       return;
@@ -70,7 +77,7 @@ export function inventoryHandler(repo: Repository, types: AggregateTypes, counte
       }
     }
     if (!ok) await release(order.orderId, lines, alive);
-    await repo.execute(types.order, orderStream(order.orderId), (s) => ({ events: OrderAggregate.recordStock(s, ok), result: undefined }), alive);
+    await repo.execute(types.order, orderStream(order.orderId), (s) => ({ events: OrderAggregate.recordStock(s, ok), result: undefined }), alive, current);
   };
 
   const release = async (orderId: string, lines: readonly OrderItem[], alive: () => boolean): Promise<void> => {
@@ -88,8 +95,8 @@ export function inventoryHandler(repo: Repository, types: AggregateTypes, counte
     }
   };
 
-  return (event: RecordedEvent, alive) => {
-    if (event.type === ORDER_EVENTS.paymentCharged) return reserve(dataOf<PaymentChargedData>(event), alive);
+  return (event: RecordedEvent, alive, first) => {
+    if (event.type === ORDER_EVENTS.paymentCharged) return reserve(event, alive, first);
     if (event.type === ORDER_EVENTS.confirmed) {
       const { orderId, items } = dataOf<OrderTerminalData>(event);
       for (const { sku } of items) {

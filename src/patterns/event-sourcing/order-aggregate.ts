@@ -1,6 +1,7 @@
 import type { JsonObject, NewEvent, RecordedEvent } from '../../event-store/index.js';
 import type { CancelReason, OrderItem, OrderRequest, OrderStatus } from '../../workflow/types.js';
-import { ORDER_EVENTS, dataOf, type OrderCreatedData, type OrderTerminalData } from './events.js';
+import { ORDER_EVENTS, dataOf, type OrderCreatedData, type OrderTerminalData, type PaymentChargedData, type StockRejectedData } from './events.js';
+import type { Loaded } from './repository.js';
 
 /** The order aggregate's folded state (a JSON object, so that it can be snapshotted). */
 export interface OrderState {
@@ -69,7 +70,7 @@ export const OrderAggregate = {
   recordPayment(state: MaybeOrder, charged: boolean): NewEvent[] {
     if (state === null || state.payment !== undefined || state.status !== 'PENDING') return [];
     const { orderId } = state;
-    if (charged) return [{ type: ORDER_EVENTS.paymentCharged, data: { orderId, items: itemsJson(state.items) } }];
+    if (charged) return [{ type: ORDER_EVENTS.paymentCharged, data: { orderId, items: itemsJson(state.items), customerId: state.customerId, amountCents: state.amountCents } }];
     return [{ type: ORDER_EVENTS.paymentDeclined, data: { orderId } }, cancelled(state, 'payment_declined')];
   },
 
@@ -83,7 +84,7 @@ export const OrderAggregate = {
       ];
     }
     // Not terminal yet: the charge is refunded first (the compensation), then the order is cancelled.
-    return [{ type: ORDER_EVENTS.stockRejected, data: { orderId, customerId, amountCents } }];
+    return [{ type: ORDER_EVENTS.stockRejected, data: { orderId, customerId, amountCents, items: itemsJson(state.items) } }];
   },
 
   recordRefund(state: MaybeOrder): NewEvent[] {
@@ -97,3 +98,30 @@ function cancelled(state: OrderState, reason: CancelReason): NewEvent {
 }
 
 const itemsJson = (items: readonly OrderItem[]): JsonObject[] => items.map((i) => ({ sku: i.sku, qty: i.qty }));
+
+/**
+ * The order's state as of `event` (its stream's version then), from the event alone, for
+ * the events a processor acts on: OrderCreated (payments charges), PaymentCharged
+ * (inventory reserves) and StockRejected (payments refunds). Each of these is appended
+ * only on one history — the order created, then charged, then its stock rejected (the
+ * guards of `OrderAggregate`) — and carries the order's fields, so that history can be
+ * folded without reading the stream. Undefined for any other event, or one written
+ * before it carried the fields. The stream may have moved on since: a decision on this
+ * state goes with its version as the expected one (`Repository.execute`'s `from`).
+ */
+export function orderAt(event: RecordedEvent): Loaded<MaybeOrder> | undefined {
+  const state = historyOf(event).reduce<MaybeOrder>(applyOrderEvent, null);
+  return state === null ? undefined : { state, version: event.version };
+}
+
+/** The order events `event` is the last of, rebuilt from its data; none when it does not carry them. */
+function historyOf(event: RecordedEvent): Pick<RecordedEvent, 'type' | 'data'>[] {
+  if (event.type === ORDER_EVENTS.created) return [event];
+  const d = dataOf<Partial<PaymentChargedData & StockRejectedData>>(event);
+  if (d.orderId === undefined || d.customerId === undefined || d.amountCents === undefined || d.items === undefined) return [];
+  const created: OrderCreatedData = { orderId: d.orderId, customerId: d.customerId, items: d.items, amountCents: d.amountCents };
+  const placed = { type: ORDER_EVENTS.created, data: created as unknown as JsonObject };
+  if (event.type === ORDER_EVENTS.paymentCharged) return [placed, event];
+  if (event.type === ORDER_EVENTS.stockRejected) return [placed, { type: ORDER_EVENTS.paymentCharged, data: {} }, event];
+  return [];
+}

@@ -3,7 +3,7 @@ import { AccountAggregate, type AccountState, type ChargeDecision } from './acco
 import type { AggregateTypes } from './aggregates.js';
 import { ORDER_EVENTS, accountStream, dataOf, orderStream, type OrderCreatedData, type StockRejectedData } from './events.js';
 import type { DuplicateCounter } from './inventory-processor.js';
-import { OrderAggregate } from './order-aggregate.js';
+import { OrderAggregate, orderAt } from './order-aggregate.js';
 import type { ProcessorHandler } from './processor.js';
 import type { Repository } from './repository.js';
 
@@ -28,17 +28,20 @@ export function paymentsHandler(repo: Repository, types: AggregateTypes, counter
       },
       alive,
     );
-  const charge = async (d: OrderCreatedData, alive: () => boolean): Promise<void> => {
+  // The order is decided on as the event left it (orderAt), not read back: its expected version catches a stream that moved on.
+  const charge = async (event: RecordedEvent, alive: () => boolean): Promise<void> => {
+    const d = dataOf<OrderCreatedData>(event);
     const charged = await onAccount(d.customerId, (s) => AccountAggregate.charge(s, d.orderId, d.amountCents), alive);
-    await repo.execute(types.order, orderStream(d.orderId), (s) => ({ events: OrderAggregate.recordPayment(s, charged), result: undefined }), alive);
+    await repo.execute(types.order, orderStream(d.orderId), (s) => ({ events: OrderAggregate.recordPayment(s, charged), result: undefined }), alive, orderAt(event));
   };
-  const refund = async (d: StockRejectedData, alive: () => boolean): Promise<void> => {
+  const refund = async (event: RecordedEvent, alive: () => boolean): Promise<void> => {
+    const d = dataOf<StockRejectedData>(event);
     await onAccount(d.customerId, (s) => AccountAggregate.refund(s, d.orderId), alive);
-    await repo.execute(types.order, orderStream(d.orderId), (s) => ({ events: OrderAggregate.recordRefund(s), result: undefined }), alive);
+    await repo.execute(types.order, orderStream(d.orderId), (s) => ({ events: OrderAggregate.recordRefund(s), result: undefined }), alive, orderAt(event));
   };
   return (event: RecordedEvent, alive) => {
-    if (event.type === ORDER_EVENTS.created) return charge(dataOf<OrderCreatedData>(event), alive);
-    if (event.type === ORDER_EVENTS.stockRejected) return refund(dataOf<StockRejectedData>(event), alive);
+    if (event.type === ORDER_EVENTS.created) return charge(event, alive);
+    if (event.type === ORDER_EVENTS.stockRejected) return refund(event, alive);
     return undefined;
   };
 }

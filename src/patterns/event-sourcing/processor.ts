@@ -15,9 +15,11 @@ export const HANDLED = 'handled';
 
 /**
  * A handler: a promise of the event's work, `HANDLED` when it did the work synchronously,
- * or undefined when the event is not its business (no span, no slot).
+ * or undefined when the event is not its business (no span, no slot). `first`: no earlier
+ * attempt at this event can have done any of its work — false for a retried attempt and
+ * for a redelivery after a crash or a lost subscription, whose work may be done in part.
  */
-export type ProcessorHandler = (event: RecordedEvent, alive: () => boolean) => Promise<void> | typeof HANDLED | undefined;
+export type ProcessorHandler = (event: RecordedEvent, alive: () => boolean, first: boolean) => Promise<void> | typeof HANDLED | undefined;
 
 export interface ProcessorOptions {
   readonly name: string;
@@ -70,6 +72,9 @@ export class Processor {
   private stopped = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private restarts = 0;
+  /** The highest position delivered so far, and as of the current subscription's start: events up to the latter may be redeliveries. */
+  private delivered: number;
+  private redeliveredUpTo: number;
   /** Every task still settling, abandoned ones included: stop() waits for them. */
   private readonly tasks = new Set<Promise<void>>();
 
@@ -80,6 +85,9 @@ export class Processor {
     startAfter = 0,
   ) {
     this.committed = startAfter;
+    // What an earlier life did after its checkpoint is unknown here: every event it may have seen counts as a redelivery.
+    this.delivered = startAfter > 0 ? Number.POSITIVE_INFINITY : 0;
+    this.redeliveredUpTo = this.delivered;
   }
 
   /** Every event at or below this position has been handled. */
@@ -145,6 +153,7 @@ export class Processor {
 
   private subscribe(): void {
     const generation = this.generation;
+    this.redeliveredUpTo = this.delivered;
     const sub = this.store.subscribe(this.committed, (event) => this.deliver(event, generation));
     this.sub = sub;
     sub.done.catch((err: unknown) => {
@@ -162,7 +171,9 @@ export class Processor {
   private deliver(event: RecordedEvent, generation: number): Promise<void> | undefined {
     this.options.onDelivered?.();
     const alive = () => generation === this.generation && !this.stopped;
-    const task = this.handle(event, alive);
+    const first = event.position > this.redeliveredUpTo;
+    this.delivered = Math.max(this.delivered, event.position);
+    const task = this.handle(event, alive, first);
     if (task === undefined || task === HANDLED) {
       if (this.window.length === 0) this.committed = event.position;
       else this.window.push({ position: event.position, done: true });
@@ -180,12 +191,12 @@ export class Processor {
   }
 
   /** The handler's task, in a span for this processor's part when the event was appended by a traced order. */
-  private handle(event: RecordedEvent, alive: () => boolean): ReturnType<ProcessorHandler> {
+  private handle(event: RecordedEvent, alive: () => boolean, first: boolean): ReturnType<ProcessorHandler> {
     const traceparent = event.metadata?.['traceparent'];
-    if (typeof traceparent !== 'string') return this.handler(event, alive);
+    if (typeof traceparent !== 'string') return this.handler(event, alive, first);
     const opened = openSpan(`${this.options.name}: handle ${event.type}`, { service: this.options.name, operation: 'handle', message: event.type }, extractTrace({ traceparent }));
-    if (!opened) return this.handler(event, alive);
-    const task = context.with(withCausation(opened.ctx, `${event.stream}@${event.version}`), () => this.handler(event, alive));
+    if (!opened) return this.handler(event, alive, first);
+    const task = context.with(withCausation(opened.ctx, `${event.stream}@${event.version}`), () => this.handler(event, alive, first));
     // Not this processor's business: the span is dropped unended (never exported).
     if (task === undefined) return undefined;
     if (task === HANDLED) {
@@ -217,7 +228,7 @@ export class Processor {
         await sleep(unavailable ? Math.min(UNAVAILABLE_RETRY_MAX_MS, 10 * attempt) : 10 * attempt);
         if (this.stopped) return;
         if (generation !== this.generation) return;
-        const retry = this.handler(event, () => generation === this.generation && !this.stopped);
+        const retry = this.handler(event, () => generation === this.generation && !this.stopped, false);
         if (retry === undefined || retry === HANDLED) break;
         task = retry;
       }

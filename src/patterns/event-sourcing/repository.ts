@@ -140,11 +140,30 @@ export class Repository {
    * Runs `decide` on the stream's current state and appends what it returns with the
    * expected version, retrying on conflicts. `alive` is checked before every append: a
    * crashed processor's command stops there.
+   *
+   * `from`: the stream's state at a version the caller knows without reading the store
+   * (the state an event it is handling records: see `orderAt`). The first attempt decides
+   * on it; the expected version catches a stream that moved on since, and a decision of
+   * nothing on it is made again on the stream as read, so a stale `from` costs a round
+   * trip, never a wrong answer (`decide` may then run twice).
    */
-  async execute<S, R>(type: AggregateType<S>, stream: string, decide: (state: S) => Decision<R>, alive: () => boolean = () => true): Promise<R> {
+  async execute<S, R>(
+    type: AggregateType<S>,
+    stream: string,
+    decide: (state: S) => Decision<R>,
+    alive: () => boolean = () => true,
+    from?: Loaded<S>,
+  ): Promise<R> {
     for (let attempt = 1; ; attempt++) {
-      const { state, version } = (type.kept ? this.kept<S>(stream) : undefined) ?? (await this.load(type, stream));
-      const { events, result } = decide(state);
+      let loaded = (attempt === 1 ? (from ?? (type.kept ? this.kept<S>(stream) : undefined)) : undefined) ?? (await this.load(type, stream));
+      let decision = decide(loaded.state);
+      if (decision.events.length === 0 && loaded === from) {
+        // "Nothing to do" on a state that was not read may be stale, and no expected version would catch it: decide again on the stream as stored.
+        loaded = await this.load(type, stream);
+        decision = decide(loaded.state);
+      }
+      const { state, version } = loaded;
+      const { events, result } = decision;
       if (events.length === 0) return result;
       if (!alive()) throw new ProcessorCrashedError(type.name);
       this.options.beforeAppend?.(stream, version + 1, events.length);
