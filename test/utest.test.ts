@@ -37,7 +37,57 @@ describe('mannWhitneyU, exact distribution (no ties, n1 + n2 ≤ 50)', () => {
   });
 });
 
-describe('mannWhitneyU, normal approximation (ties, or n1 + n2 > 50)', () => {
+/** Every way to split the pooled values into n1 and the rest: the exact two-sided p by brute force (the oracle). */
+function bruteForceP(a: readonly number[], b: readonly number[]): number {
+  const pooled = [...a, ...b];
+  const rankOf = (v: number) => {
+    const below = pooled.filter((x) => x < v).length;
+    const equal = pooled.filter((x) => x === v).length;
+    return below + (equal + 1) / 2;
+  };
+  const ranks = pooled.map(rankOf);
+  const n1 = a.length;
+  const mean = (n1 * (pooled.length + 1)) / 2;
+  const observed = Math.abs(ranks.slice(0, n1).reduce((x, y) => x + y, 0) - mean);
+  let tail = 0;
+  let total = 0;
+  const pick = (from: number, left: number, sum: number): void => {
+    if (left === 0) {
+      total++;
+      if (Math.abs(sum - mean) >= observed - 1e-9) tail++;
+      return;
+    }
+    for (let i = from; i <= ranks.length - left; i++) pick(i + 1, left - 1, sum + (ranks[i] as number));
+  };
+  pick(0, n1, 0);
+  return Math.min(1, tail / total);
+}
+
+describe('mannWhitneyU, exact distribution with ties (n1 + n2 ≤ 25), as benchstat counts it', () => {
+  it('[1,2,3] vs [3,4,5]: p = 0.2 — 4 of the 20 splits lie as far out (ranks 1, 2, 3.5 | 3.5, 5, 6), never below the 0.1 of 3 vs 3', () => {
+    const r = mannWhitneyU([1, 2, 3], [3, 4, 5]);
+    expect(r.u).toBe(0.5);
+    expect(r.p).toBeCloseTo(0.2, 12);
+  });
+
+  it('matches brute-force enumeration with several tie groups (5 vs 6: U = 3.5, p = 18/462)', () => {
+    const a = [1, 1, 2, 3, 5];
+    const b = [2, 4, 6, 6, 7, 8];
+    const r = mannWhitneyU(a, b);
+    expect(r.u).toBe(3.5);
+    expect(r.p).toBeCloseTo(bruteForceP(a, b), 12);
+    expect(r.p).toBeCloseTo(18 / 462, 12); // 18 of the C(11, 5) = 462 splits; the normal approximation said 0.043161
+  });
+
+  it("matches Julia HypothesisTests' ExactMannWhitneyUTest(1:10, 2:11) = 0.5096 (nine ties)", () => {
+    const a = Array.from({ length: 10 }, (_, i) => i + 1);
+    const b = a.map((v) => v + 1);
+    expect(mannWhitneyU(a, b).p).toBeCloseTo(0.5096, 4);
+    expect(mannWhitneyU(b, a).p).toBeCloseTo(0.5096, 4);
+  });
+});
+
+describe('mannWhitneyU, normal approximation (n1 + n2 > 50, or > 25 with ties)', () => {
   it('gives p = 1 for identical samples', () => {
     expect(mannWhitneyU([1, 2, 3], [1, 2, 3])).toEqual({ u: 4.5, p: 1 });
   });
@@ -46,20 +96,14 @@ describe('mannWhitneyU, normal approximation (ties, or n1 + n2 > 50)', () => {
     expect(mannWhitneyU([7, 7, 7], [7, 7, 7])).toEqual({ u: 4.5, p: 1 });
   });
 
-  it('corrects for ties: [1,2,3] vs [3,4,5] gives p ≈ 0.121183', () => {
-    // By hand: pooled ranks 1, 2, 3.5, 3.5, 5, 6, so R1 = 6.5 and U1 = 6.5 − 3·4/2 = 0.5;
-    // the larger U is 8.5, μ = 3·3/2 = 4.5. One tie of t = 2: Σ(t³ − t) = 6, n = 6, so
-    // σ² = (9/12)·(7 − 6/30) = 5.1. With continuity correction z = (8.5 − 4.5 − 0.5)/√5.1
-    // = 1.549826, and p = 2·(1 − Φ(z)) = 0.121183 (scipy, method 'asymptotic': 0.12118327).
-    const r = mannWhitneyU([1, 2, 3], [3, 4, 5]);
-    expect(r.u).toBe(0.5);
-    expect(r.p).toBeCloseTo(0.12118327283746319, 6);
-  });
-
-  it('matches scipy with several tie groups (5 vs 6: U = 3.5, p ≈ 0.043161)', () => {
-    const r = mannWhitneyU([1, 1, 2, 3, 5], [2, 4, 6, 6, 7, 8]);
-    expect(r.u).toBe(3.5);
-    expect(r.p).toBeCloseTo(0.04316077926045714, 6);
+  it('with ties above 25 values in all: corrects for them (14 vs 14 in pairs of equal values: U = 32, p ≈ 0.002456)', () => {
+    // Expected: the tie- and continuity-corrected normal approximation, computed apart
+    // (Python, math.erfc): 12 of the 13 value groups are ties.
+    const a = Array.from({ length: 14 }, (_, i) => Math.floor(i / 2));
+    const b = a.map((v) => v + 3);
+    const r = mannWhitneyU(a, b);
+    expect(r.u).toBe(32);
+    expect(r.p).toBeCloseTo(0.0024561049842250575, 6);
   });
 
   it('switches to the approximation above 50 values in all (30 vs 30: U = 276, p ≈ 0.010315)', () => {

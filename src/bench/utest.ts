@@ -12,38 +12,33 @@ export interface UTestResult {
 }
 
 /**
- * Largest combined sample size whose exact distribution is counted (as benchstat does for
- * small samples); beyond it, and whenever there are ties, the normal approximation.
+ * Largest combined sample sizes whose exact distribution is counted, as benchstat does
+ * (golang.org/x/perf's MannWhitneyExactLimit and MannWhitneyTiesExactLimit): 50 without
+ * ties, 25 with. Beyond them, the normal approximation.
  */
 const EXACT_MAX_N = 50;
+const EXACT_TIES_MAX_N = 25;
 
 /**
  * Mann–Whitney U test of `a` against `b`, two-sided. Exact (counted) distribution when
- * there are no ties and n1 + n2 ≤ 50; otherwise the normal approximation with tie
- * correction and continuity correction (scipy's `mannwhitneyu` with method `asymptotic`).
- * Values must be finite. An empty sample gives no evidence: p = 1.
+ * n1 + n2 ≤ 50 without ties, or ≤ 25 with ties (the distribution of the mid-rank sum);
+ * otherwise the normal approximation with tie correction and continuity correction
+ * (scipy's `mannwhitneyu` with method `asymptotic`). Values must be finite. An empty
+ * sample gives no evidence: p = 1.
  */
 export function mannWhitneyU(a: readonly number[], b: readonly number[]): UTestResult {
   const n1 = a.length;
   const n2 = b.length;
   if (n1 === 0 || n2 === 0) return { u: 0, p: 1 };
-  const { rankSumA, tieGroups } = rank(a, b);
+  const groups = rank(a, b);
+  const rankSumA = groups.reduce((acc, g) => acc + g.fromA * g.meanRank, 0);
   const u = rankSumA - (n1 * (n1 + 1)) / 2;
+  const tied = groups.some((g) => g.size > 1);
+  if (n1 + n2 <= (tied ? EXACT_TIES_MAX_N : EXACT_MAX_N)) return { u, p: exactP(groups, n1, rankSumA) };
   // The distribution of U is symmetric about n1·n2/2: take the upper tail of the larger U.
   const upper = Math.max(u, n1 * n2 - u);
-  if (tieGroups.length === 0 && n1 + n2 <= EXACT_MAX_N) {
-    const counts = uCounts(n1, n2);
-    let tail = 0;
-    let total = 0;
-    for (let k = 0; k < counts.length; k++) {
-      const c = counts[k] as number;
-      total += c;
-      if (k >= upper) tail += c;
-    }
-    return { u, p: Math.min(1, (2 * tail) / total) };
-  }
   const n = n1 + n2;
-  const tieTerm = tieGroups.reduce((acc, t) => acc + (t * t * t - t), 0);
+  const tieTerm = groups.reduce((acc, g) => acc + (g.size ** 3 - g.size), 0);
   const variance = ((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1)));
   // Every value equal: nothing to tell the samples apart.
   if (variance <= 0) return { u, p: 1 };
@@ -64,45 +59,63 @@ export function smallestP(n1: number, n2: number): number {
   return Math.min(1, 2 / c);
 }
 
-/** Rank sum of `a` in the pooled sample (ties get their mean rank) and the size of each tie group. */
-function rank(a: readonly number[], b: readonly number[]): { rankSumA: number; tieGroups: number[] } {
-  const pooled = [...a.map((v) => ({ v, fromA: true })), ...b.map((v) => ({ v, fromA: false }))].sort((x, y) => x.v - y.v);
-  let rankSumA = 0;
-  const tieGroups: number[] = [];
+/** Values equal in the pooled sample: how many, how many of them from `a`, and the mean of the ranks they share. */
+interface TieGroup {
+  readonly size: number;
+  readonly fromA: number;
+  readonly meanRank: number;
+}
+
+/** The pooled sample's tie groups in value order (a group of 1 is an untied value). */
+function rank(a: readonly number[], b: readonly number[]): TieGroup[] {
+  const pooled = [...a.map((v) => ({ v, fromA: 1 })), ...b.map((v) => ({ v, fromA: 0 }))].sort((x, y) => x.v - y.v);
+  const groups: TieGroup[] = [];
   for (let i = 0; i < pooled.length; ) {
     let j = i + 1;
     while (j < pooled.length && (pooled[j] as { v: number }).v === (pooled[i] as { v: number }).v) j++;
+    let fromA = 0;
+    for (let k = i; k < j; k++) fromA += (pooled[k] as { fromA: number }).fromA;
     // Positions i..j-1 (0-based) share ranks i+1..j: their mean.
-    const meanRank = (i + 1 + j) / 2;
-    for (let k = i; k < j; k++) if ((pooled[k] as { fromA: boolean }).fromA) rankSumA += meanRank;
-    if (j - i > 1) tieGroups.push(j - i);
+    groups.push({ size: j - i, fromA, meanRank: (i + 1 + j) / 2 });
     i = j;
   }
-  return { rankSumA, tieGroups };
+  return groups;
 }
 
 /**
- * How many of the C(n1 + n2, n1) orderings give each U = 0..n1·n2, without ties.
- * The largest value overall is either from the first sample (it beats all n2 of the
- * second: U grows by n2) or from the second (U unchanged), so
- * f(i, j, k) = f(i − 1, j, k − j) + f(i, j − 1, k). Additions only: no cancellation.
+ * The exact two-sided p of `a`'s rank sum: the share of the C(n, n1) ways to pick n1 of
+ * the pooled values whose rank sum lies at least as far from its mean n1·(n + 1)/2 as
+ * the one observed. Counted over the tie groups: picking m of a group of t (C(t, m) ways)
+ * adds m times its mean rank. Ranks are counted doubled, so mean ranks (halves) are
+ * integers. Without ties this is the classic exact U distribution.
  */
-function uCounts(n1: number, n2: number): number[] {
-  // prev[j]: the distribution for (i − 1, j); with no first-sample values U is always 0.
-  let prev: number[][] = Array.from({ length: n2 + 1 }, () => [1]);
-  for (let i = 1; i <= n1; i++) {
-    const cur: number[][] = [[1]];
-    for (let j = 1; j <= n2; j++) {
-      const out = new Array<number>(i * j + 1).fill(0);
-      const left = cur[j - 1] as number[];
-      const up = prev[j] as number[];
-      for (let k = 0; k < left.length; k++) out[k] = (out[k] as number) + (left[k] as number);
-      for (let k = 0; k < up.length; k++) out[k + j] = (out[k + j] as number) + (up[k] as number);
-      cur.push(out);
+function exactP(groups: readonly TieGroup[], n1: number, rankSumA: number): number {
+  const n = groups.reduce((acc, g) => acc + g.size, 0);
+  const maxSum = n1 * (2 * n - n1 + 1); // doubled: the n1 largest ranks
+  // ways[k][s]: picks of k values from the groups so far with doubled rank sum s.
+  let ways: number[][] = [[1, ...new Array<number>(maxSum).fill(0)]];
+  for (const g of groups) {
+    const r2 = 2 * g.meanRank;
+    const next = Array.from({ length: Math.min(n1, ways.length - 1 + g.size) + 1 }, () => new Array<number>(maxSum + 1).fill(0));
+    for (let k = 0; k < ways.length; k++) {
+      const row = ways[k] as number[];
+      for (let m = 0, c = 1; m <= g.size && k + m <= n1; c = (c * (g.size - m)) / (m + 1), m++) {
+        const out = next[k + m] as number[];
+        for (let s = 0; s + m * r2 <= maxSum; s++) if ((row[s] as number) > 0) out[s + m * r2] = (out[s + m * r2] as number) + (row[s] as number) * c;
+      }
     }
-    prev = cur;
+    ways = next;
   }
-  return prev[n2] as number[];
+  const mean2 = n1 * (n + 1);
+  const observed = Math.abs(2 * rankSumA - mean2);
+  const all = ways[n1] as number[];
+  let tail = 0;
+  let total = 0;
+  for (let s = 0; s < all.length; s++) {
+    total += all[s] as number;
+    if (Math.abs(s - mean2) >= observed) tail += all[s] as number;
+  }
+  return Math.min(1, tail / total);
 }
 
 /**
