@@ -203,7 +203,7 @@ const EVENT_STORE = 'event-store';
 export const SERVE_SCHEMA = 'pattern_bench_serve';
 
 /** `--service event-store` is the store: it reaches none. */
-const STORE_IS_STORE: Refusal = [`--service ${EVENT_STORE}`, 'it is the event store: the other services are given its URL as --event-store pbes://host:port'];
+const STORE_IS_STORE: Refusal = [`--service ${EVENT_STORE}`, `${EVENT_STORE} is the store: the other services are given its URL as --event-store pbes://host:port`];
 
 /** The event store service: the embedded store server on --host and --port, as `run` places it (`startStoreServer`). */
 function storeServer(listen: Address): ServedComponent {
@@ -399,7 +399,7 @@ function brokerOf(at: Target, flags: ServeFlags): string {
   return broker;
 }
 
-const STORE_FORM = 'a pbes://host:port URL (`pattern-bench serve --pattern event-sourcing --service event-store`) or a postgres:// URL';
+const storeForm = (pattern: string) => `a pbes://host:port URL (\`pattern-bench serve --pattern ${pattern} --service ${EVENT_STORE}\`) or a postgres:// URL`;
 
 /**
  * `--event-store` for a service that reads and appends to one: the embedded store server's
@@ -412,7 +412,7 @@ function storeOf(at: Target, given: string | undefined): StoreSpec | undefined {
     if (given !== undefined) throw refused(at, '--event-store');
     return undefined;
   }
-  const form = takes === 'optional' ? `"memory" (this process's own, the default) or ${STORE_FORM}` : STORE_FORM;
+  const form = takes === 'optional' ? `"memory" (this process's own, the default) or ${storeForm(at.pattern)}` : storeForm(at.pattern);
   if (takes === 'optional' && (given === undefined || given === 'memory')) return { kind: 'local' };
   if (given === undefined) throw new InvalidOptionError('--event-store', '', `the event store ${at.pattern}'s ${at.service} reads and appends to: ${form}`);
   try {
