@@ -62,14 +62,14 @@ interface ServeRequest {
 interface ServedComponent {
   readonly factory: ComponentFactory<never, ComponentApi>;
   readonly init: unknown;
-  /** Where it can be reached, for the `serving …` line: `on http://host:port`, or `through amqp://…`. */
+  /** Where it can be reached, for the `serving …` line: `on http://host:port` (`on pbes://…` for the store), or `through amqp://…` (`through pbes://…`, `through postgres://…`). */
   where(addresses: Readonly<Record<string, Address>>): string;
 }
 
-/** An option a service has no use for: the option or choice it is refused with, and why. */
+/** Why an option is refused for a service that has no use for it: what the error pairs it with (`--pattern P` or `--service S`), and the reason. */
 type Refusal = readonly [pairedWith: string, why: string];
 
-/** What `serve` checks its options against: which of them the service takes. */
+/** The options not every service takes. */
 type Refusable = '--host' | '--port' | '--broker' | '--event-store';
 
 /** A pattern `serve` can run one service at a time: its services, the peers each needs, and what each meets at. */
@@ -309,9 +309,10 @@ function peer(peers: Readonly<Record<string, Address>>, name: string): Address {
 }
 
 /**
- * `pattern-bench serve --pattern P --service S [--host H] [--port N] [--peer name=url]…`:
+ * `pattern-bench serve --pattern P --service S [--host H] [--port N] [--peer name=url]… [--broker URL] [--event-store URL]`:
  * one service of one pattern as its own OS process, until Ctrl-C or SIGTERM. The line
- * `serving <pattern> <service> on <url> (pid N)` on stderr says where it listens.
+ * `serving <pattern> <service> on <url> … (pid N)` on stderr says where it listens
+ * (`through <url>` for one that listens on nothing: the broker or store it connects to).
  */
 export async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number> {
   const [patternId, servable] = servableOf(flags.pattern);
@@ -376,6 +377,7 @@ interface Target {
   readonly servable: Servable;
 }
 
+/** The one-line refusal of an option the service has no use for. */
 function refused({ pattern, service, servable }: Target, option: Refusable): ConflictingOptionsError {
   const [pairedWith, why] = servable.refuse(option, pattern, service);
   return new ConflictingOptionsError([pairedWith, option], why);
