@@ -157,13 +157,14 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .command('serve')
     .description(`run one service of one pattern as its own process until Ctrl-C, for taking a pattern onto several machines (patterns: ${Object.keys(SERVABLE).join(', ')}; see docs/processes.md)`)
     .requiredOption('--pattern <id>', `the pattern (servable: ${Object.keys(SERVABLE).join(', ')})`)
-    .requiredOption('--service <name>', 'the service of the pattern to run: orders, inventory, payments or notifications')
-    .option('--host <address>', 'rest, grpc: address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)')
-    .option('--port <port>', 'rest, grpc: TCP port (default 0: any free port; the line on stderr names it)')
-    .option('--peer <name=url>', 'where a service this one calls listens, e.g. payments=http://10.0.0.2:8082 (repeatable; rest, grpc: orders needs inventory, payments, notifications)', collect)
+    .requiredOption('--service <name>', "the service of the pattern to run — rest, grpc, grpc-stream, queue, saga-choreography: orders, inventory, payments or notifications; event-sourcing: orders, projection, payments, inventory, notifications or event-store; saga-orchestration: orchestrator, inventory, payments, notifications or event-store")
+    .option('--host <address>', 'a service that listens (all but the processors of event-sourcing and the services of queue and saga-choreography): address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)')
+    .option('--port <port>', 'a service that listens: TCP port (default 0: any free port; the line on stderr names it)')
+    .option('--peer <name=url>', 'where a service this one calls listens, e.g. payments=http://10.0.0.2:8082 (repeatable; rest, grpc: orders needs inventory, payments, notifications; saga-orchestration: the orchestrator needs the same three)', collect)
     .option('--broker <amqp://…>', 'queue, saga-choreography: the broker every service connects to (RabbitMQ, or `pattern-bench broker`)')
+    .option('--event-store <pbes://…|postgres://…>', 'event-sourcing (every service but event-store), saga-orchestration (the orchestrator: its saga log; default memory, its own): the embedded store of `serve --service event-store`, or PostgreSQL (schema pattern_bench_serve)')
     .option('--seed <n>', "seed of the service's own random draws: retry jitter (default 42)")
-    .option('--resilience <none|default>', "orders' timeouts, retries and breaker on its calls (default) or none")
+    .option('--resilience <none|default>', "orders' timeouts, retries and breaker on its calls (rest, grpc), the orchestrator's retries (saga-orchestration): default, or none")
     .action(async (flags: ServeFlags) => setExit(await serveCommand(flags, io)));
 
   program

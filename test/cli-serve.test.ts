@@ -95,7 +95,59 @@ describe('serve: bad input is one line and exit 2', () => {
   const cli = (...args: string[]) => runMain(['serve', ...args]);
   const cases: [string[], string][] = [
     [['--pattern', 'soap', '--service', 'orders'], 'pattern-bench: unknown value for --pattern: "soap" (known: direct, rest, grpc, grpc-stream, queue, event-sourcing, saga-choreography, saga-orchestration)'],
-    [['--pattern', 'event-sourcing', '--service', 'orders'], 'pattern-bench: invalid value for --pattern: "event-sourcing" (expected a pattern serve can run: rest, grpc, grpc-stream, queue, saga-choreography (not yet: direct, event-sourcing, saga-orchestration))'],
+    [
+      ['--pattern', 'direct', '--service', 'orders'],
+      'pattern-bench: invalid value for --pattern: "direct" (expected a pattern serve can run: rest, grpc, grpc-stream, queue, event-sourcing, saga-choreography, saga-orchestration; direct is one program whose modules call each other as functions: it has no services to serve apart)',
+    ],
+    [
+      ['--pattern', 'event-sourcing', '--service', 'payments'],
+      "pattern-bench: invalid value for --event-store: \"\" (expected the event store event-sourcing's payments reads and appends to: a pbes://host:port URL (`pattern-bench serve --pattern event-sourcing --service event-store`) or a postgres:// URL)",
+    ],
+    [['--pattern', 'event-sourcing', '--service', 'payments', '--event-store', 'memory'], 'pattern-bench: invalid value for --event-store: "memory" (expected a pbes://host:port URL (`pattern-bench serve --pattern event-sourcing --service event-store`) or a postgres:// URL)'],
+    [['--pattern', 'event-sourcing', '--service', 'orders', '--event-store', 'http://127.0.0.1:1'], 'pattern-bench: invalid value for --event-store: "http://127.0.0.1:1" (expected a pbes://host:port URL (`pattern-bench serve --pattern event-sourcing --service event-store`) or a postgres:// URL)'],
+    [['--pattern', 'event-sourcing', '--service', 'orders', '--event-store', 'pbes://127.0.0.1'], 'pattern-bench: invalid value for --event-store: "pbes://127.0.0.1" (expected a pbes://host:port URL (`pattern-bench serve --pattern event-sourcing --service event-store`) or a postgres:// URL)'],
+    [
+      ['--pattern', 'event-sourcing', '--service', 'payments', '--event-store', 'pbes://127.0.0.1:1', '--port', '8080'],
+      "pattern-bench: --service payments and --port cannot be used together: event-sourcing's payments listens on nothing: it follows the event store's log (--event-store)",
+    ],
+    [
+      ['--pattern', 'event-sourcing', '--service', 'inventory', '--event-store', 'pbes://127.0.0.1:1', '--host', '0.0.0.0'],
+      "pattern-bench: --service inventory and --host cannot be used together: event-sourcing's inventory listens on nothing: it follows the event store's log (--event-store)",
+    ],
+    [
+      ['--pattern', 'event-sourcing', '--service', 'orders', '--event-store', 'pbes://127.0.0.1:1', '--broker', 'amqp://127.0.0.1:5672'],
+      "pattern-bench: --pattern event-sourcing and --broker cannot be used together: event-sourcing's services meet at the event store (--event-store), through no broker",
+    ],
+    [
+      ['--pattern', 'event-sourcing', '--service', 'event-store', '--event-store', 'pbes://127.0.0.1:1'],
+      'pattern-bench: --service event-store and --event-store cannot be used together: event-store is the store: the other services are given its URL as --event-store pbes://host:port',
+    ],
+    [['--pattern', 'event-sourcing', '--service', 'billing'], 'pattern-bench: unknown value for --service: "billing" (known: orders, projection, payments, inventory, notifications, event-store)'],
+    [['--pattern', 'event-sourcing', '--service', 'orders', '--peer', 'payments=http://127.0.0.1:1'], 'pattern-bench: invalid value for --peer: "payments=http://127.0.0.1:1" (expected no --peer: orders calls no other service)'],
+    [['--pattern', 'event-sourcing', '--service', 'payments', '--event-store', 'pbes://127.0.0.1:1'], 'pattern-bench: cannot reach --event-store "pbes://127.0.0.1:1": ECONNREFUSED'],
+    [['--pattern', 'event-sourcing', '--service', 'projection', '--event-store', 'postgres://127.0.0.1:1/x'], 'pattern-bench: cannot reach --event-store "postgres://127.0.0.1:1/x": connection refused'],
+    [
+      ['--pattern', 'saga-orchestration', '--service', 'orchestrator'],
+      'pattern-bench: invalid value for --peer: "" (expected orchestrator calls inventory, payments, notifications: give --peer inventory=url --peer payments=url --peer notifications=url)',
+    ],
+    [['--pattern', 'saga-orchestration', '--service', 'orders'], 'pattern-bench: unknown value for --service: "orders" (known: orchestrator, inventory, payments, notifications, event-store)'],
+    [
+      ['--pattern', 'saga-orchestration', '--service', 'payments', '--event-store', 'pbes://127.0.0.1:1'],
+      "pattern-bench: --service payments and --event-store cannot be used together: saga-orchestration's payments keeps no log: the saga log is the orchestrator's",
+    ],
+    [
+      ['--pattern', 'saga-orchestration', '--service', 'orchestrator', '--peer', 'inventory=http://127.0.0.1:1', '--peer', 'payments=http://127.0.0.1:2', '--peer', 'notifications=http://127.0.0.1:3', '--event-store', 'mysql://x'],
+      'pattern-bench: invalid value for --event-store: "mysql://x" (expected "memory" (this process\'s own, the default) or a pbes://host:port URL (`pattern-bench serve --pattern saga-orchestration --service event-store`) or a postgres:// URL)',
+    ],
+    [
+      ['--pattern', 'saga-orchestration', '--service', 'payments', '--broker', 'amqp://127.0.0.1:5672'],
+      "pattern-bench: --pattern saga-orchestration and --broker cannot be used together: saga-orchestration's orchestrator calls the participants directly, through no broker",
+    ],
+    [['--pattern', 'rest', '--service', 'payments', '--event-store', 'pbes://127.0.0.1:1'], "pattern-bench: --pattern rest and --event-store cannot be used together: rest's services keep their state in memory: they use no event store"],
+    [
+      ['--pattern', 'queue', '--service', 'payments', '--broker', 'amqp://127.0.0.1:1', '--event-store', 'pbes://127.0.0.1:1'],
+      "pattern-bench: --pattern queue and --event-store cannot be used together: queue's services keep their state in memory: they use no event store",
+    ],
     [['--pattern', 'queue', '--service', 'orders'], 'pattern-bench: invalid value for --broker: "" (expected the broker queue\'s services meet at: an amqp:// URL (RabbitMQ, or `pattern-bench broker`))'],
     [['--pattern', 'queue', '--service', 'orders', '--broker', 'amqp://127.0.0.1:5672', '--port', '8080'], "pattern-bench: --pattern queue and --port cannot be used together: queue's services listen on nothing: each connects to the broker (--broker)"],
     [['--pattern', 'rest', '--service', 'payments', '--broker', 'amqp://127.0.0.1:5672'], "pattern-bench: --pattern rest and --broker cannot be used together: rest's services call each other directly, through no broker"],

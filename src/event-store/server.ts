@@ -20,8 +20,10 @@ import {
 export interface EventStoreServerOptions {
   /** The store to serve. Default: a new MemoryEventStore, which `close()` closes; a store passed in is left open. */
   readonly store?: EventStore;
-  /** TCP port on 127.0.0.1. Default 0 (ephemeral). */
+  /** TCP port. Default 0 (ephemeral). */
   readonly port?: number;
+  /** Address to listen on. Default 127.0.0.1 (the threads and children of a run); `pattern-bench serve --service event-store` gives its --host. */
+  readonly host?: string;
   /** Called with every accepted socket before it is read, e.g. to meter its bytes. */
   readonly onConnection?: (socket: Socket) => void;
   /** Called for every frame read or written (a request, a response, an event pushed): the wire's message count. */
@@ -30,7 +32,7 @@ export interface EventStoreServerOptions {
 
 /** An event store served over TCP (see wire.ts for the protocol); `connectEventStore(url)` talks to it. */
 export interface EventStoreServer {
-  /** Always 127.0.0.1: the server is for threads of this process. */
+  /** 127.0.0.1 unless `host` said otherwise. */
   readonly address: EventStoreAddress;
   /** `pbes://127.0.0.1:PORT`. */
   readonly url: string;
@@ -40,7 +42,7 @@ export interface EventStoreServer {
 
 const HOST = '127.0.0.1';
 
-/** Starts serving an event store on 127.0.0.1; resolves once it is listening. */
+/** Starts serving an event store (on 127.0.0.1 by default); resolves once it is listening. */
 export async function startEventStoreServer(options: EventStoreServerOptions = {}): Promise<EventStoreServer> {
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidOptionError('port', port, 'an integer from 0 to 65535');
@@ -53,8 +55,9 @@ export async function startEventStoreServer(options: EventStoreServerOptions = {
     peers.add(peer);
     void peer.closed.then(() => peers.delete(peer));
   });
-  await listen(server, port);
-  const address = { host: HOST, port: (server.address() as { port: number }).port };
+  const host = options.host ?? HOST;
+  await listen(server, host, port);
+  const address = { host, port: (server.address() as { port: number }).port };
   let closing: Promise<void> | undefined;
   return {
     address,
@@ -72,10 +75,10 @@ export async function startEventStoreServer(options: EventStoreServerOptions = {
   };
 }
 
-function listen(server: Server, port: number): Promise<void> {
+function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, HOST, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });

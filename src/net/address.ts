@@ -4,6 +4,9 @@ export interface Address {
   readonly port: number;
 }
 
+/** Where a server of a run listens: 127.0.0.1, any free port (`pattern-bench serve` gives its --host and --port instead). */
+export const LOOPBACK_ANY_PORT: Address = { host: '127.0.0.1', port: 0 };
+
 /**
  * The run's network: every socket hop a pattern opens (a downstream service, the broker,
  * the event store's database) is dialled at the address `route` returns, so the run can

@@ -3,18 +3,18 @@ import { connectEventStore, formatEventStoreUrl, openPostgresEventStore, type Ev
 import { routeUrl } from '../net/route-url.js';
 import { addressOf, type ComponentModule } from '../placement/component.js';
 import type { PlacedSystem } from '../placement/system.js';
-import { startStoreServer, type StoreSpec } from './event-sourcing/components.js';
+import { startStoreServer, type StoreServerInit, type StoreSpec } from './event-sourcing/components.js';
 import type { WireStats } from '../wire/meter.js';
 import type { PatternContext } from './types.js';
 
-export const STORE_SERVER: ComponentModule<Record<never, never>, Record<never, never>> = {
+export const STORE_SERVER: ComponentModule<StoreServerInit, Record<never, never>> = {
   url: new URL('./event-sourcing/components.js', import.meta.url),
   exportName: 'startStoreServer',
   factory: startStoreServer,
 };
 
 /** PostgreSQL connections each component's store pool may hold (LISTEN takes one more). */
-const POSTGRES_POOL_PER_COMPONENT = 4;
+export const POSTGRES_POOL_PER_COMPONENT = 4;
 
 /** A pattern's event store, as its components reach it. */
 export interface PlacedStore {

@@ -7,6 +7,7 @@ import { HttpError, readJson, sendError, sendJson } from '../rest/http.js';
 import { parseOrder } from '../rest/validate.js';
 import { meterHttpServer } from '../../wire/http.js';
 import type { Address } from '../types.js';
+import { LOOPBACK_ANY_PORT } from '../../net/address.js';
 import { orderStream } from './events.js';
 import { OrderAggregate } from './order-aggregate.js';
 import type { OrderOutcomes } from './outcomes.js';
@@ -40,14 +41,14 @@ async function answerOutcome(outcomes: OrderOutcomes, encodedId: string, url: st
 }
 
 /**
- * The orders command handler (the C of CQRS) on node:http, 127.0.0.1:0: `POST /orders`
+ * The orders command handler (the C of CQRS) on node:http, 127.0.0.1:0 (or `at`): `POST /orders`
  * (PlaceOrder) appends OrderCreated to a new order stream (expected version 0) and answers
  * 202 once it is appended; 200 for an order that exists already. `GET /orders/<id>?wait=<ms>`
  * answers the order's outcome from the write side (OrderOutcomes: its terminal event in
  * the log), holding the answer until there is one or `ms` passed. Reads of a customer's
  * orders are the query side's (query-server.ts), eventually consistent.
  */
-export async function startCommandServer(repo: Repository, outcomes: OrderOutcomes, meter: WireMeter): Promise<CommandServer> {
+export async function startCommandServer(repo: Repository, outcomes: OrderOutcomes, meter: WireMeter, at: Address = LOOPBACK_ANY_PORT): Promise<CommandServer> {
   let duplicates = 0;
   // A new order needs no read: the append expects version 0, and a stream that exists already is a repeated command.
   const place = (order: OrderRequest): Promise<boolean> => repo.create(orderStream(order.orderId), OrderAggregate.place(null, order));
@@ -82,14 +83,14 @@ export async function startCommandServer(repo: Repository, outcomes: OrderOutcom
   meterHttpServer(meter, server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(at.port, at.host, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const { port } = server.address() as AddressInfo;
   return {
-    address: { host: '127.0.0.1', port },
+    address: { host: at.host, port },
     duplicates: () => duplicates,
     close: () =>
       new Promise<void>((resolve) => {

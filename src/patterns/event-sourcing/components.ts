@@ -1,4 +1,5 @@
-import { connectEventStore, openPostgresEventStore, startEventStoreServer, type EventStore } from '../../event-store/index.js';
+import { connectEventStore, MemoryEventStore, openPostgresEventStore, startEventStoreServer, type EventStore } from '../../event-store/index.js';
+import type { Address } from '../../net/address.js';
 import type { LatencySummary } from '../../metrics/histogram.js';
 import type { ComponentApi, ComponentFactory } from '../../placement/component.js';
 import { seededRandom } from '../../random.js';
@@ -21,10 +22,13 @@ import { Repository, type ConcurrencyCounters } from './repository.js';
 /**
  * How a component reaches the event store, already routed through the run's network
  * (`es-store:<component>`): the embedded store server, or PostgreSQL in the run's schema.
+ * `local`: a store in the component's own memory, which nobody else reaches and which goes
+ * with its process (`pattern-bench serve`'s orchestrator without --event-store).
  */
 export type StoreSpec =
   | { readonly kind: 'memory'; readonly url: string }
-  | { readonly kind: 'postgres'; readonly url: string; readonly schema: string; readonly poolSize: number };
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema: string; readonly poolSize: number }
+  | { readonly kind: 'local' };
 
 /** Tuning every component of the pattern shares (see ES_DEFAULTS). */
 export interface ComponentSettings {
@@ -36,13 +40,23 @@ export interface ComponentSettings {
   readonly projectionDelayMs: number;
 }
 
-export function openStore(spec: StoreSpec): Promise<EventStore> {
+export async function openStore(spec: StoreSpec): Promise<EventStore> {
+  if (spec.kind === 'local') return new MemoryEventStore();
   return spec.kind === 'memory' ? connectEventStore(spec.url) : openPostgresEventStore(spec.url, { schema: spec.schema, poolSize: spec.poolSize });
 }
 
+export interface StoreServerInit {
+  /** Where it listens: 127.0.0.1, any free port, unless given (`pattern-bench serve --service event-store`). */
+  readonly listen?: Address;
+}
+
 /** The embedded event store server: the log every other component reads and appends to over TCP. */
-export const startStoreServer: ComponentFactory<Record<never, never>, Record<never, never>> = async (_init, env) => {
-  const server = await startEventStoreServer({ onConnection: (socket) => env.meter.attach(socket), onMessages: (n) => env.meter.countMessages(n) });
+export const startStoreServer: ComponentFactory<StoreServerInit, Record<never, never>> = async (init, env) => {
+  const server = await startEventStoreServer({
+    ...(init.listen ? { host: init.listen.host, port: init.listen.port } : {}),
+    onConnection: (socket) => env.meter.attach(socket),
+    onMessages: (n) => env.meter.countMessages(n),
+  });
   return { addresses: { pbes: server.address }, stop: () => server.close() };
 };
 
@@ -50,6 +64,8 @@ export interface CommandHandlerInit {
   readonly store: StoreSpec;
   readonly settings: ComponentSettings;
   readonly seed: number;
+  /** Where the command server listens: 127.0.0.1, any free port, unless given (`pattern-bench serve`). */
+  readonly listen?: Address;
 }
 
 export interface CommandHandlerApi extends ComponentApi {
@@ -65,7 +81,7 @@ export const startCommandHandler: ComponentFactory<CommandHandlerInit, CommandHa
   try {
     const repo = new Repository(store, { snapshotEvery: init.settings.snapshotEvery, random: seededRandom(init.seed) });
     await outcomes.start();
-    const server = await startCommandServer(repo, outcomes, env.meter);
+    const server = await startCommandServer(repo, outcomes, env.meter, init.listen);
     return {
       addresses: { http: server.address },
       api: { duplicates: () => server.duplicates(), counters: () => ({ ...repo.counters }) },
@@ -154,6 +170,8 @@ export const startProcessor: ComponentFactory<ProcessorInit, ProcessorApi> = asy
 export interface ProjectionInit {
   readonly store: StoreSpec;
   readonly settings: ComponentSettings;
+  /** Where the query server listens: 127.0.0.1, any free port, unless given (`pattern-bench serve`). */
+  readonly listen?: Address;
 }
 
 export interface ProjectionApi extends ComponentApi {
@@ -190,7 +208,7 @@ export const startProjection: ComponentFactory<ProjectionInit, ProjectionApi> = 
   });
   let server;
   try {
-    server = await startQueryServer(readModel, env.meter);
+    server = await startQueryServer(readModel, env.meter, init.listen);
   } catch (err) {
     await store.close();
     throw err;

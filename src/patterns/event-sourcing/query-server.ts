@@ -1,6 +1,6 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Address } from '../../net/address.js';
+import { LOOPBACK_ANY_PORT, type Address } from '../../net/address.js';
 import type { WireMeter } from '../../wire/meter.js';
 import { isTerminal } from '../../workflow/types.js';
 import { sendJson } from '../rest/http.js';
@@ -66,14 +66,14 @@ function answerCustomer(readModel: OrdersReadModel, encodedId: string, res: Serv
 }
 
 /**
- * The query side of CQRS on node:http, 127.0.0.1:0: `GET /orders/<id>` answers the read
+ * The query side of CQRS on node:http, 127.0.0.1:0 (or `at`): `GET /orders/<id>` answers the read
  * model's row (404 if unknown); `GET /orders/<id>?wait=<ms>` holds the answer until the
  * row is terminal or `ms` passed (then it answers what the row is, 404 if none yet): how a
  * client learns the outcome of a command without polling. `GET /customers/<id>/orders`
  * answers the customer's orders `[{orderId, status, reason?}]`, oldest first (`[]` for an
  * unknown customer): what the projection has applied so far, eventually consistent.
  */
-export async function startQueryServer(readModel: OrdersReadModel, meter: WireMeter): Promise<QueryServer> {
+export async function startQueryServer(readModel: OrdersReadModel, meter: WireMeter, at: Address = LOOPBACK_ANY_PORT): Promise<QueryServer> {
   const waiting: Waiting = new Map();
   const server: Server = createServer({ noDelay: true, keepAliveTimeout: 30_000 }, (req, res) => {
     req.resume();
@@ -86,14 +86,14 @@ export async function startQueryServer(readModel: OrdersReadModel, meter: WireMe
   meterHttpServer(meter, server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(at.port, at.host, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const { port } = server.address() as AddressInfo;
   return {
-    address: { host: '127.0.0.1', port },
+    address: { host: at.host, port },
     terminal: (view) => {
       const set = waiting.get(view.orderId);
       if (!set) return;

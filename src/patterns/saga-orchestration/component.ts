@@ -24,6 +24,8 @@ export interface OrchestratorInit {
   readonly seed: number;
   /** `--resilience`: the orchestrator's own retry policy (`default`), or one attempt each (`none`). */
   readonly resilience: 'none' | 'default';
+  /** Where its gRPC server listens: 127.0.0.1, any free port, unless given (`pattern-bench serve`). */
+  readonly listen?: Address;
 }
 
 export interface OrchestratorApi extends ServiceApi, CrashableApi {
@@ -66,6 +68,7 @@ export const startOrchestrator: ComponentFactory<OrchestratorInit, OrchestratorA
       StreamOrderUpdates: streamOrderUpdates(orders),
       GetCustomerOrders: serveCustomerOrders(orders),
     } satisfies UntypedServiceImplementation),
+    init.listen,
   ).catch(async (err: unknown) => {
     clients.close();
     await log.close();

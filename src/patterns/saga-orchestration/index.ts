@@ -155,8 +155,8 @@ class OrchestratedSaga implements RunningPattern, OrderReader, WireMetered, Drai
   }
 }
 
-/** SubmitOrder: accepted at the first update (the saga's start is logged), done at the terminal one. */
-function submitOrder(client: Client, order: OrderRequest, timeoutMs: number): Promise<OrderOutcome> {
+/** SubmitOrder: accepted at the first update (the saga's start is logged), done at the terminal one. A client of a served orchestrator places its orders with it too. */
+export function submitOrder(client: Client, order: OrderRequest, timeoutMs: number): Promise<OrderOutcome> {
   const proto = loadOrderProto();
   return new Promise((resolve, reject) => {
     const stream = serverStream(client, proto.OrderService.SubmitOrder, { ...order, items: [...order.items] }, timeoutMs);
