@@ -9,6 +9,7 @@
  * every process exits 0 on SIGTERM, leaving no process behind.
  */
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SERVE_SCHEMA } from '../src/cli/serve-command.js';
@@ -22,10 +23,13 @@ import { seededRandom } from '../src/random.js';
 import { OrderGenerator } from '../src/workflow/generator.js';
 import type { OrderRecord } from '../src/workflow/orders.js';
 import type { OrderOutcome, OrderRequest } from '../src/workflow/types.js';
+import { composeServices } from './support/compose.js';
 import { killLeftovers, marked, serve, terminate, type ServedProcess } from './support/serve.js';
 import { DATABASE_URL, POSTGRES_RUNS } from './support/stores.js';
 
 afterEach(killLeftovers);
+
+const COMPOSE_ES = fileURLToPath(new URL('../docs/compose-event-sourcing.yaml', import.meta.url));
 
 /** Where the services' log is: what `--event-store` they are given, and how it is stopped. */
 interface Store {
@@ -123,6 +127,31 @@ async function stopServices(pattern: string, services: readonly ServedProcess[])
   for (const s of services) expect(s.err()).toMatch(new RegExp(`^${pattern} [\\w-]+ stopped$`, 'm'));
 }
 
+/**
+ * 60 orders placed through the command handler at `commands`: each ends as its customer and
+ * SKUs decide, and the read model at `queries` soon shows one order of each outcome as it ended.
+ */
+async function placeAndCheck(commands: string, queries: string): Promise<void> {
+  const client = createCqrsClient(addressOf(commands), addressOf(queries), { connections: 16, connectTimeoutMs: 2000, timeoutMs: 30_000 });
+  try {
+    const placed = orders(60);
+    const outcomes = await Promise.all(placed.map((o) => client.placeOrder(o)));
+    expectOutcomes(placed, outcomes);
+    // The read model is eventually consistent: each order shows there as it ended, soon.
+    for (const [order, outcome] of oneOfEach(placed, outcomes)) {
+      const deadline = Date.now() + 10_000;
+      let read: OrderRecord | undefined;
+      while (Date.now() < deadline && read?.status !== outcome.status) {
+        read = (await client.customerOrders(order.customerId)).find((r) => r.orderId === order.orderId);
+        if (read?.status !== outcome.status) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(read).toEqual(record(outcome));
+    }
+  } finally {
+    await client.close();
+  }
+}
+
 describe.each(postgresToo([EMBEDDED]))('pattern-bench serve --pattern event-sourcing on $name', (kind) => {
   it('the command handler, the projection and the three processors as five processes: outcomes from the write side, the same on the read side', async () => {
     const mark = randomUUID();
@@ -133,26 +162,27 @@ describe.each(postgresToo([EMBEDDED]))('pattern-bench serve --pattern event-sour
     for (const p of processors) expect(p.line).toMatch(/^serving event-sourcing \w+ through (pbes|postgres):\/\/\S+ \(pid \d+\); Ctrl-C to stop$/);
     expect(new Set(services.map((s) => s.child.pid)).size).toBe(5);
 
-    const client = createCqrsClient(addressOf(commands.url), addressOf(queries.url), { connections: 16, connectTimeoutMs: 2000, timeoutMs: 30_000 });
-    try {
-      const placed = orders(60);
-      const outcomes = await Promise.all(placed.map((o) => client.placeOrder(o)));
-      expectOutcomes(placed, outcomes);
-      // The read model is eventually consistent: each order shows there as it ended, soon.
-      for (const [order, outcome] of oneOfEach(placed, outcomes)) {
-        const deadline = Date.now() + 10_000;
-        let read: OrderRecord | undefined;
-        while (Date.now() < deadline && read?.status !== outcome.status) {
-          read = (await client.customerOrders(order.customerId)).find((r) => r.orderId === order.orderId);
-          if (read?.status !== outcome.status) await new Promise((r) => setTimeout(r, 50));
-        }
-        expect(read).toEqual(record(outcome));
-      }
-    } finally {
-      await client.close();
-    }
+    await placeAndCheck(commands.url, queries.url);
     await stopServices('event-sourcing', services);
     await store.close();
+    expect(marked(mark)).toEqual([]);
+  }, 90_000);
+});
+
+describe.runIf(POSTGRES_RUNS)('docs/compose-event-sourcing.yaml', () => {
+  it('its five serve commands, run as they stand (127.0.0.1 for the container names, this machine\'s PostgreSQL for its own): the same outcomes, on its published ports 8080 and 8090', async () => {
+    const url = DATABASE_URL ?? '';
+    const { serves, engines } = composeServices(COMPOSE_ES, { 'postgres://postgres@postgres:5432/postgres': url });
+    expect(engines).toEqual(['postgres']);
+    expect(serves.map((s) => s.name)).toEqual(['orders', 'projection', 'payments', 'inventory', 'notifications']);
+    await dropServeSchema(url);
+    const mark = randomUUID();
+    const services = await Promise.all(serves.map((s) => serve(s.args, mark)));
+    expect(services.slice(0, 2).map((s) => s.url)).toEqual(['http://127.0.0.1:8080', 'http://127.0.0.1:8090']);
+    for (const p of services.slice(2)) expect(p.line).toMatch(/^serving event-sourcing \w+ through postgres:\/\/\S+ \(pid \d+\); Ctrl-C to stop$/);
+    await placeAndCheck('http://127.0.0.1:8080', 'http://127.0.0.1:8090');
+    await stopServices('event-sourcing', services);
+    await dropServeSchema(url);
     expect(marked(mark)).toEqual([]);
   }, 90_000);
 });
