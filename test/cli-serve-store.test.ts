@@ -170,7 +170,7 @@ describe.each(postgresToo([EMBEDDED]))('pattern-bench serve --pattern event-sour
 });
 
 describe.runIf(POSTGRES_RUNS)('docs/compose-event-sourcing.yaml', () => {
-  it('its five serve commands, run as they stand (127.0.0.1 for the container names, this machine\'s PostgreSQL for its own): the same outcomes, on its published ports 8080 and 8090', async () => {
+  it('its five serve commands, run as they stand (127.0.0.1 for the container names, this machine\'s PostgreSQL for its own): the same outcomes, on its published ports 8180 and 8190', async () => {
     const url = DATABASE_URL ?? '';
     const { serves, engines } = composeServices(COMPOSE_ES, { 'postgres://postgres@postgres:5432/postgres': url });
     expect(engines).toEqual(['postgres']);
@@ -178,9 +178,9 @@ describe.runIf(POSTGRES_RUNS)('docs/compose-event-sourcing.yaml', () => {
     await dropServeSchema(url);
     const mark = randomUUID();
     const services = await Promise.all(serves.map((s) => serve(s.args, mark)));
-    expect(services.slice(0, 2).map((s) => s.url)).toEqual(['http://127.0.0.1:8080', 'http://127.0.0.1:8090']);
+    expect(services.slice(0, 2).map((s) => s.url)).toEqual(['http://127.0.0.1:8180', 'http://127.0.0.1:8190']);
     for (const p of services.slice(2)) expect(p.line).toMatch(/^serving event-sourcing \w+ through postgres:\/\/\S+ \(pid \d+\); Ctrl-C to stop$/);
-    await placeAndCheck('http://127.0.0.1:8080', 'http://127.0.0.1:8090');
+    await placeAndCheck('http://127.0.0.1:8180', 'http://127.0.0.1:8190');
     await stopServices('event-sourcing', services);
     await dropServeSchema(url);
     expect(marked(mark)).toEqual([]);

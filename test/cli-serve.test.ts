@@ -4,6 +4,7 @@
  * client that knows only the orders service's URL; each stops on SIGTERM and exits 0.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Address } from '../src/net/address.js';
 import { createGrpcClient } from '../src/patterns/grpc/index.js';
@@ -13,6 +14,7 @@ import type { OrderOutcome, OrderRequest } from '../src/workflow/types.js';
 import { seededRandom } from '../src/random.js';
 import { OrderGenerator } from '../src/workflow/generator.js';
 import { BIN, runMain } from './support/cli.js';
+import { composeServices } from './support/compose.js';
 
 interface Served {
   readonly child: ChildProcess;
@@ -56,6 +58,37 @@ const CLIENTS: readonly [string, (address: Address) => Client][] = [
   ['grpc', (address) => createGrpcClient(address)],
 ];
 
+/**
+ * 150 of the generator's orders placed at `orders` (many for the scarce SKUs, 3 units each:
+ * they run out and are refunded; some from broke customers: declined) end confirmed or
+ * cancelled for both reasons, and the orders service's read side has them as the client saw
+ * them; then every service stops on SIGTERM with exit 0.
+ */
+async function placeAndStop(pattern: string, connect: (address: Address) => Client, orders: Served, all: readonly Served[]): Promise<void> {
+  const { hostname, port } = new URL(orders.url);
+  const client = connect({ host: hostname, port: Number(port) });
+  try {
+    // The generator's orders: many for the scarce SKUs (3 units each: they run out → refunded), some from broke customers (declined).
+    const generator = new OrderGenerator(seededRandom(42).fork(), { outOfStockShare: 0.5, declineShare: 0.2 });
+    const placed = Array.from({ length: 150 }, () => generator.next());
+    const outcomes = await Promise.all(placed.map((o) => client.placeOrder(o)));
+    const statuses = new Set(outcomes.map((o) => o.status));
+    expect(statuses).toEqual(new Set(['CONFIRMED', 'CANCELLED']));
+    const reasons = new Set(outcomes.flatMap((o) => (o.status === 'CANCELLED' ? [o.reason] : [])));
+    expect(reasons).toEqual(new Set(['payment_declined', 'out_of_stock']));
+    // The read side of the orders process has them, as the client saw them.
+    const first = placed[0];
+    if (!first) throw new Error('no order');
+    const read = await client.customerOrders(first.customerId);
+    expect(read.find((r) => r.orderId === first.orderId)?.status).toBe(outcomes[0]?.status);
+  } finally {
+    await client.close();
+  }
+  for (const s of all) s.child.kill('SIGTERM');
+  expect(await Promise.all(all.map((s) => s.closed))).toEqual([0, 0, 0, 0]);
+  for (const s of all) expect(s.err()).toMatch(new RegExp(`^${pattern} \\w+ stopped$`, 'm'));
+}
+
 describe.each(CLIENTS)('pattern-bench serve --pattern %s', (pattern, connect) => {
   it('four services as four processes: orders placed at orders run the workflow through the other three (confirmed, declined, out of stock and refunded)', async () => {
     const [inventory, payments, notifications] = await Promise.all(['inventory', 'payments', 'notifications'].map((s) => serve(['--pattern', pattern, '--service', s, '--port', '0'])));
@@ -65,29 +98,18 @@ describe.each(CLIENTS)('pattern-bench serve --pattern %s', (pattern, connect) =>
     ]);
     const all = [inventory, payments, notifications, orders] as Served[];
     expect(new Set(all.map((s) => s.child.pid)).size).toBe(4);
+    await placeAndStop(pattern, connect, orders, all);
+  }, 60_000);
+});
 
-    const { hostname, port } = new URL(orders.url);
-    const client = connect({ host: hostname, port: Number(port) });
-    try {
-      // The generator's orders: many for the scarce SKUs (3 units each: they run out → refunded), some from broke customers (declined).
-      const generator = new OrderGenerator(seededRandom(42).fork(), { outOfStockShare: 0.5, declineShare: 0.2 });
-      const placed = Array.from({ length: 150 }, () => generator.next());
-      const outcomes = await Promise.all(placed.map((o) => client.placeOrder(o)));
-      const statuses = new Set(outcomes.map((o) => o.status));
-      expect(statuses).toEqual(new Set(['CONFIRMED', 'CANCELLED']));
-      const reasons = new Set(outcomes.flatMap((o) => (o.status === 'CANCELLED' ? [o.reason] : [])));
-      expect(reasons).toEqual(new Set(['payment_declined', 'out_of_stock']));
-      // The read side of the orders process has them, as the client saw them.
-      const first = placed[0];
-      if (!first) throw new Error('no order');
-      const read = await client.customerOrders(first.customerId);
-      expect(read.find((r) => r.orderId === first.orderId)?.status).toBe(outcomes[0]?.status);
-    } finally {
-      await client.close();
-    }
-    for (const s of all) s.child.kill('SIGTERM');
-    expect(await Promise.all(all.map((s) => s.closed))).toEqual([0, 0, 0, 0]);
-    for (const s of all) expect(s.err()).toMatch(new RegExp(`^${pattern} \\w+ stopped$`, 'm'));
+describe('docs/compose.yaml', () => {
+  it("its four serve commands, run as they stand (127.0.0.1 for the container names): REST's workflow on the published port 8080", async () => {
+    const { serves, engines } = composeServices(fileURLToPath(new URL('../docs/compose.yaml', import.meta.url)), {});
+    expect(engines).toEqual([]);
+    expect(serves.map((s) => s.name)).toEqual(['inventory', 'payments', 'notifications', 'orders']);
+    const all = await Promise.all(serves.map((s) => serve(s.args)));
+    expect(all.map((s) => s.url)).toEqual(['http://127.0.0.1:8081', 'http://127.0.0.1:8082', 'http://127.0.0.1:8083', 'http://127.0.0.1:8080']);
+    await placeAndStop('rest', (address) => createRestClient(address), all[3] as Served, all);
   }, 60_000);
 });
 
