@@ -3,6 +3,7 @@
  * worker protocol (protocol.ts) — the same in a worker thread (worker-entry.ts) and in a
  * child process (process-entry.ts).
  */
+import { ByClone } from './clone.js';
 import type { ComponentApi, ComponentFactory } from './component.js';
 import type { ComponentHost } from './host.js';
 import type { MainToWorker, WorkerToMain } from './protocol.js';
@@ -27,7 +28,9 @@ export async function answerRequest(host: ComponentHost, m: Exclude<MainToWorker
     case 'call': {
       // Results are plain data; as JSON text they cross the thread boundary about twice as
       // fast as a structured clone (a 100k-order snapshot: 0.3 s vs 0.6 s).
+      // A result marked byClone (typed arrays: a packed snapshot) goes as a structured clone.
       const value = await host.call(m.component, m.method, m.args);
+      if (value instanceof ByClone) return { type: 'reply', id: m.id, value: value.value };
       return value === undefined ? { type: 'reply', id: m.id } : { type: 'reply', id: m.id, json: JSON.stringify(value) };
     }
     case 'wire':

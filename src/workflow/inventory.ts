@@ -1,4 +1,5 @@
 import { effectClock, TimeColumn, type Clock } from './clock.js';
+import type { SnapshotPacker } from './packed-snapshot.js';
 import type { OrderItem, ReserveResult } from './types.js';
 
 /** One reservation as the inventory records it. `released` once compensated. */
@@ -93,6 +94,21 @@ export class InventoryService {
         .map((r) => this.recordOf(r)),
       duplicates: this.duplicates,
     };
+  }
+
+  /** The same records packed, straight from the state: no object per reservation (see packed-snapshot.ts). */
+  packInto(packer: SnapshotPacker): void {
+    let records = 0;
+    let items = 0;
+    for (const r of this.reservations.values()) {
+      records += r.items.length > 0 ? 1 : 0;
+      items += r.items.length;
+    }
+    packer.reserveReservations(records, items);
+    for (const r of this.reservations.values()) {
+      if (r.items.length > 0) packer.reservation(r.orderId, r.items, r.state, this.reservedAt.at(r.seq), this.releasedAt.at(r.seq));
+    }
+    packer.inventory({ initial: { ...this.initial }, available: Object.fromEntries(this.available), duplicates: this.duplicates });
   }
 
   private add(record: MutableRecord): void {

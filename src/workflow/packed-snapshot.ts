@@ -1,30 +1,32 @@
 /**
  * A system snapshot in columns: what a run's state crosses a thread in when it is large
  * (direct's capacity run: 100–300k orders). As objects, every record is an object with
- * its strings, made once on the system's thread and again on the main thread when its JSON
- * is parsed (~1.3 KB per order there); in columns every string is kept once, in `strings`,
- * and each record is a few small numbers in plain arrays (~0.1 KB per order). Lossless:
- * `unpackSnapshot(packSnapshot(s))` has every field of `s`. Plain data, JSON-safe, so it
- * travels as any call's result does (placement/answer.ts).
+ * its strings, made on the system's thread, as JSON text on both threads, and again as
+ * objects when the main thread parses it (~0.9 KB per order in all, live); in columns
+ * every string is kept once, in `strings`, and each record is a few numbers in typed
+ * arrays. Lossless: `unpackSnapshot(packSnapshot(s))` has every field of `s`. Plain data
+ * with typed arrays: it crosses a thread as a structured clone (`byClone`,
+ * placement/clone.ts), not as JSON, which would spell the arrays out index by index.
  */
 import type { InventorySnapshot, ReservationRecord } from './inventory.js';
-import type { OrderSnapshotRecord, OrdersSnapshot } from './orders.js';
+import type { OrderItem } from './types.js';
+import type { OrderSnapshotRecord, OrdersSnapshot, OrderTransition } from './orders.js';
 import type { LedgerEntry, PaymentsSnapshot } from './payments.js';
 import type { NotificationRecord, NotificationsSnapshot } from './notifications.js';
 import type { SystemSnapshot } from './services.js';
 
-/** A column of optional numbers (null where a record has none); absent when no record has one. */
-type OptionalColumn = (number | null)[] | undefined;
+/** A column of optional numbers: `present[i]` 1 where record i has one; absent when no record has one. */
+type OptionalColumn = { readonly values: Float64Array; readonly present: Uint8Array } | undefined;
 
 export interface PackedOrders {
   /** Per order: its id, status and cancel reason (-1: none) as indexes into `strings`. */
-  readonly orderId: number[];
-  readonly status: number[];
-  readonly reason: number[];
+  readonly orderId: Int32Array;
+  readonly status: Int32Array;
+  readonly reason: Int32Array;
   /** Per order, how many transitions its history has (-1: no history); the transitions, all orders' in a row. */
-  readonly historyLength: number[];
-  readonly historyStatus: number[];
-  readonly historyAt: number[];
+  readonly historyLength: Int32Array;
+  readonly historyStatus: Int32Array;
+  readonly historyAt: Float64Array;
   readonly duplicates: number;
 }
 
@@ -32,11 +34,11 @@ export interface PackedInventory {
   readonly initial: Readonly<Record<string, number>>;
   readonly available: Readonly<Record<string, number>>;
   /** Per reservation: its order and state (indexes into `strings`), how many items; the items, all reservations' in a row. */
-  readonly orderId: number[];
-  readonly state: number[];
-  readonly itemCount: number[];
-  readonly itemSku: number[];
-  readonly itemQty: number[];
+  readonly orderId: Int32Array;
+  readonly state: Int32Array;
+  readonly itemCount: Int32Array;
+  readonly itemSku: Int32Array;
+  readonly itemQty: Float64Array;
   readonly at: OptionalColumn;
   readonly releasedAt: OptionalColumn;
   readonly duplicates: number;
@@ -44,12 +46,12 @@ export interface PackedInventory {
 
 export interface PackedPayments {
   /** Per ledger entry: order, customer and kind (indexes into `strings`), amount and time. */
-  readonly orderId: number[];
-  readonly customerId: number[];
-  readonly kind: number[];
-  readonly amountCents: number[];
+  readonly orderId: Int32Array;
+  readonly customerId: Int32Array;
+  readonly kind: Int32Array;
+  readonly amountCents: Float64Array;
   readonly at: OptionalColumn;
-  readonly declined: number[];
+  readonly declined: Int32Array;
   readonly declinedAt?: readonly number[];
   readonly duplicates: number;
 }
@@ -57,7 +59,7 @@ export interface PackedPayments {
 export interface PackedNotifications {
   readonly sent: number;
   readonly duplicates: number;
-  readonly log?: { readonly orderId: number[]; readonly status: number[]; readonly at: number[] };
+  readonly log?: { readonly orderId: Int32Array; readonly status: Int32Array; readonly at: Float64Array };
 }
 
 export interface PackedSnapshot {
@@ -94,81 +96,221 @@ class StringTable {
   }
 }
 
-function optionalColumn(values: readonly (number | undefined)[]): OptionalColumn {
-  return values.some((v) => v !== undefined) ? values.map((v) => v ?? null) : undefined;
+type NumberArray = Int32Array | Float64Array | Uint8Array;
+
+/**
+ * A column of numbers in a typed array that doubles when full. Where the count is known
+ * ahead, `reserve` sizes it once: written in place, no copy left for the collector.
+ */
+class Column<A extends NumberArray> {
+  private values: A;
+  private size = 0;
+
+  constructor(private readonly make: (n: number) => A) {
+    this.values = make(0);
+  }
+
+  reserve(n: number): void {
+    if (this.size + n > this.values.length) this.resize(this.size + n);
+  }
+
+  push(v: number): void {
+    if (this.size === this.values.length) this.resize(Math.max(64, this.values.length * 2));
+    this.values[this.size++] = v;
+  }
+
+  build(): A {
+    return this.size === this.values.length ? this.values : (this.values.slice(0, this.size) as A);
+  }
+
+  private resize(n: number): void {
+    const grown = this.make(n);
+    grown.set(this.values);
+    this.values = grown;
+  }
 }
 
+const ints = () => new Column((n) => new Int32Array(n));
+const doubles = () => new Column((n) => new Float64Array(n));
+
+/** An optional number per record, as a column. */
+class OptionalBuilder {
+  private readonly values = doubles();
+  private readonly present = new Column((n) => new Uint8Array(n));
+  private any = false;
+
+  reserve(n: number): void {
+    this.values.reserve(n);
+    this.present.reserve(n);
+  }
+
+  push(v: number | undefined): void {
+    this.values.push(v ?? 0);
+    this.present.push(v === undefined ? 0 : 1);
+    if (v !== undefined) this.any = true;
+  }
+
+  build(): OptionalColumn {
+    return this.any ? { values: this.values.build(), present: this.present.build() } : undefined;
+  }
+}
+
+/** The scalars of each service's part, set once each. */
+interface Totals {
+  orders: number;
+  inventory: { initial: Readonly<Record<string, number>>; available: Readonly<Record<string, number>>; duplicates: number };
+  payments: { duplicates: number; declinedAt?: readonly number[] };
+  notifications: { sent: number; duplicates: number; log: boolean };
+}
+
+/**
+ * Builds a packed snapshot record by record — from a snapshot's objects (`packSnapshot`), or
+ * from the services' own state (`packServices`), which then makes no object per record.
+ * Orders first: their ids are most of the strings. Each part's `reserve…` (optional) says
+ * how many records are coming, so that its columns are sized once.
+ */
+export class SnapshotPacker {
+  private readonly table = new StringTable();
+  private readonly o = { orderId: ints(), status: ints(), reason: ints(), historyLength: ints(), historyStatus: ints(), historyAt: doubles() };
+  private readonly r = { orderId: ints(), state: ints(), itemCount: ints(), itemSku: ints(), itemQty: doubles(), at: new OptionalBuilder(), releasedAt: new OptionalBuilder() };
+  private readonly l = { orderId: ints(), customerId: ints(), kind: ints(), amountCents: doubles(), at: new OptionalBuilder() };
+  private readonly declinedIds = ints();
+  private readonly log = { orderId: ints(), status: ints(), at: doubles() };
+  private readonly totals: Totals = {
+    orders: 0,
+    inventory: { initial: {}, available: {}, duplicates: 0 },
+    payments: { duplicates: 0 },
+    notifications: { sent: 0, duplicates: 0, log: false },
+  };
+
+  reserveOrders(orders: number, transitions: number): void {
+    for (const c of [this.o.orderId, this.o.status, this.o.reason, this.o.historyLength]) c.reserve(orders);
+    this.o.historyStatus.reserve(transitions);
+    this.o.historyAt.reserve(transitions);
+  }
+
+  order(orderId: string, status: string, reason: string | undefined, history: readonly OrderTransition[] | undefined): void {
+    this.o.orderId.push(this.table.of(orderId));
+    this.o.status.push(this.table.of(status));
+    this.o.reason.push(this.table.optional(reason));
+    this.o.historyLength.push(history ? history.length : -1);
+    for (const h of history ?? []) {
+      this.o.historyStatus.push(this.table.of(h.status));
+      this.o.historyAt.push(h.at);
+    }
+  }
+
+  orders(duplicates: number): void {
+    this.totals.orders = duplicates;
+  }
+
+  reserveReservations(reservations: number, items: number): void {
+    for (const c of [this.r.orderId, this.r.state, this.r.itemCount, this.r.at, this.r.releasedAt]) c.reserve(reservations);
+    this.r.itemSku.reserve(items);
+    this.r.itemQty.reserve(items);
+  }
+
+  reservation(orderId: string, items: readonly OrderItem[], state: string, at: number | undefined, releasedAt: number | undefined): void {
+    this.r.orderId.push(this.table.of(orderId));
+    this.r.state.push(this.table.of(state));
+    this.r.itemCount.push(items.length);
+    for (const item of items) {
+      this.r.itemSku.push(this.table.of(item.sku));
+      this.r.itemQty.push(item.qty);
+    }
+    this.r.at.push(at);
+    this.r.releasedAt.push(releasedAt);
+  }
+
+  inventory(totals: Totals['inventory']): void {
+    this.totals.inventory = totals;
+  }
+
+  reserveLedger(entries: number): void {
+    for (const c of [this.l.orderId, this.l.customerId, this.l.kind, this.l.amountCents, this.l.at]) c.reserve(entries);
+  }
+
+  ledgerEntry(e: LedgerEntry): void {
+    this.l.orderId.push(this.table.of(e.orderId));
+    this.l.customerId.push(this.table.of(e.customerId));
+    this.l.kind.push(this.table.of(e.kind));
+    this.l.amountCents.push(e.amountCents);
+    this.l.at.push(e.at);
+  }
+
+  declined(orderId: string): void {
+    this.declinedIds.push(this.table.of(orderId));
+  }
+
+  /** `declinedAt`: when each `declined` order was declined, in the same order, where recorded. */
+  payments(totals: Totals['payments']): void {
+    this.totals.payments = totals;
+  }
+
+  notification(orderId: string, status: string, at: number): void {
+    this.log.orderId.push(this.table.of(orderId));
+    this.log.status.push(this.table.of(status));
+    this.log.at.push(at);
+  }
+
+  /** `log`: whether the notifications' log is kept (the `notification` calls, possibly none). */
+  notifications(totals: Totals['notifications']): void {
+    this.totals.notifications = totals;
+  }
+
+  build(): PackedSnapshot {
+    const { o, r, l, log, totals } = this;
+    const { declinedAt } = totals.payments;
+    return {
+      format: 'packed-snapshot/1',
+      strings: this.table.strings,
+      orders: { orderId: o.orderId.build(), status: o.status.build(), reason: o.reason.build(), historyLength: o.historyLength.build(), historyStatus: o.historyStatus.build(), historyAt: o.historyAt.build(), duplicates: totals.orders },
+      inventory: {
+        ...totals.inventory,
+        orderId: r.orderId.build(),
+        state: r.state.build(),
+        itemCount: r.itemCount.build(),
+        itemSku: r.itemSku.build(),
+        itemQty: r.itemQty.build(),
+        at: r.at.build(),
+        releasedAt: r.releasedAt.build(),
+      },
+      payments: {
+        orderId: l.orderId.build(),
+        customerId: l.customerId.build(),
+        kind: l.kind.build(),
+        amountCents: l.amountCents.build(),
+        at: l.at.build(),
+        declined: this.declinedIds.build(),
+        ...(declinedAt ? { declinedAt } : {}),
+        duplicates: totals.payments.duplicates,
+      },
+      notifications: {
+        sent: totals.notifications.sent,
+        duplicates: totals.notifications.duplicates,
+        ...(totals.notifications.log ? { log: { orderId: log.orderId.build(), status: log.status.build(), at: log.at.build() } } : {}),
+      },
+    };
+  }
+}
+
+/** A snapshot's objects, packed. */
 export function packSnapshot(snapshot: SystemSnapshot): PackedSnapshot {
-  const table = new StringTable();
-  // Orders first: their ids are most of the strings, and the checker reads them first.
-  const orders = packOrders(snapshot.orders, table);
-  return {
-    format: 'packed-snapshot/1',
-    orders,
-    inventory: packInventory(snapshot.inventory, table),
-    payments: packPayments(snapshot.payments, table),
-    notifications: packNotifications(snapshot.notifications, table),
-    strings: table.strings,
-  };
-}
-
-function packOrders(s: OrdersSnapshot, table: StringTable): PackedOrders {
-  const out: PackedOrders = { orderId: [], status: [], reason: [], historyLength: [], historyStatus: [], historyAt: [], duplicates: s.duplicates };
-  for (const o of s.orders) {
-    out.orderId.push(table.of(o.orderId));
-    out.status.push(table.of(o.status));
-    out.reason.push(table.optional(o.reason));
-    out.historyLength.push(o.history ? o.history.length : -1);
-    for (const h of o.history ?? []) {
-      out.historyStatus.push(table.of(h.status));
-      out.historyAt.push(h.at);
-    }
-  }
-  return out;
-}
-
-function packInventory(s: InventorySnapshot, table: StringTable): PackedInventory {
-  const columns = { orderId: [] as number[], state: [] as number[], itemCount: [] as number[], itemSku: [] as number[], itemQty: [] as number[] };
-  for (const r of s.reservations) {
-    columns.orderId.push(table.of(r.orderId));
-    columns.state.push(table.of(r.state));
-    columns.itemCount.push(r.items.length);
-    for (const item of r.items) {
-      columns.itemSku.push(table.of(item.sku));
-      columns.itemQty.push(item.qty);
-    }
-  }
-  return {
-    initial: s.initial,
-    available: s.available,
-    ...columns,
-    at: optionalColumn(s.reservations.map((r) => r.at)),
-    releasedAt: optionalColumn(s.reservations.map((r) => r.releasedAt)),
-    duplicates: s.duplicates,
-  };
-}
-
-function packPayments(s: PaymentsSnapshot, table: StringTable): PackedPayments {
-  const columns = { orderId: [] as number[], customerId: [] as number[], kind: [] as number[], amountCents: [] as number[] };
-  for (const e of s.ledger) {
-    columns.orderId.push(table.of(e.orderId));
-    columns.customerId.push(table.of(e.customerId));
-    columns.kind.push(table.of(e.kind));
-    columns.amountCents.push(e.amountCents);
-  }
-  return {
-    ...columns,
-    at: optionalColumn(s.ledger.map((e) => e.at)),
-    declined: s.declined.map((id) => table.of(id)),
-    ...(s.declinedAt ? { declinedAt: s.declinedAt } : {}),
-    duplicates: s.duplicates,
-  };
-}
-
-function packNotifications(s: NotificationsSnapshot, table: StringTable): PackedNotifications {
-  const base = { sent: s.sent, duplicates: s.duplicates };
-  if (!s.log) return base;
-  return { ...base, log: { orderId: s.log.map((n) => table.of(n.orderId)), status: s.log.map((n) => table.of(n.status)), at: s.log.map((n) => n.at) } };
+  const p = new SnapshotPacker();
+  const { orders, inventory, payments, notifications } = snapshot;
+  p.reserveOrders(orders.orders.length, orders.orders.reduce((n, o) => n + (o.history?.length ?? 0), 0));
+  for (const o of orders.orders) p.order(o.orderId, o.status, o.reason, o.history);
+  p.orders(orders.duplicates);
+  p.reserveReservations(inventory.reservations.length, inventory.reservations.reduce((n, r) => n + r.items.length, 0));
+  for (const r of inventory.reservations) p.reservation(r.orderId, r.items, r.state, r.at, r.releasedAt);
+  p.inventory({ initial: inventory.initial, available: inventory.available, duplicates: inventory.duplicates });
+  p.reserveLedger(payments.ledger.length);
+  for (const e of payments.ledger) p.ledgerEntry(e);
+  for (const id of payments.declined) p.declined(id);
+  p.payments({ duplicates: payments.duplicates, ...(payments.declinedAt ? { declinedAt: payments.declinedAt } : {}) });
+  for (const n of notifications.log ?? []) p.notification(n.orderId, n.status, n.at);
+  p.notifications({ sent: notifications.sent, duplicates: notifications.duplicates, log: notifications.log !== undefined });
+  return p.build();
 }
 
 /**
@@ -191,8 +333,7 @@ type Wanted = (i: number | undefined) => boolean;
 
 /** The value at `i` of an optional column, as an optional field. */
 function fieldOf<K extends string>(name: K, column: OptionalColumn, i: number): Partial<Record<K, number>> {
-  const v = column?.[i];
-  return v === null || v === undefined ? {} : ({ [name]: v } as Partial<Record<K, number>>);
+  return column?.present[i] ? ({ [name]: column.values[i] } as Partial<Record<K, number>>) : {};
 }
 
 function unpackOrders(p: PackedOrders, str: Str, wanted: Wanted): OrdersSnapshot {
@@ -204,7 +345,7 @@ function unpackOrders(p: PackedOrders, str: Str, wanted: Wanted): OrdersSnapshot
     h += Math.max(0, length);
     if (!wanted(id)) return;
     const reason = p.reason[i] ?? -1;
-    const history = length < 0 ? undefined : p.historyAt.slice(from, h).map((at, k) => ({ status: str(p.historyStatus[from + k]) as OrderSnapshotRecord['status'], at }));
+    const history = length < 0 ? undefined : Array.from(p.historyAt.subarray(from, h), (at, k) => ({ status: str(p.historyStatus[from + k]) as OrderTransition['status'], at }));
     orders.push({
       orderId: str(id),
       status: str(p.status[i]) as OrderSnapshotRecord['status'],
@@ -222,7 +363,7 @@ function unpackInventory(p: PackedInventory, str: Str, wanted: Wanted): Inventor
     const from = k;
     k += p.itemCount[i] ?? 0;
     if (!wanted(id)) return;
-    const items = p.itemSku.slice(from, k).map((sku, j) => ({ sku: str(sku), qty: p.itemQty[from + j] ?? 0 }));
+    const items = Array.from(p.itemSku.subarray(from, k), (sku, j) => ({ sku: str(sku), qty: p.itemQty[from + j] ?? 0 }));
     reservations.push({ orderId: str(id), items, state: str(p.state[i]) as ReservationRecord['state'], ...fieldOf('at', p.at, i), ...fieldOf('releasedAt', p.releasedAt, i) });
   });
   return { initial: p.initial, available: p.available, reservations, duplicates: p.duplicates };
@@ -234,7 +375,7 @@ function unpackPayments(p: PackedPayments, str: Str, wanted: Wanted, all: boolea
     if (!wanted(id)) return;
     ledger.push({ orderId: str(id), customerId: str(p.customerId[i]), kind: str(p.kind[i]) as LedgerEntry['kind'], amountCents: p.amountCents[i] ?? 0, ...fieldOf('at', p.at, i) });
   });
-  const kept = p.declined.flatMap((id, i) => (wanted(id) ? [i] : []));
+  const kept = [...p.declined.keys()].filter((i) => wanted(p.declined[i]));
   const declinedAt = p.declinedAt;
   return {
     ledger,
