@@ -12,12 +12,15 @@ import { unpackSnapshot } from '../src/workflow/packed-snapshot.js';
 import { startPattern } from './support/pattern.js';
 
 const pool = new ThreadPool();
-afterAll(() => pool.close());
+const processes = new ThreadPool({ topology: 'processes' });
+afterAll(() => Promise.all([pool.close(), processes.close()]));
 
 describe('direct: packed snapshot', () => {
-  it.each(PLACEMENTS.flatMap((placement) => [true, false].map((journal) => [placement, journal] as const)))('is its snapshot, packed, under %s (journal %s)', async (placement, journal) => {
-    pool.journal = journal;
-    const { running, generator } = await startPattern(directPattern, { placement }, undefined, 42, pool);
+  const cases = [...PLACEMENTS.flatMap((placement) => [true, false].map((journal) => [placement, journal, 'threads'] as const)), ['per-service', true, 'processes'] as const];
+  it.each(cases)('is its snapshot, packed, under %s (journal %s, topology %s)', async (placement, journal, topology) => {
+    const threads = topology === 'processes' ? processes : pool;
+    threads.journal = journal;
+    const { running, generator } = await startPattern(directPattern, { placement }, undefined, 42, threads);
     try {
       expect(isPackedSnapshotReader(running)).toBe(true);
       const placed = Array.from({ length: 60 }, () => generator.next());

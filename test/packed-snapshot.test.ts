@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { PlacedLog } from '../src/bench/placed.js';
 import { seededRandom } from '../src/random.js';
 import { OrderGenerator } from '../src/workflow/generator.js';
 import { checkInvariants } from '../src/workflow/invariants.js';
-import { isPackedSnapshot, packSnapshot, unpackSnapshot, type PackedSnapshot } from '../src/workflow/packed-snapshot.js';
+import { buffersOf, isPackedSnapshot, packSnapshot, unpackSnapshot, type PackedSnapshot } from '../src/workflow/packed-snapshot.js';
 import { epochMs, type Clock } from '../src/workflow/clock.js';
 import { createServices, packServices, snapshotServices, type SystemSnapshot, type WorkflowServices } from '../src/workflow/services.js';
 import type { OrderRequest } from '../src/workflow/types.js';
@@ -76,6 +77,24 @@ describe('packed snapshot', () => {
     }
   });
 
+  it('moves to another thread with every column\'s buffer transferred', () => {
+    for (const s of [FULL, BARE]) {
+      const packed = packSnapshot(s);
+      const buffers = buffersOf(packed);
+      // Every typed array of the snapshot, found by walking it, has its buffer in the list.
+      const found = new Set<ArrayBufferLike>();
+      const walk = (v: unknown): void => {
+        if (ArrayBuffer.isView(v)) found.add(v.buffer);
+        else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+      };
+      walk(packed);
+      expect(new Set(buffers)).toEqual(found);
+      const moved = structuredClone(packed, { transfer: buffers });
+      expect(packed.orders.orderId.length).toBe(0); // detached: moved, not copied
+      expect(unpackSnapshot(moved)).toStrictEqual(s);
+    }
+  });
+
   it('keeps each distinct string once', () => {
     const packed = packSnapshot(FULL);
     expect(new Set(packed.strings).size).toBe(packed.strings.length);
@@ -126,5 +145,22 @@ describe('packed snapshot', () => {
     expect(objects.unexpectedEffects).toBe(1);
     expect(objects.offenders).toMatchObject({ lost: [a], doubleCharged: [b], unexpectedEffects: ['never'], leakedReservations: [c], stockNotConserved: ['sku-0'] });
     expect(checkInvariants({ ...input, snapshot: viaClone(packSnapshot(broken)) })).toStrictEqual(objects);
+  });
+
+  it('reads the client\'s log as the runner hands it over (each order made as read, accepted ids looked up on demand) as it reads arrays', async () => {
+    const { placed, snapshot } = await realRun();
+    const log = new PlacedLog();
+    // Every order placed; all but the first two accepted; the first never reached the system.
+    placed.forEach((o, i) => {
+      const index = log.add(o, i);
+      if (i > 1) log.accept(index);
+    });
+    const broken = { ...snapshot, orders: { ...snapshot.orders, orders: snapshot.orders.orders.filter((o) => o.orderId !== placed[0]?.orderId && o.orderId !== placed[2]?.orderId) } };
+    const packed = packSnapshot(broken);
+    const fromArrays = checkInvariants({ placed: log.orders(), accepted: log.acceptedIds(), snapshot: packed });
+    expect(fromArrays.lost).toBe(1);
+    expect(checkInvariants({ placed: log.eachOrder(), accepted: log.acceptedLookup(), snapshot: packed })).toStrictEqual(fromArrays);
+    // A one-shot iterator is read twice too.
+    expect(checkInvariants({ placed: log.orders().values(), accepted: log.acceptedIds(), snapshot: packed })).toStrictEqual(fromArrays);
   });
 });

@@ -329,7 +329,7 @@ export class Runner extends EventEmitter<RunnerEvents> {
     const hopErrors = isHopErrorCounter(target) ? { ...(await target.hopErrors()) } : null;
     // Packed: no object per record on either thread (direct's capacity run holds a few hundred thousand orders).
     const snapshot = await packedStateOf(target);
-    const checked = checkInvariants({ placed: placed.orders(), accepted: placed.acceptedIds(), snapshot });
+    const checked = checkInvariants({ placed: placed.eachOrder(), accepted: placed.acceptedLookup(), snapshot });
     const offenders = offendingOrders(checked);
     const violations = checked.offenders ? explainViolations(checked, placed.records(offenders), unpackSnapshot(snapshot, new Set(offenders))) : [];
     const saga = isSagaStats(target) ? await target.sagaStats() : null;

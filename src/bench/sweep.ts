@@ -186,7 +186,7 @@ export class Sweeper extends EventEmitter<SweepEvents> {
       const stoppedBy = await this.step(id, running, started.generator, log, probe, steps, signal);
       if (isDrainable(running)) await running.drain(this.config.drainTimeoutMs);
       const snapshot = await packedStateOf(running);
-      const invariants = countsOf(checkInvariants({ placed: log.orders(), accepted: log.acceptedIds(), snapshot }));
+      const invariants = countsOf(checkInvariants({ placed: log.eachOrder(), accepted: log.acceptedLookup(), snapshot }));
       curve = { pattern: id, state: 'completed', probe, steps, knee: kneeOf(steps), stoppedBy, invariants };
     } catch (err) {
       const aborted = err instanceof AbortedError || signal?.aborted === true;

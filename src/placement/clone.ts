@@ -5,11 +5,16 @@
  * itself; across a thread or a process boundary, its clone.
  */
 export class ByClone<T> {
-  constructor(readonly value: T) {}
+  constructor(
+    readonly value: T,
+    /** Buffers of `value` moved to the receiving thread instead of copied (the sender's views of them are emptied). */
+    readonly transfer: readonly ArrayBuffer[] = [],
+  ) {}
 }
 
-export function byClone<T>(value: T): ByClone<T> {
-  return new ByClone(value);
+/** `transfer`: buffers of `value` that only it uses, to move rather than copy to a worker's parent (a process copies them). */
+export function byClone<T>(value: T, transfer: readonly ArrayBuffer[] = []): ByClone<T> {
+  return new ByClone(value, transfer);
 }
 
 /** What a call returning `T` resolves to on the caller's side. */

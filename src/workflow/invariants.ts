@@ -5,12 +5,13 @@ import { isTerminal, type OrderRequest, type OrderStatus } from './types.js';
 /** What the checker needs: the orders the client placed, what it was told, and the system's state. */
 export interface InvariantInput {
   /** Every order the client attempted to place (warm-up included). */
-  readonly placed: readonly Pick<OrderRequest, 'orderId' | 'amountCents'>[];
+  /** Read twice: an array, or an iterable that starts afresh at each reading (a one-shot iterator is read into an array first). */
+  readonly placed: Iterable<Pick<OrderRequest, 'orderId' | 'amountCents'>>;
   /**
    * Orders the system told the client it had taken: a terminal outcome, or an accept for
    * asynchronous patterns. Such an order that the system has no record of is lost.
    */
-  readonly accepted: ReadonlySet<string>;
+  readonly accepted: Pick<ReadonlySet<string>, 'has'>;
   readonly snapshot: SystemSnapshot;
 }
 
@@ -121,8 +122,10 @@ interface Slots {
 }
 
 /** Check the invariants over a drained system. Pure: same input, same report. */
-export function checkInvariants({ placed, accepted, snapshot }: InvariantInput | PackedInvariantInput): CheckedInvariants {
+export function checkInvariants(input: InvariantInput | PackedInvariantInput): CheckedInvariants {
+  const { accepted, snapshot } = input;
   const packed = isPackedSnapshot(snapshot) ? snapshot : packSnapshot(snapshot);
+  const placed = readable(input.placed);
   const slots = slotsOf(placed, packed.strings);
   const effects = new Effects(slots.ofId.size);
   recordStates(packed.orders, slots, effects);
@@ -142,6 +145,11 @@ export function checkInvariants({ placed, accepted, snapshot }: InvariantInput |
   const ok = INVARIANT_NAMES.every((n) => counts[n] === 0);
   const report: InvariantReport = { ok, ...counts, duplicatesAbsorbed };
   return ok ? report : { ...report, offenders: Object.fromEntries(tally.first) };
+}
+
+/** `placed` as it can be read twice: a one-shot iterator (its iterator is itself) read into an array. */
+function readable(placed: InvariantInput['placed']): InvariantInput['placed'] {
+  return (placed[Symbol.iterator]() as unknown) === placed ? [...placed] : placed;
 }
 
 function slotsOf(placed: InvariantInput['placed'], strings: readonly string[]): Slots {
@@ -196,7 +204,7 @@ function collectLedger({ payments, strings }: PackedSnapshot, slots: Slots, effe
 }
 
 /** Every placed order, in placement order: terminal, known, and with exactly the effects its state calls for. */
-function judgeOrders(placed: InvariantInput['placed'], accepted: ReadonlySet<string>, packed: PackedSnapshot, slots: Slots, effects: Effects, tally: Tally): void {
+function judgeOrders(placed: InvariantInput['placed'], accepted: InvariantInput['accepted'], packed: PackedSnapshot, slots: Slots, effects: Effects, tally: Tally): void {
   for (const order of placed) {
     const id = order.orderId;
     const slot = slots.ofId.get(id) as number;

@@ -294,6 +294,19 @@ export class SnapshotPacker {
   }
 }
 
+/** The buffers of a packed snapshot's columns, each once: each column owns its buffer, so they can be moved to another thread. */
+export function buffersOf(packed: PackedSnapshot): ArrayBuffer[] {
+  const { orders: o, inventory: r, payments: l, notifications: n } = packed;
+  const optional = (c: OptionalColumn) => (c ? [c.values, c.present] : []);
+  const columns = [
+    ...[o.orderId, o.status, o.reason, o.historyLength, o.historyStatus, o.historyAt],
+    ...[r.orderId, r.state, r.itemCount, r.itemSku, r.itemQty, ...optional(r.at), ...optional(r.releasedAt)],
+    ...[l.orderId, l.customerId, l.kind, l.amountCents, ...optional(l.at), l.declined],
+    ...(n.log ? [n.log.orderId, n.log.status, n.log.at] : []),
+  ];
+  return [...new Set(columns.map((c) => c.buffer))].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+}
+
 /** A snapshot's objects, packed. */
 export function packSnapshot(snapshot: SystemSnapshot): PackedSnapshot {
   const p = new SnapshotPacker();

@@ -3,7 +3,7 @@ import { byClone, type ByClone } from '../../placement/clone.js';
 import type { ComponentApi, ComponentFactory } from '../../placement/component.js';
 import { seededRandom } from '../../random.js';
 import { RESILIENCE_POLICIES, withResilience, type Hop, type ResiliencePolicy } from '../../resilience/policies.js';
-import type { PackedSnapshot } from '../../workflow/packed-snapshot.js';
+import { buffersOf, type PackedSnapshot } from '../../workflow/packed-snapshot.js';
 import { createServices, packServices, snapshotServices, type SystemSnapshot, type World } from '../../workflow/services.js';
 import type { OrderRecord } from '../../workflow/orders.js';
 import type { OrderOutcome, OrderRequest } from '../../workflow/types.js';
@@ -71,7 +71,10 @@ export const startMonolith: ComponentFactory<MonolithInit, MonolithApi> = async 
       placeOrder: (order: OrderRequest) => runOrderWorkflow(services.orders, ports, order, onHopError),
       customerOrders: (customerId: string) => services.orders.forCustomer(customerId),
       snapshot: () => snapshotServices(services),
-      packedSnapshot: () => byClone(packServices(services)),
+      packedSnapshot: () => {
+        const packed = packServices(services);
+        return byClone(packed, buffersOf(packed));
+      },
       hopErrors: () => ({ ...hopErrors }),
       moduleErrors: (module: Module, share: number) => errors[module].set(share),
     },
