@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { compensationsOf } from '../src/bench/failure.js';
 import { PlacedLog } from '../src/bench/placed.js';
 import { seededRandom } from '../src/random.js';
 import { OrderGenerator } from '../src/workflow/generator.js';
@@ -93,6 +94,12 @@ describe('packed snapshot', () => {
       expect(packed.orders.orderId.length).toBe(0); // detached: moved, not copied
       expect(unpackSnapshot(moved)).toStrictEqual(s);
     }
+  });
+
+  it('counts the same compensations (releases and refunds) packed as unpacked', () => {
+    expect(compensationsOf(FULL)).toBe(2);
+    expect(compensationsOf(packSnapshot(FULL))).toBe(2);
+    expect(compensationsOf(packSnapshot(BARE))).toBe(0);
   });
 
   it('keeps each distinct string once', () => {

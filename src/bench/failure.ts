@@ -46,7 +46,7 @@ export type Recovery =
   | { readonly kind: 'not-applied' };
 
 /** Releases and refunds: the compensations the services recorded. */
-function compensationsOf(snapshot: SystemSnapshot | PackedSnapshot): number {
+export function compensationsOf(snapshot: SystemSnapshot | PackedSnapshot): number {
   if (!isPackedSnapshot(snapshot)) {
     return snapshot.inventory.reservations.filter((r) => r.state === 'released').length + snapshot.payments.ledger.filter((e) => e.kind === 'refund').length;
   }
