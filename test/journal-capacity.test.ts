@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { resolveRunConfig } from '../src/bench/config.js';
 import { Runner } from '../src/bench/runner.js';
 import { PATTERNS } from '../src/patterns/registry.js';
-import type { Pattern } from '../src/patterns/types.js';
+import { isPackedSnapshotReader, type Pattern } from '../src/patterns/types.js';
+import { unpackSnapshot } from '../src/workflow/packed-snapshot.js';
 import type { SystemSnapshot } from '../src/workflow/services.js';
 
 function snapshotsOf(id: string, seen: SystemSnapshot[]): Pattern {
@@ -23,6 +24,16 @@ function snapshotsOf(id: string, seen: SystemSnapshot[]): Pattern {
           seen.push(snapshot);
           return snapshot;
         },
+        // Where the system hands its state over packed, the runner reads it so.
+        ...(isPackedSnapshotReader(running)
+          ? {
+              packedSnapshot: async () => {
+                const packed = await running.packedSnapshot();
+                seen.push(unpackSnapshot(packed));
+                return packed;
+              },
+            }
+          : {}),
       });
     },
   };

@@ -1,4 +1,5 @@
 import type { PlayedAction } from './player.js';
+import { isPackedSnapshot, type PackedSnapshot } from '../workflow/packed-snapshot.js';
 import type { SystemSnapshot } from '../workflow/services.js';
 import type { LoadResult, SegmentResult } from './loadgen.js';
 import { recoveryOf } from './load/recovery.js';
@@ -44,20 +45,32 @@ export type Recovery =
   | { readonly kind: 'whole-window' }
   | { readonly kind: 'not-applied' };
 
+/** Releases and refunds: the compensations the services recorded. */
+export function compensationsOf(snapshot: SystemSnapshot | PackedSnapshot): number {
+  if (!isPackedSnapshot(snapshot)) {
+    return snapshot.inventory.reservations.filter((r) => r.state === 'released').length + snapshot.payments.ledger.filter((e) => e.kind === 'refund').length;
+  }
+  // Each string is once in the table: count the records naming that one.
+  const count = (column: Int32Array, value: string) => {
+    const index = snapshot.strings.indexOf(value);
+    return index < 0 ? 0 : column.filter((v) => v === index).length;
+  };
+  return count(snapshot.inventory.state, 'released') + count(snapshot.payments.kind, 'refund');
+}
+
 /** A run's failure figures, from its load result, its fault window and the state after the drain. */
 export function failureFigures(
   load: LoadResult,
   faultWindowMs: { fromMs: number; toMs: number } | null,
   hopErrors: Readonly<Record<string, number>> | null,
-  snapshot: SystemSnapshot,
+  snapshot: SystemSnapshot | PackedSnapshot,
   played: readonly PlayedAction[],
   applied: boolean,
 ): FailureFigures {
   const { placed, confirmed, cancelled } = load.outcomes;
   const errorsByKind: Record<string, number> = { ...load.errors };
   for (const [kind, n] of Object.entries(hopErrors ?? {})) errorsByKind[`hop ${kind}`] = n;
-  const compensations =
-    snapshot.inventory.reservations.filter((r) => r.state === 'released').length + snapshot.payments.ledger.filter((e) => e.kind === 'refund').length;
+  const compensations = compensationsOf(snapshot);
   const recovery = recoveryOf({
     slices: load.startSlices,
     sliceMs: load.timelineBucketMs,

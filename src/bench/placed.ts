@@ -109,13 +109,34 @@ export class PlacedLog {
   }
 
   orders(): PlacedOrder[] {
-    return this.ids.map((orderId, i) => ({ orderId, amountCents: this.amounts[i] ?? 0 }));
+    return [...this.eachOrder()];
+  }
+
+  /**
+   * The orders as `orders()` has them, made one at a time as they are read, afresh at each
+   * reading: nothing kept (the checker reads a few hundred thousand, twice).
+   */
+  eachOrder(): Iterable<PlacedOrder> {
+    return { [Symbol.iterator]: () => this.ordersFrom() };
+  }
+
+  private *ordersFrom(): Generator<PlacedOrder> {
+    for (let i = 0; i < this.ids.length; i++) yield { orderId: this.ids[i] as string, amountCents: this.amounts[i] ?? 0 };
   }
 
   acceptedIds(): Set<string> {
     const set = new Set<string>();
     for (let i = 0; i < this.ids.length; i++) if (this.accepted[i]) set.add(this.ids[i] as string);
     return set;
+  }
+
+  /**
+   * The accepted ids as the checker asks of them (`has`), built on the first question: it
+   * asks only of orders the system has no record of, which a healthy run has none of.
+   */
+  acceptedLookup(): { has(orderId: string): boolean } {
+    let set: Set<string> | undefined;
+    return { has: (orderId) => (set ??= this.acceptedIds()).has(orderId) };
   }
 
   /** The client's record of each of `ids` that was placed, in placement order. */

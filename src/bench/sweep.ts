@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { AbortedError, describeError, UnknownNameError } from '../errors.js';
 import { PATTERNS } from '../patterns/registry.js';
-import { isDrainable, type Pattern, type RunningPattern } from '../patterns/types.js';
+import { isDrainable, packedStateOf, type Pattern, type RunningPattern } from '../patterns/types.js';
 import { ThreadPool } from '../placement/pool.js';
 import { checkInvariants, countsOf } from '../workflow/invariants.js';
 import type { OrderGenerator } from '../workflow/generator.js';
@@ -185,8 +185,8 @@ export class Sweeper extends EventEmitter<SweepEvents> {
       this.emit('probe', { pattern: id, rate: probe });
       const stoppedBy = await this.step(id, running, started.generator, log, probe, steps, signal);
       if (isDrainable(running)) await running.drain(this.config.drainTimeoutMs);
-      const snapshot = await running.snapshot();
-      const invariants = countsOf(checkInvariants({ placed: log.orders(), accepted: log.acceptedIds(), snapshot }));
+      const snapshot = await packedStateOf(running);
+      const invariants = countsOf(checkInvariants({ placed: log.eachOrder(), accepted: log.acceptedLookup(), snapshot }));
       curve = { pattern: id, state: 'completed', probe, steps, knee: kneeOf(steps), stoppedBy, invariants };
     } catch (err) {
       const aborted = err instanceof AbortedError || signal?.aborted === true;

@@ -1,5 +1,7 @@
 import type { LatencySummary } from '../metrics/histogram.js';
 import type { Random } from '../random.js';
+import type { PackedSnapshot } from '../workflow/packed-snapshot.js';
+import { packSnapshot } from '../workflow/packed-snapshot.js';
 import type { SystemSnapshot, World } from '../workflow/services.js';
 import type { OrderOutcome, OrderRequest } from '../workflow/types.js';
 import type { OrderRecord } from '../workflow/orders.js';
@@ -214,4 +216,22 @@ export interface ThreadReporter {
 
 export function isThreadReporter(p: RunningPattern): p is RunningPattern & ThreadReporter {
   return typeof (p as Partial<ThreadReporter>).threads === 'function';
+}
+
+/**
+ * A pattern whose system can hand its state over packed in columns (packed-snapshot.ts):
+ * the same state as `snapshot()`, without an object per record on either side of the thread
+ * boundary. Direct's capacity run holds a few hundred thousand orders.
+ */
+export interface PackedSnapshotReader {
+  packedSnapshot(): Promise<PackedSnapshot>;
+}
+
+export function isPackedSnapshotReader(p: RunningPattern): p is RunningPattern & PackedSnapshotReader {
+  return typeof (p as Partial<PackedSnapshotReader>).packedSnapshot === 'function';
+}
+
+/** The system's state, packed: as the system hands it over where it can, else its snapshot packed here. */
+export async function packedStateOf(p: RunningPattern): Promise<PackedSnapshot> {
+  return isPackedSnapshotReader(p) ? p.packedSnapshot() : packSnapshot(await p.snapshot());
 }

@@ -1,5 +1,6 @@
 import type { BoundaryGate } from '../faults/boundary.js';
 import type { Address } from '../net/address.js';
+import type { Unclone } from './clone.js';
 import type { Random } from '../random.js';
 import type { WireMeter, WireStats } from '../wire/meter.js';
 
@@ -53,7 +54,8 @@ export interface ComponentHandle<A extends ComponentApi> {
   /** The thread it runs on (`main`, `system`, or its own name). */
   readonly thread: string;
   readonly addresses: Readonly<Record<string, Address>>;
-  call<K extends keyof A & string>(method: K, ...args: Parameters<A[K]>): Promise<Awaited<ReturnType<A[K]>>>;
+  /** Resolves with the method's result (a `byClone` result unwrapped: see clone.ts). */
+  call<K extends keyof A & string>(method: K, ...args: Parameters<A[K]>): Promise<Unclone<Awaited<ReturnType<A[K]>>>>;
   /** Bytes and messages at the component's server sockets, cumulative since it started. */
   wire(): Promise<WireStats>;
 }

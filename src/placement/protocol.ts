@@ -31,7 +31,7 @@ export type WorkerToMain =
       readonly type: 'reply';
       readonly id: number;
       readonly value?: unknown;
-      /** A call's result, as JSON text (see worker-entry.ts). */
+      /** A call's result, as JSON text (see answer.ts); one marked byClone comes as `value`. */
       readonly json?: string;
       readonly started?: StartedComponent;
       readonly error?: SerializedError;

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { WireStats } from '../wire/meter.js';
+import { unclone } from './clone.js';
 import type { ComponentApi, ComponentModule } from './component.js';
 import { currentThreadId } from './cpu.js';
 import { ComponentHost, ThreadCallError, type GateOp, type StartedComponent } from './host.js';
@@ -63,7 +64,7 @@ export class MainThread implements SystemThread {
   }
 
   async call(component: string, method: string, args: readonly unknown[]): Promise<unknown> {
-    return this.host.call(component, method, args);
+    return unclone(await this.host.call(component, method, args));
   }
 
   async wire(component: string): Promise<WireStats> {
@@ -112,7 +113,8 @@ export abstract class RequestedHost {
 
   async call(component: string, method: string, args: readonly unknown[]): Promise<unknown> {
     const reply = await this.request({ type: 'call', id: 0, component, method, args });
-    return reply.json === undefined ? undefined : (JSON.parse(reply.json) as unknown);
+    // JSON text, or a structured clone (a result marked byClone: see answer.ts).
+    return reply.json === undefined ? reply.value : (JSON.parse(reply.json) as unknown);
   }
 
   async wire(component: string): Promise<WireStats> {

@@ -4,7 +4,7 @@
  * to run: a component is started and stopped in it, the thread stays until `exit`.
  */
 import { parentPort } from 'node:worker_threads';
-import { answerRequest } from './answer.js';
+import { answerRequest, transferListOf } from './answer.js';
 import { currentThreadId } from './cpu.js';
 import { ComponentHost, serializeError } from './host.js';
 import type { MainToWorker, WorkerToMain } from './protocol.js';
@@ -12,7 +12,7 @@ import type { MainToWorker, WorkerToMain } from './protocol.js';
 const port = parentPort;
 if (!port) throw new Error('worker-entry.js must run in a worker thread');
 const host = new ComponentHost();
-const post = (message: WorkerToMain) => port.postMessage(message);
+const post = (message: WorkerToMain) => port.postMessage(message, message.type === 'reply' ? transferListOf(message) : []);
 
 port.on('message', (m: MainToWorker) => {
   if (m.type === 'exit') {

@@ -1,4 +1,5 @@
 import { effectClock, TimeColumn, type Clock } from './clock.js';
+import type { SnapshotPacker } from './packed-snapshot.js';
 import type { TerminalStatus } from './types.js';
 
 /** One notification sent: for which order, which status, when (epoch ms). */
@@ -43,5 +44,15 @@ export class NotificationsService {
       if (at !== undefined) log.push({ orderId, status, at });
     }
     return { sent: this.sent.size, duplicates: this.duplicates, log };
+  }
+
+  /** The same packed, straight from the state: no object per notification (see packed-snapshot.ts). */
+  packInto(packer: SnapshotPacker): void {
+    let i = 0;
+    for (const [orderId, status] of this.sent) {
+      const at = this.sentAt.at(i++);
+      if (at !== undefined) packer.notification(orderId, status, at);
+    }
+    packer.notifications({ sent: this.sent.size, duplicates: this.duplicates, log: true });
   }
 }

@@ -1,4 +1,5 @@
 import { effectClock, TimeColumn, type Clock } from './clock.js';
+import type { SnapshotPacker } from './packed-snapshot.js';
 import { ORDER_STATUSES, isTerminal } from './types.js';
 import type { CancelReason, OrderOutcome, OrderRequest, OrderStatus, TerminalStatus } from './types.js';
 
@@ -168,15 +169,30 @@ export class OrdersService {
     this.movedAt.stamp();
   }
 
+  /** The same records packed, straight from the state: no object per order (see packed-snapshot.ts). */
+  packInto(packer: SnapshotPacker): void {
+    const histories = this.histories();
+    packer.reserveOrders(this.orders.size, histories ? this.moves.length : 0);
+    for (const r of this.orders.values()) packer.order(r.orderId, r.status, r.reason, histories ? (histories[r.seq] ?? []) : undefined);
+    packer.orders(this.duplicates);
+  }
+
   /** Every order's record and, with a clock, the statuses it went through. */
   private withHistory(): OrderSnapshotRecord[] {
     const records = [...this.orders.values()];
-    if (!this.clock) return records.map(view);
-    const histories: OrderTransition[][] = records.map(() => []);
+    const histories = this.histories();
+    if (!histories) return records.map(view);
+    return records.map((r) => ({ ...view(r), history: histories[r.seq] ?? [] }));
+  }
+
+  /** With a clock, the statuses each order (by `seq`) went through; null without. */
+  private histories(): OrderTransition[][] | null {
+    if (!this.clock) return null;
+    const histories: OrderTransition[][] = Array.from({ length: this.orders.size }, () => []);
     this.moves.forEach((move, i) => {
       histories[Math.floor(move / 8)]?.push({ status: ORDER_STATUSES[move % 8] ?? 'PENDING', at: this.movedAt.at(i) ?? 0 });
     });
-    return records.map((r) => ({ ...view(r), history: histories[r.seq] ?? [] }));
+    return histories;
   }
 
   private emit(record: Mutable): void {

@@ -1,4 +1,5 @@
 import { effectClock, TimeColumn, type Clock } from './clock.js';
+import type { SnapshotPacker } from './packed-snapshot.js';
 import type { ChargeResult } from './types.js';
 
 /** One movement of money. The net charge of an order is its charges minus its refunds. */
@@ -103,5 +104,24 @@ export class PaymentsService {
       return at === undefined ? e : { ...e, at };
     });
     return { ledger, declined, declinedAt, duplicates: this.duplicates };
+  }
+
+  /** The same records packed, straight from the state: no object per entry (see packed-snapshot.ts). */
+  packInto(packer: SnapshotPacker): void {
+    packer.reserveLedger(this.ledger.length);
+    this.ledger.forEach((e, j) => {
+      const at = this.ledgerAt.at(j);
+      packer.ledgerEntry(at === undefined ? e : { ...e, at });
+    });
+    const declinedAt: number[] = [];
+    let i = 0;
+    for (const [orderId, c] of this.charges) {
+      if (c.state === 'declined') {
+        packer.declined(orderId);
+        declinedAt.push(this.chargedAt.at(i) ?? 0);
+      }
+      i++;
+    }
+    packer.payments({ duplicates: this.duplicates, declinedAt });
   }
 }

@@ -2,6 +2,7 @@ import { effectClock, type Clock } from './clock.js';
 import { InventoryService, type InventorySnapshot } from './inventory.js';
 import { NotificationsService, type NotificationsSnapshot } from './notifications.js';
 import { OrdersService, type OrdersSnapshot } from './orders.js';
+import { SnapshotPacker, type PackedSnapshot } from './packed-snapshot.js';
 import { PaymentsService, type PaymentsSnapshot } from './payments.js';
 
 /** The initial state of a run: stock per SKU and balance per customer. */
@@ -46,4 +47,14 @@ export function snapshotServices(services: WorkflowServices): SystemSnapshot {
     payments: services.payments.snapshot(),
     notifications: services.notifications.snapshot(),
   };
+}
+
+/** The same state packed in columns, straight from the services: no object per record (see packed-snapshot.ts). */
+export function packServices(services: WorkflowServices): PackedSnapshot {
+  const packer = new SnapshotPacker();
+  services.orders.packInto(packer);
+  services.inventory.packInto(packer);
+  services.payments.packInto(packer);
+  services.notifications.packInto(packer);
+  return packer.build();
 }

@@ -1,7 +1,7 @@
 import type { ComponentModule } from '../../placement/component.js';
 import { PlacedSystem } from '../../placement/system.js';
 import { DEFAULT_PLACEMENT } from '../../placement/types.js';
-import type { ErrorInjectable, HopErrorCounter, OrderReader, Pattern, RunningPattern, ThreadReporter, TransportInfo } from '../types.js';
+import type { ErrorInjectable, HopErrorCounter, OrderReader, PackedSnapshotReader, Pattern, RunningPattern, ThreadReporter, TransportInfo } from '../types.js';
 import { MODULES, startMonolith, type Module, type MonolithApi, type MonolithInit } from './monolith.js';
 
 /** Where a worker finds the monolith (monolith.ts from the sources, monolith.js when built). */
@@ -29,7 +29,7 @@ export const directPattern: Pattern = {
   },
   resilient: true,
   readPath: DIRECT_READ_PATH,
-  async start(ctx): Promise<RunningPattern & OrderReader & HopErrorCounter & ErrorInjectable & ThreadReporter> {
+  async start(ctx): Promise<RunningPattern & OrderReader & HopErrorCounter & ErrorInjectable & ThreadReporter & PackedSnapshotReader> {
     const placement = ctx.options.placement ?? DEFAULT_PLACEMENT;
     const system = PlacedSystem.open({ placement, network: ctx.network, random: ctx.random.fork(), ...(ctx.threads ? { threads: ctx.threads } : {}) });
     let monolith;
@@ -51,6 +51,7 @@ export const directPattern: Pattern = {
       readPath: DIRECT_READ_PATH,
       customerOrders: (customerId) => handle.call('customerOrders', customerId),
       snapshot: () => handle.call('snapshot'),
+      packedSnapshot: () => handle.call('packedSnapshot'),
       hopErrors: () => handle.call('hopErrors'),
       canInjectErrors: (service) => (MODULES as readonly string[]).includes(service),
       injectErrors: (service, share) => handle.call('moduleErrors', service as Module, share),
