@@ -136,7 +136,7 @@ export const DEFAULTS = {
   eventStore: 'memory',
   out: 'results',
   /** The longest a warm-up goes on waiting for throughput to settle, s. */
-  warmupMaxS: 3,
+  warmupMaxS: 2,
   /** Load between the warm-up and the window, unrecorded: the pipeline fills again before anything counts. ms. */
   rampMs: 100,
   quick: { durationS: 1, warmupS: 0.3, sequentialMs: 60, warmupMaxS: 0.6, capacityS: 0.3, capacityWarmupS: 0.1, capacityWarmupMaxS: 0.1, rampMs: 50 },
