@@ -2,7 +2,7 @@ import type { Address } from '../net/address.js';
 import { addressOf, type ComponentHandle, type ComponentModule } from '../placement/component.js';
 import { PlacedSystem, type ThreadUse } from '../placement/system.js';
 import { DEFAULT_PLACEMENT } from '../placement/types.js';
-import { WARM_UP_CALLS, warmUp } from '../placement/warmup.js';
+import { WARM_UP_CALLS, warmUpOnce } from '../placement/warmup.js';
 import type { WireStats } from '../wire/meter.js';
 import type { OrderRecord } from '../workflow/orders.js';
 import type { OrderOutcome, OrderRequest } from '../workflow/types.js';
@@ -62,7 +62,7 @@ export async function startSynchronous<I>(ctx: PatternContext, spec: Synchronous
     const orders = await system.start('orders', spec.module, spec.orders(routed));
     handles.set('orders', orders);
     client = spec.connect(await ctx.network.route(`${spec.prefix}:orders`, addressOf(orders, spec.listen)));
-    await warmUp(WARM_UP_CALLS, 10, client.refused);
+    await warmUpOnce(`${spec.prefix} client`, WARM_UP_CALLS, 10, client.refused);
   } catch (err) {
     await client?.close();
     await system.stop();

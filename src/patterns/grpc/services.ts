@@ -14,7 +14,7 @@ import {
 } from '@grpc/grpc-js';
 import type { Address } from '../../net/address.js';
 import type { ComponentEnv, ComponentFactory, RunningComponent } from '../../placement/component.js';
-import { WARM_UP_CALLS, warmUp } from '../../placement/warmup.js';
+import { WARM_UP_CALLS, warmUpOnce } from '../../placement/warmup.js';
 import { countGrpcMessages } from '../../wire/grpc.js';
 import type { WireMeter } from '../../wire/meter.js';
 import { InventoryService } from '../../workflow/inventory.js';
@@ -350,11 +350,13 @@ export async function participantClients(downstream: { readonly inventory: Addre
   const deadline = settings.hopTimeoutMs;
   try {
     await Promise.all(
-      [
-        () => unary(clients.inventory, proto.InventoryService.Reserve, { orderId: '', items: [] }, deadline),
-        () => unary(clients.payments, proto.PaymentService.Charge, { orderId: '', customerId: '', amountCents: 0 }, deadline),
-        () => unary(clients.notifications, proto.NotificationService.Notify, { orderId: '', status: 'ORDER_STATUS_UNSPECIFIED' as const }, deadline),
-      ].map((call) => warmUp(WARM_UP_CALLS, 10, () => refused(call()))),
+      (
+        [
+          ['Reserve', () => unary(clients.inventory, proto.InventoryService.Reserve, { orderId: '', items: [] }, deadline)],
+          ['Charge', () => unary(clients.payments, proto.PaymentService.Charge, { orderId: '', customerId: '', amountCents: 0 }, deadline)],
+          ['Notify', () => unary(clients.notifications, proto.NotificationService.Notify, { orderId: '', status: 'ORDER_STATUS_UNSPECIFIED' as const }, deadline)],
+        ] as const
+      ).map(([name, call]) => warmUpOnce(`grpc-participants ${name}`, WARM_UP_CALLS, 10, () => refused(call()))),
     );
   } catch (err) {
     close();

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Pool, type Dispatcher } from 'undici';
 import type { Address } from '../../net/address.js';
 import type { ComponentEnv, ComponentFactory, RunningComponent } from '../../placement/component.js';
-import { WARM_UP_CALLS, warmUp } from '../../placement/warmup.js';
+import { WARM_UP_CALLS, warmUpOnce } from '../../placement/warmup.js';
 import { seededRandom } from '../../random.js';
 import { RESILIENCE_POLICIES, withResilience, type ResiliencePolicy } from '../../resilience/policies.js';
 import { context } from '@opentelemetry/api';
@@ -308,7 +308,7 @@ async function startOrders(init: Extract<RestServiceInit, { service: 'orders' }>
     const ports = withResilience(restPorts(pools), RESILIENCE_POLICIES[init.resilience], seededRandom(init.seed), (hop, event) => count(`${hop}:${event}`));
     // Requests the downstream services refuse (400) before any effect: they warm the code paths.
     const warmed: [Dispatcher, string][] = [[pools.inventory, '/reservations'], [pools.payments, '/charges'], [pools.notifications, '/notifications']];
-    await Promise.all(warmed.map(([p, path]) => warmUp(WARM_UP_CALLS, 10, async () => expectStatus(await call(p, 'POST', path, {}), 400, `POST ${path}`))));
+    await Promise.all(warmed.map(([p, path]) => warmUpOnce(`rest-orders POST ${path}`, WARM_UP_CALLS, 10, async () => expectStatus(await call(p, 'POST', path, {}), 400, `POST ${path}`))));
     const onHopError = (hop: string, err: unknown) => count(`${hop}:${errorKind(err)}`);
     const max = settings.maxBodyBytes;
     const served = await serve('orders', {
