@@ -22,7 +22,7 @@ describe('runner', () => {
     const config = resolveRunConfig({ out: false });
     if (config.load.kind !== 'equal') throw new Error('the default load model is equal load');
     expect(capacitySettleOptions(config.load, config)).toEqual({ minMs: 500, maxMs: 2500, sliceMs: 200, window: 2 });
-    expect(settleOptions(config)).toEqual({ minMs: 500, maxMs: 3000, sliceMs: 200, window: 2 });
+    expect(settleOptions(config)).toEqual({ minMs: 500, maxMs: 2000, sliceMs: 200, window: 2 });
     const fast = resolveRunConfig({ out: false, quick: true });
     if (fast.load.kind !== 'equal') throw new Error('the default load model is equal load');
     expect(capacitySettleOptions(fast.load, fast)).toEqual({ minMs: 100, maxMs: 100, sliceMs: 100, window: 2 });
