@@ -28,7 +28,7 @@ const PATTERNS_HELP = `comma-separated patterns (default: ${DEFAULT_PATTERNS.joi
 function commonOptions(command: Command): Command {
   return command
     .option('--patterns <list>', PATTERNS_HELP)
-    .option('--warmup <seconds>', 'least warm-up before each run; it goes on until throughput settles, up to 2 s (default 0.5; 0.3 with --quick, up to 0.6 s)')
+    .option('--warmup <seconds>', 'least warm-up before each run; it goes on until throughput settles, up to 2 s (default 0.5; 0.3 with --quick, up to 0.4 s)')
     .option('--seed <n>', 'seed of every random choice (default 42)')
     .option('--broker <embedded|amqp://…>', 'message broker for the queue and choreography patterns (default embedded)')
     .option('--event-store <memory|postgres://…>', 'event store for event sourcing and the saga log (default memory)')

@@ -26,6 +26,7 @@ describe('runner', () => {
     const fast = resolveRunConfig({ out: false, quick: true });
     if (fast.load.kind !== 'equal') throw new Error('the default load model is equal load');
     expect(capacitySettleOptions(fast.load, fast)).toEqual({ minMs: 100, maxMs: 100, sliceMs: 100, window: 2 });
+    expect(settleOptions(fast)).toEqual({ minMs: 300, maxMs: 400, sliceMs: 100, window: 2 });
   });
 
   it('equal load: direct\'s capacity first, then every trial open loop at 70% of it, with typed events in order', async () => {

@@ -139,7 +139,7 @@ export const DEFAULTS = {
   warmupMaxS: 2,
   /** Load between the warm-up and the window, unrecorded: the pipeline fills again before anything counts. ms. */
   rampMs: 100,
-  quick: { durationS: 1, warmupS: 0.3, sequentialMs: 60, warmupMaxS: 0.6, capacityS: 0.3, capacityWarmupS: 0.1, capacityWarmupMaxS: 0.1, rampMs: 50 },
+  quick: { durationS: 1, warmupS: 0.3, sequentialMs: 60, warmupMaxS: 0.4, capacityS: 0.3, capacityWarmupS: 0.1, capacityWarmupMaxS: 0.1, rampMs: 50 },
 } as const;
 
 /** What `pattern-bench sweep` takes: the run's options but the load, trials and scenarios (a sweep steps its own rates, in the baseline), and --slo. */
