@@ -128,7 +128,7 @@ export const DEFAULTS = {
   seed: 42,
   /** Orders only: no reads in the measured load. */
   readShare: 0,
-  sequentialMs: 300,
+  sequentialMs: 200,
   drainTimeoutMs: 10_000,
   outOfStockShare: 0.1,
   declineShare: 0.1,
@@ -138,7 +138,7 @@ export const DEFAULTS = {
   /** The longest a warm-up goes on waiting for throughput to settle, s. */
   warmupMaxS: 2,
   /** Load between the warm-up and the window, unrecorded: the pipeline fills again before anything counts. ms. */
-  rampMs: 100,
+  rampMs: 50,
   quick: { durationS: 1, warmupS: 0.3, sequentialMs: 60, warmupMaxS: 0.4, capacityS: 0.3, capacityWarmupS: 0.1, capacityWarmupMaxS: 0.1, rampMs: 50 },
 } as const;
 
