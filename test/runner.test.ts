@@ -18,11 +18,11 @@ const broken: Pattern = {
 };
 
 describe('runner', () => {
-  it('capacity runs warm up until throughput settles, from 0.5 s up to 2.5 s, judged on two 200 ms slices against the two before, as measured runs are from --warmup to their bound', () => {
+  it('capacity runs warm up until throughput settles, from 0.5 s up to 2.5 s, judged on two 200 ms slices against the two before; measured runs on 100 ms slices, from --warmup to their bound', () => {
     const config = resolveRunConfig({ out: false });
     if (config.load.kind !== 'equal') throw new Error('the default load model is equal load');
     expect(capacitySettleOptions(config.load, config)).toEqual({ minMs: 500, maxMs: 2500, sliceMs: 200, window: 2 });
-    expect(settleOptions(config)).toEqual({ minMs: 500, maxMs: 2000, sliceMs: 200, window: 2 });
+    expect(settleOptions(config)).toEqual({ minMs: 500, maxMs: 2000, sliceMs: 100, window: 2 });
     const fast = resolveRunConfig({ out: false, quick: true });
     if (fast.load.kind !== 'equal') throw new Error('the default load model is equal load');
     expect(capacitySettleOptions(fast.load, fast)).toEqual({ minMs: 100, maxMs: 100, sliceMs: 100, window: 2 });
