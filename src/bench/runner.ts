@@ -387,6 +387,14 @@ export function settleOptions(config: RunConfig): SettleOptions {
 }
 
 /**
+ * A closed loop on a pattern's first run on its threads (sweep's probe): judged on the
+ * capacity run's slices (the JIT climbs), within the measured runs' bounds.
+ */
+export function coldSettleOptions(config: RunConfig): SettleOptions {
+  return { minMs: config.warmupMs, maxMs: config.warmupMaxMs, ...settleSlices(config) };
+}
+
+/**
  * The capacity run's warm-up settles too: each pattern's capacity run is the first run of its
  * code on its threads, and a saturating closed loop climbs for 1–3 s while the JIT compiles
  * (rest from ~1,000 to ~2,300 orders/s), so a fixed warm-up measured a point on that climb.

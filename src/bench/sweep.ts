@@ -10,7 +10,7 @@ import type { RunConfig } from './config.js';
 import { runLoad, type LoadResult } from './loadgen.js';
 import { PlacedLog } from './placed.js';
 import { captureEnvironment, SCHEMA_VERSION, TOOL, type ResultsDocument, type SweepCurve, type SweepResult, type SweepStep } from './results.js';
-import { patternCards, settleOptions } from './runner.js';
+import { coldSettleOptions, patternCards } from './runner.js';
 import { startRun } from './start.js';
 import { KEEPS_UP, type SweepSettings } from './sweep-settings.js';
 import { warmUntilSettled } from './warmup.js';
@@ -206,7 +206,7 @@ export class Sweeper extends EventEmitter<SweepEvents> {
   private async probe(target: RunningPattern, warm: OrderGenerator, gen: OrderGenerator, log: PlacedLog, signal: AbortSignal | undefined): Promise<number> {
     const { config, settings } = this;
     const shape = { kind: 'closed', concurrency: settings.probeConcurrency } as const;
-    await warmUntilSettled(target, shape, () => warm.next(), log, settleOptions(config), signal);
+    await warmUntilSettled(target, shape, () => warm.next(), log, coldSettleOptions(config), signal);
     const load = await runLoad(target, { shape, warmupMs: 0, durationMs: settings.probeMs, nextOrder: () => gen.next(), log, drainTimeoutMs: config.drainTimeoutMs, ...(signal ? { signal } : {}) });
     if (load.aborted) throw new AbortedError();
     return load.throughput.achieved;
