@@ -8,34 +8,17 @@
  * parent's), so they are found after the parent is gone, whoever they were reparented to.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN } from './support/cli.js';
+import { marked } from './support/serve.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pb-topology-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const RUN = ['run', '--quick', '--topology', 'processes', '--patterns', 'rest'];
-
-/** Processes alive now (zombies are not) whose environment holds `PB_TEST_MARK=mark`. */
-function marked(mark: string): number[] {
-  const needle = `PB_TEST_MARK=${mark}\0`;
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (!readFileSync(`/proc/${entry}/environ`, 'latin1').includes(needle)) continue;
-      // Field 3 of stat is the state; it follows the parenthesised command name.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z') pids.push(Number(entry));
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return pids;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -230,12 +230,13 @@ export class SnapshotPacker {
     for (const c of [this.l.orderId, this.l.customerId, this.l.kind, this.l.amountCents, this.l.at]) c.reserve(entries);
   }
 
-  ledgerEntry(e: LedgerEntry): void {
+  /** `at`: the entry's time when the service keeps it apart from the entry (default: the entry's own). */
+  ledgerEntry(e: LedgerEntry, at: number | undefined = e.at): void {
     this.l.orderId.push(this.table.of(e.orderId));
     this.l.customerId.push(this.table.of(e.customerId));
     this.l.kind.push(this.table.of(e.kind));
     this.l.amountCents.push(e.amountCents);
-    this.l.at.push(e.at);
+    this.l.at.push(at);
   }
 
   declined(orderId: string): void {

@@ -91,14 +91,10 @@ export class PaymentsService {
   snapshot(): PaymentsSnapshot {
     const declined: string[] = [];
     const declinedAt: number[] = [];
-    let i = 0;
-    for (const [orderId, c] of this.charges) {
-      if (c.state === 'declined') {
-        declined.push(orderId);
-        declinedAt.push(this.chargedAt.at(i) ?? 0);
-      }
-      i++;
-    }
+    this.eachDeclined((orderId, at) => {
+      declined.push(orderId);
+      declinedAt.push(at);
+    });
     const ledger = this.ledger.map((e, j) => {
       const at = this.ledgerAt.at(j);
       return at === undefined ? e : { ...e, at };
@@ -106,22 +102,24 @@ export class PaymentsService {
     return { ledger, declined, declinedAt, duplicates: this.duplicates };
   }
 
+  /** Each declined charge's order and the time it was declined (0 while the journal is off), in the order charges were made. */
+  private eachDeclined(visit: (orderId: string, at: number) => void): void {
+    let i = 0;
+    for (const [orderId, c] of this.charges) {
+      if (c.state === 'declined') visit(orderId, this.chargedAt.at(i) ?? 0);
+      i++;
+    }
+  }
+
   /** The same records packed, straight from the state: no object per entry (see packed-snapshot.ts). */
   packInto(packer: SnapshotPacker): void {
     packer.reserveLedger(this.ledger.length);
-    this.ledger.forEach((e, j) => {
-      const at = this.ledgerAt.at(j);
-      packer.ledgerEntry(at === undefined ? e : { ...e, at });
-    });
+    this.ledger.forEach((e, j) => packer.ledgerEntry(e, this.ledgerAt.at(j) ?? e.at));
     const declinedAt: number[] = [];
-    let i = 0;
-    for (const [orderId, c] of this.charges) {
-      if (c.state === 'declined') {
-        packer.declined(orderId);
-        declinedAt.push(this.chargedAt.at(i) ?? 0);
-      }
-      i++;
-    }
+    this.eachDeclined((orderId, at) => {
+      packer.declined(orderId);
+      declinedAt.push(at);
+    });
     packer.payments({ duplicates: this.duplicates, declinedAt });
   }
 }
